@@ -1,0 +1,1 @@
+"""Reusable Pulumi ComponentResources of the platform. They never read stack config."""

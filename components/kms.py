@@ -1,0 +1,178 @@
+"""Customer-managed KMS keys, one per data domain, with explicit least-privilege key policies.
+
+Each key rotates yearly, waits 30 days before deletion and has an alias `alias/<name>-<domain>`.
+Its policy lets the account administer the key (no use), lets account principals use it only
+through the AWS services of its domain (`kms:ViaService`, pinned to this account and region), and
+names the few service principals that call KMS directly (CloudWatch Logs for the logs key, pinned to
+this account's log groups in this region).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.errors import InvalidArgumentError
+
+ADMIN_ACTIONS = (
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+)  # fmt: skip
+"""Administration of the key; none of these encrypts or decrypts data."""
+USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+"""Cryptographic use of the key."""
+
+
+@dataclass(frozen=True)
+class KeyDomain:
+    """One data domain with its own key."""
+
+    name: str
+    """Short name, used in the alias and resource names (e.g. 'data')."""
+    description: str
+    """What the key protects; becomes the key's description."""
+    via_services: tuple[str, ...] = ()
+    """AWS services (endpoint prefixes, e.g. 'rds') through which account principals may use the key. Default: none."""
+    logs_service_principal: bool = False
+    """Whether CloudWatch Logs may use the key directly for this account's log groups. Default: False."""
+
+
+DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
+    KeyDomain("data", "Data stores: Aurora, ElastiCache, MSK, EBS volumes, backups",
+              via_services=("rds", "elasticache", "kafka", "ec2", "backup", "sns")),
+    KeyDomain("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
+    KeyDomain("logs", "CloudWatch log groups", logs_service_principal=True),
+    KeyDomain("eks", "EKS Kubernetes secrets envelope encryption", via_services=("eks",)),
+)  # fmt: skip
+"""The platform's key domains: data stores, secrets, logs and EKS secrets."""
+
+
+@dataclass(frozen=True)
+class PlatformKeysArgs:
+    """Arguments of PlatformKeys."""
+
+    account_id: str
+    """The 12-digit account that owns and uses the keys. Required."""
+    region: str
+    """Region of the keys and of the services that use them. Required."""
+    partition: str = "aws"
+    """AWS partition for ARNs. Default: aws."""
+    domains: tuple[KeyDomain, ...] = field(default=DEFAULT_KEY_DOMAINS)
+    """Key domains, one key each. Default: data, secrets, logs, eks."""
+    deletion_window_in_days: int = 30
+    """Days a deleted key waits before it is destroyed (7-30). Default: 30."""
+    rotation_period_in_days: int = 365
+    """Days between automatic rotations (90-2560). Default: 365."""
+    administrator_arns: tuple[str, ...] = ()
+    """Principals that administer (not use) the keys. Default: the account root, i.e. delegated to IAM."""
+
+    def __post_init__(self) -> None:
+        if not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise InvalidArgumentError(f"account_id: '{self.account_id}' is not a 12-digit AWS account ID")
+        if not 7 <= self.deletion_window_in_days <= 30:
+            raise InvalidArgumentError(f"deletion_window_in_days: {self.deletion_window_in_days} is outside 7-30")
+        if not 90 <= self.rotation_period_in_days <= 2560:
+            raise InvalidArgumentError(f"rotation_period_in_days: {self.rotation_period_in_days} is outside 90-2560")
+        names = [domain.name for domain in self.domains]
+        if not names or len(set(names)) != len(names):
+            raise InvalidArgumentError(f"domains: names must be unique and non-empty, got {names}")
+
+
+def key_policy(args: PlatformKeysArgs, domain: KeyDomain) -> dict[str, Any]:
+    """The key policy document of one domain's key."""
+    root = f"arn:{args.partition}:iam::{args.account_id}:root"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": list(args.administrator_arns) or [root]},
+            "Action": list(ADMIN_ACTIONS),
+            "Resource": "*",
+        }
+    ]
+    if domain.via_services:
+        via = [f"{service}.{args.region}.amazonaws.com" for service in domain.via_services]
+        pinned = {"kms:CallerAccount": args.account_id, "kms:ViaService": via}
+        statements += [
+            {
+                "Sid": "UseThroughDomainServices",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": list(USE_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringEquals": pinned},
+            },
+            {
+                "Sid": "GrantsForDomainServiceResources",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": pinned,
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
+            },
+        ]
+    if domain.logs_service_principal:
+        statements.append(
+            {
+                "Sid": "CloudWatchLogsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{args.region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn":
+                            f"arn:{args.partition}:logs:{args.region}:{args.account_id}:log-group:*"
+                    }
+                },
+            }
+        )  # fmt: skip
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class PlatformKeys(pulumi.ComponentResource):
+    """One rotating customer-managed KMS key and alias per data domain."""
+
+    key_arns: pulumi.Output[dict[str, str]]
+    """ARN of each domain's key, by domain name."""
+    alias_names: dict[str, str]
+    """Alias of each domain's key, by domain name."""
+
+    def __init__(self, name: str, args: PlatformKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fintech:kms:PlatformKeys", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self._keys: dict[str, aws.kms.Key] = {}
+        self.alias_names = {}
+        for domain in args.domains:
+            key = aws.kms.Key(
+                f"{name}-{domain.name}",
+                description=f"{name}: {domain.description}",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                rotation_period_in_days=args.rotation_period_in_days,
+                deletion_window_in_days=args.deletion_window_in_days,
+                policy=json.dumps(key_policy(args, domain)),
+                tags={"Name": f"{name}-{domain.name}", "key-domain": domain.name},
+                opts=child,
+            )
+            alias = f"alias/{name}-{domain.name}"
+            aws.kms.Alias(f"{name}-{domain.name}", name=alias, target_key_id=key.key_id, opts=child)
+            self._keys[domain.name] = key
+            self.alias_names[domain.name] = alias
+        self.key_arns = pulumi.Output.all(**{domain: key.arn for domain, key in self._keys.items()})
+        self.register_outputs({"key_arns": self.key_arns, "alias_names": self.alias_names})
+
+    def arn(self, domain: str) -> pulumi.Output[str]:
+        """ARN of one domain's key; raises InvalidArgumentError for an unknown domain."""
+        if domain not in self._keys:
+            raise InvalidArgumentError(f"domain: '{domain}' is not one of {sorted(self._keys)}")
+        return self._keys[domain].arn

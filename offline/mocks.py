@@ -1,0 +1,83 @@
+"""Mocks for the Pulumi SDK: resources echo their inputs plus the attributes AWS would compute;
+look-ups answer from offline/aws_facts.py. Any look-up it does not know fails loudly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pulumi
+
+from offline.aws_facts import OFFLINE_ACCOUNT_ID, REGION_ZONE_IDS, partition_of, zone_names
+
+DEFAULT_REGION = "us-east-1"
+
+
+class UnmockedInvokeError(RuntimeError):
+    """The program called a look-up the offline engine cannot answer."""
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:17]
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    """Deterministic answers: the same program and config always give the same ids and ARNs."""
+
+    def __init__(self) -> None:
+        self.providers: dict[str, dict[str, Any]] = {}
+
+    def _provider_facts(self, provider_ref: str | None) -> tuple[str, str]:
+        inputs = self.providers.get((provider_ref or "").rsplit("::", 1)[-1], {})
+        region = inputs.get("region") or DEFAULT_REGION
+        accounts = inputs.get("allowedAccountIds") or []
+        if isinstance(accounts, str):
+            accounts = json.loads(accounts)
+        return region, (accounts[0] if accounts else OFFLINE_ACCOUNT_ID)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        state = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            provider_id = f"{args.name}-provider-id"
+            self.providers[provider_id] = state
+            return provider_id, state
+        resource_id = f"{args.name}-{_short_hash(args.typ + args.name)[:8]}"
+        region, account = self._provider_facts(args.provider)
+        package, module_path, kind = [*args.typ.split(":"), "", ""][:3]
+        service = module_path.split("/")[0]
+        if package == "aws":
+            partition = partition_of(region)
+            state.setdefault("arn", f"arn:{partition}:{service}:{region}:{account}:{kind.lower()}/{resource_id}")
+            if args.typ == "aws:kms/key:Key":
+                state["keyId"] = _short_hash(args.name)
+                state["arn"] = f"arn:{partition}:kms:{region}:{account}:key/{state['keyId']}"
+            if args.typ == "aws:cloudwatch/logGroup:LogGroup":
+                state["arn"] = f"arn:{partition}:logs:{region}:{account}:log-group:{state.get('name', args.name)}"
+            if args.typ == "aws:iam/role:Role":
+                state["arn"] = f"arn:{partition}:iam::{account}:role/{state.get('name', resource_id)}"
+            state.setdefault("name", resource_id)
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]
+        region, account = self._provider_facts(args.provider)
+        partition = partition_of(region)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": account,
+                "arn": f"arn:{partition}:iam::{account}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": account,
+            }
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            if region not in REGION_ZONE_IDS:
+                raise UnmockedInvokeError(
+                    f"the offline engine knows no zones for region '{region}' (known: {', '.join(REGION_ZONE_IDS)})"
+                )
+            return {
+                "id": region,
+                "names": zone_names(region),
+                "zoneIds": list(REGION_ZONE_IDS[region]),
+                "groupNames": [region] * len(REGION_ZONE_IDS[region]),
+            }
+        raise UnmockedInvokeError(f"the offline engine cannot answer the look-up '{args.token}'")

@@ -1,0 +1,197 @@
+"""The offline plan: run the program for a stack under the mock engine and print what it would create.
+
+    python -m offline.plan dev                 # readable plan
+    python -m offline.plan prod --json plan.json
+    python -m offline.plan dev --config natStrategy=one-per-az   # as after `pulumi config set`
+
+Exit status: 0 on success, 2 on a configuration error (the same message `pulumi up` prints).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from typing import Any
+
+from pulumi.runtime import rpc
+
+from offline.engine import OfflineRun, known_stacks, load_project, run_stack
+
+KEY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "pulumi:providers:aws": ("region", "allowedAccountIds"),
+    "aws:kms/key:Key": ("enableKeyRotation", "rotationPeriodInDays", "deletionWindowInDays"),
+    "aws:kms/alias:Alias": ("name",),
+    "aws:ec2/vpc:Vpc": ("cidrBlock", "enableDnsSupport", "enableDnsHostnames"),
+    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZoneId", "mapPublicIpOnLaunch"),
+    "aws:ec2/natGateway:NatGateway": ("subnetId", "connectivityType"),
+    "aws:ec2/route:Route": ("routeTableId", "destinationCidrBlock", "gatewayId", "natGatewayId"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("ingress", "egress"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName", "vpcEndpointType", "privateDnsEnabled"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("ipProtocol", "fromPort", "toPort", "cidrIpv4"),
+    "aws:rds/subnetGroup:SubnetGroup": ("name",),
+    "aws:elasticache/subnetGroup:SubnetGroup": ("name",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays", "kmsKeyId"),
+    "aws:ec2/flowLog:FlowLog": ("trafficType", "logDestinationType", "maxAggregationInterval"),
+}
+"""The settings the plan shows per resource type; other types show their name only."""
+
+STACK_GROUP = "(stack)"
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by '[secret]' and every unknown by '[unknown]'."""
+    if rpc.is_rpc_secret(value):
+        return "[secret]"
+    if value is rpc.UNKNOWN:
+        return "[unknown]"
+    if isinstance(value, dict):
+        return {key: redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire format carries every number as a float
+    return value
+
+
+def _component_of(run: OfflineRun, components: dict[str, Any], parent: str) -> str:
+    while parent and parent not in components:
+        parent = next((r.parent for r in run.resources if r.urn == parent), "")
+    return parent or STACK_GROUP
+
+
+def summarize(run: OfflineRun) -> dict[str, Any]:
+    """The plan as plain data: resources grouped by component, with their key settings."""
+    components = {r.urn: r for r in run.resources if not r.custom}
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for resource in run.resources:
+        if not resource.custom:
+            continue
+        inputs = redact(resource.inputs)
+        groups[_component_of(run, components, resource.parent)].append(
+            {
+                "type": resource.type,
+                "name": resource.name,
+                "protect": resource.protect,
+                "settings": {key: inputs[key] for key in KEY_SETTINGS.get(resource.type, ()) if key in inputs},
+                "inputs": inputs,
+            }
+        )
+    custom = [r for r in run.resources if r.custom]
+    return {
+        "stack": run.stack,
+        "project": run.project,
+        "tier": run.config.get(f"{run.project}:tier"),
+        "region": run.config.get(f"{run.project}:region"),
+        "error": run.error,
+        "counts": {
+            "resources": len(run.resources),
+            "custom": len(custom),
+            "components": len(components),
+            "providers": sum(1 for r in custom if r.type.startswith("pulumi:providers:")),
+            "byType": dict(sorted(_count(r.type for r in custom).items())),
+        },
+        "components": [
+            {
+                "type": components[urn].type if urn in components else STACK_GROUP,
+                "name": components[urn].name if urn in components else run.stack,
+                "resources": members,
+            }
+            for urn, members in groups.items()
+        ],
+        "outputs": redact(run.outputs),
+        "warnings": run.warnings,
+    }
+
+
+def _count(items: Any) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for item in items:
+        counts[item] += 1
+    return counts
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def render_text(plan: dict[str, Any]) -> str:
+    """The plan as text for a person."""
+    counts = plan["counts"]
+    lines = [
+        f"Offline plan of stack '{plan['stack']}' (project {plan['project']}): tier {plan['tier']}, "
+        f"region {plan['region']}",
+        f"{counts['resources']} resources: {counts['custom'] - counts['providers']} cloud resources, "
+        f"{counts['components']} components, {counts['providers']} provider(s)",
+    ]
+    for component in plan["components"]:
+        lines += ["", f"{component['type']} {component['name']} ({len(component['resources'])} resources)"]
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for resource in component["resources"]:
+            by_type[resource["type"]].append(resource)
+        for type_token, members in sorted(by_type.items()):
+            lines.append(f"  {type_token} x{len(members)}")
+            width = max(len(member["name"]) for member in members)
+            for member in members:
+                settings = "  ".join(f"{key}={_format(value)}" for key, value in member["settings"].items())
+                protect = "  [protected]" if member["protect"] else ""
+                lines.append(f"    {member['name']:<{width}}  {settings}{protect}".rstrip())
+    if plan["outputs"]:
+        lines += ["", "Outputs:"]
+        lines += [f"  {key} = {_format(value)}" for key, value in sorted(plan["outputs"].items())]
+    if plan["warnings"]:
+        lines += ["", "Warnings:"] + [f"  - {warning}" for warning in plan["warnings"]]
+    return "\n".join(lines)
+
+
+def _parse_overrides(pairs: list[str], project: str) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"error: --config takes KEY=VALUE, got '{pair}'")
+        overrides[key if ":" in key else f"{project}:{key}"] = value
+    return overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m offline.plan`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m offline.plan",
+        description="Run the Pulumi program for a stack under the SDK's mock engine (no cloud account, "
+        "no Pulumi CLI) and print the resources it would create.",
+    )
+    parser.add_argument("stack", choices=known_stacks(), help="stack to plan (a Pulumi.<stack>.yaml file)")
+    parser.add_argument("--json", metavar="PATH", help="also write the plan as JSON to PATH ('-' for stdout only)")
+    parser.add_argument(
+        "--config", metavar="KEY=VALUE", action="append", default=[],
+        help="override a config value for this plan, as `pulumi config set KEY VALUE` would (repeatable)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    run = run_stack(args.stack, _parse_overrides(args.config, load_project()["name"]))
+    if run.error:
+        print(f"error: {run.error}", file=sys.stderr)
+        return 2
+    plan = summarize(run)
+    plan["seconds"] = round(time.perf_counter() - started, 3)
+    if args.json == "-":
+        print(json.dumps(plan, indent=2, sort_keys=True))
+        return 0
+    print(render_text(plan))
+    print(f"\nPlanned offline in {plan['seconds']:.2f} s.")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(plan, handle, indent=2, sort_keys=True)
+        print(f"JSON plan written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
