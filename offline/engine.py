@@ -37,6 +37,7 @@ class Registration:
     """One resource the program registered."""
 
     urn: str
+    id: str
     type: str
     name: str
     parent: str
@@ -94,6 +95,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.registrations.append(
             Registration(
                 urn=response.urn,
+                id=registered.id,
                 type=request.type,
                 name=request.name,
                 parent=request.parent,

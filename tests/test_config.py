@@ -1,0 +1,92 @@
+"""Stack configuration: presets, overrides, and every invalid value rejected before any resource."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline.engine import run_stack
+from stacks.config import ConfigError, config_keys, parse_stack_config
+from stacks.tiers import TIER_PRESETS
+
+NS = "fintech-platform"
+
+
+def test_tier_presets_fill_unset_keys() -> None:
+    dev = parse_stack_config({"tier": "dev"})
+    prod = parse_stack_config({"tier": "prod", "accountId": "111122223333"})
+    assert (dev.nat_strategy, dev.interface_endpoints, dev.log_retention_days) == ("single", False, 30)
+    assert (prod.nat_strategy, prod.interface_endpoints, prod.log_retention_days) == ("one-per-az", True, 365)
+
+
+def test_tier_sentinel_takes_the_preset_and_a_value_overrides_it() -> None:
+    preset = parse_stack_config({"tier": "dev", "natStrategy": "tier", "logRetentionDays": "tier"})
+    assert preset.nat_strategy == TIER_PRESETS["dev"].nat_strategy
+    override = parse_stack_config({"tier": "dev", "natStrategy": "one-per-az", "logRetentionDays": "90"})
+    assert (override.nat_strategy, override.log_retention_days) == ("one-per-az", 90)
+
+
+def test_zone_ids_arrive_json_encoded_and_default_per_region() -> None:
+    pinned = parse_stack_config({"availabilityZoneIds": '["use1-az2","use1-az4","use1-az6"]'})
+    assert pinned.availability_zone_ids == ("use1-az2", "use1-az4", "use1-az6")
+    assert parse_stack_config({"region": "eu-west-1"}).availability_zone_ids == ("euw1-az1", "euw1-az2", "euw1-az3")
+
+
+def test_every_declared_key_is_a_model_key() -> None:
+    import yaml
+
+    from offline.engine import PROJECT_DIR
+
+    declared = set(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"])
+    assert declared == set(config_keys())
+
+
+INVALID = [
+    pytest.param({"tier": "staging"}, ["tier = 'staging'", "unknown tier", "allowed: dev, prod"], id="unknown-tier"),
+    pytest.param({"natGateway": "single"}, ["natGateway: unknown config key", "did you mean 'natStrategy'"],
+                 id="unknown-key"),
+    pytest.param({"vpcCidr": "10.0.0.0/33"}, ["vpcCidr = '10.0.0.0/33'", "not a valid IPv4 CIDR"], id="cidr-mask"),
+    pytest.param({"vpcCidr": "10.0.0.1/16"}, ["vpcCidr = '10.0.0.1/16'", "host bits set"], id="cidr-host-bits"),
+    pytest.param({"vpcCidr": "ten.0.0.0/16"}, ["vpcCidr = 'ten.0.0.0/16'", "not a valid IPv4 CIDR"], id="cidr-text"),
+    pytest.param({"vpcCidr": "10.0.0.0/24"}, ["vpcCidr = '10.0.0.0/24'", "too small for the subnet plan", "/16 to /20"],
+                 id="cidr-too-small"),
+    pytest.param({"logRetentionDays": "-7"}, ["logRetentionDays = '-7'", "must be a positive number of days"],
+                 id="retention-negative"),
+    pytest.param({"logRetentionDays": "0"}, ["logRetentionDays = '0'", "must be a positive number of days"],
+                 id="retention-zero"),
+    pytest.param({"logRetentionDays": "45"}, ["logRetentionDays = '45'", "CloudWatch accepts only"],
+                 id="retention-not-cloudwatch"),
+    pytest.param({"tier": "prod", "accountId": "111122223333", "natStrategy": "single"},
+                 ["natStrategy = 'single' is not allowed for tier 'prod'", "use 'one-per-az'"], id="prod-single-nat"),
+    pytest.param({"tier": "prod", "accountId": ""}, ["accountId must be set for tier 'prod'"], id="prod-no-account"),
+    pytest.param({"availabilityZoneIds": '["us-east-1a","us-east-1b","us-east-1c"]'},
+                 ["availabilityZoneIds", "not zone IDs"], id="zone-names"),
+    pytest.param({"availabilityZoneIds": '["use1-az1","use1-az2"]'}, ["exactly 3 distinct zone IDs"], id="two-zones"),
+    pytest.param({"region": "mars-north-1x"}, ["region = 'mars-north-1x'", "not an AWS region"], id="region"),
+    pytest.param({"dataClassification": "secret"}, ["dataClassification = 'secret'", "'restricted'"],
+                 id="classification"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("values", "fragments"), INVALID)
+def test_invalid_config_is_rejected_with_a_named_error(values: dict[str, str], fragments: list[str]) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(values)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+    assert f"{NS}:" in str(raised.value)
+
+
+@pytest.mark.parametrize(("values", "fragments"), INVALID)
+def test_invalid_config_registers_nothing(values: dict[str, str], fragments: list[str]) -> None:
+    stack = "prod" if values.get("tier") == "prod" else "dev"
+    run = run_stack(stack, {f"{NS}:{key}": value for key, value in values.items()})
+    assert run.error is not None
+    assert fragments[0] in run.error
+    assert run.resources == []
+
+
+def test_zone_missing_from_the_region_is_rejected_before_any_cloud_resource() -> None:
+    run = run_stack("dev", {f"{NS}:availabilityZoneIds": '["use1-az1","use1-az2","use1-az9"]'})
+    assert run.error is not None
+    assert "['use1-az9'] not available in us-east-1" in run.error
+    assert [resource.type for resource in run.resources] == ["pulumi:providers:aws"]

@@ -1,0 +1,72 @@
+"""The offline plan command, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from pulumi.runtime import rpc
+
+from offline.engine import PROJECT_DIR, OfflineRun, stack_config
+from offline.plan import redact, summarize
+
+
+def _plan(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offline.plan", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_text_plan_groups_resources_by_component() -> None:
+    result = _plan("dev")
+    assert result.returncode == 0, result.stderr
+    assert "Offline plan of stack 'dev' (project fintech-platform): tier dev, region us-east-1" in result.stdout
+    assert "fintech:network:Network fintech-dev (39 resources)" in result.stdout
+    assert "fintech:kms:PlatformKeys fintech-dev (8 resources)" in result.stdout
+    assert "aws:ec2/natGateway:NatGateway x1" in result.stdout
+    assert "enableKeyRotation=true" in result.stdout
+
+
+def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun) -> None:
+    target = tmp_path / "plan.json"
+    result = _plan("prod", "--json", str(target))
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(target.read_text())
+    assert plan["counts"]["resources"] == len(prod_run.resources)
+    assert plan["counts"]["byType"]["aws:ec2/natGateway:NatGateway"] == 3
+    assert {c["type"] for c in plan["components"]} == {"(stack)", "fintech:kms:PlatformKeys", "fintech:network:Network"}
+
+
+def test_config_error_prints_the_message_without_a_traceback() -> None:
+    result = _plan("prod", "--config", "natStrategy=single")
+    assert result.returncode == 2
+    assert "fintech-platform:natStrategy = 'single' is not allowed for tier 'prod'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stdout == ""
+
+
+def test_unknown_stack_is_refused_by_the_command() -> None:
+    result = _plan("staging")
+    assert result.returncode == 2
+    assert "invalid choice: 'staging'" in result.stderr
+
+
+def test_secrets_and_unknowns_never_reach_the_plan() -> None:
+    value = {"password": rpc.wrap_rpc_secret("hunter2"), "list": [rpc.wrap_rpc_secret(1)], "later": rpc.UNKNOWN}
+    assert redact(value) == {"password": "[secret]", "list": ["[secret]"], "later": "[unknown]"}
+
+
+def test_encrypted_stack_values_stay_secret_offline(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.demo.yaml").write_text(
+        "config:\n  fintech-platform:owner:\n    secure: AAABAKDPmHvZ\n  fintech-platform:tier: dev\n"
+    )
+    config, secret_keys = stack_config("demo", project_dir=tmp_path)
+    assert secret_keys == ["fintech-platform:owner"]
+    assert "AAABAKDPmHvZ" not in json.dumps(config)
+
+
+def test_summary_shows_no_secret_placeholder(stack_run: OfflineRun) -> None:
+    assert "offline-placeholder-secret" not in json.dumps(summarize(stack_run))
