@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +28,10 @@ USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateData
 """Cryptographic use of the key."""
 
 
+DirectService = Literal["logs", "cloudwatch"]
+"""Service principals a key may admit directly: CloudWatch Logs (log groups), CloudWatch (alarm actions)."""
+
+
 @dataclass(frozen=True)
 class KeyDomain:
     """One data domain with its own key."""
@@ -38,18 +42,19 @@ class KeyDomain:
     """What the key protects; becomes the key's description."""
     via_services: tuple[str, ...] = ()
     """AWS services (endpoint prefixes, e.g. 'rds') through which account principals may use the key. Default: none."""
-    logs_service_principal: bool = False
-    """Whether CloudWatch Logs may use the key directly for this account's log groups. Default: False."""
+    direct_services: tuple[DirectService, ...] = ()
+    """Services that call KMS as themselves, each pinned to this account and region. Default: none."""
 
 
 DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
     KeyDomain("data", "Data stores: Aurora, ElastiCache, MSK, EBS volumes, backups",
-              via_services=("rds", "elasticache", "kafka", "ec2", "backup", "sns")),
+              via_services=("rds", "elasticache", "kafka", "ec2", "backup")),
     KeyDomain("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
-    KeyDomain("logs", "CloudWatch log groups", logs_service_principal=True),
+    KeyDomain("logs", "CloudWatch log groups", direct_services=("logs",)),
     KeyDomain("eks", "EKS Kubernetes secrets envelope encryption", via_services=("eks",)),
+    KeyDomain("alerts", "SNS topics of platform alarms", via_services=("sns",), direct_services=("cloudwatch",)),
 )  # fmt: skip
-"""The platform's key domains: data stores, secrets, logs and EKS secrets."""
+"""The platform's key domains: data stores, secrets, logs, EKS secrets and alarm notifications."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class PlatformKeysArgs:
     """Days between automatic rotations (90-2560). Default: 365."""
     administrator_arns: tuple[str, ...] = ()
     """Principals that administer (not use) the keys. Default: the account root, i.e. delegated to IAM."""
+    protect: bool = False
+    """Register the keys with protect=True, so `pulumi destroy` cannot schedule their deletion. Default: False."""
 
     def __post_init__(self) -> None:
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
@@ -119,23 +126,37 @@ def key_policy(args: PlatformKeysArgs, domain: KeyDomain) -> dict[str, Any]:
                 },
             },
         ]
-    if domain.logs_service_principal:
-        statements.append(
-            {
-                "Sid": "CloudWatchLogsOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{args.region}.amazonaws.com"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn":
-                            f"arn:{args.partition}:logs:{args.region}:{args.account_id}:log-group:*"
-                    }
-                },
-            }
-        )  # fmt: skip
+    statements += [_direct_service_statement(args, service) for service in domain.direct_services]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _direct_service_statement(args: PlatformKeysArgs, service: DirectService) -> dict[str, Any]:
+    """A service principal's use of the key, pinned to this account and region."""
+    prefix = f"arn:{args.partition}"
+    if service == "logs":
+        return {
+            "Sid": "CloudWatchLogsOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{args.region}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"{prefix}:logs:{args.region}:{args.account_id}:log-group:*"
+                }
+            },
+        }
+    return {
+        "Sid": "CloudWatchAlarmsOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": args.account_id},
+            "ArnLike": {"aws:SourceArn": f"{prefix}:cloudwatch:{args.region}:{args.account_id}:alarm:*"},
+        },
+    }
 
 
 class PlatformKeys(pulumi.ComponentResource):
@@ -162,7 +183,7 @@ class PlatformKeys(pulumi.ComponentResource):
                 deletion_window_in_days=args.deletion_window_in_days,
                 policy=json.dumps(key_policy(args, domain)),
                 tags={"Name": f"{name}-{domain.name}", "key-domain": domain.name},
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             alias = f"alias/{name}-{domain.name}"
             aws.kms.Alias(f"{name}-{domain.name}", name=alias, target_key_id=key.key_id, opts=child)

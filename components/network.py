@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
+from components.shared import encrypted_log_group
 from components.subnet_plan import ZONE_COUNT, plan_subnets
 
 DEFAULT_INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms")
@@ -76,6 +77,8 @@ class Network(pulumi.ComponentResource):
     nat_gateway_ids: pulumi.Output[list[str]]
     flow_log_group_name: pulumi.Output[str]
     zone_ids: list[str]
+    subnet_ids_by_tier: dict[str, list[pulumi.Output[str]]]
+    """Subnet IDs of each tier ('public', 'private', 'database') in zone order."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:network:Network", name, None, opts)
@@ -144,6 +147,7 @@ class Network(pulumi.ComponentResource):
             self._interface_endpoints(vpc, subnets["private"], args)
         log_group = self._flow_logs(vpc, args)
 
+        self.subnet_ids_by_tier = {tier: [subnet.id for subnet in members] for tier, members in subnets.items()}
         self.vpc_id = vpc.id
         self.vpc_cidr_block = vpc.cidr_block
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["public"]])
@@ -250,12 +254,12 @@ class Network(pulumi.ComponentResource):
             )
 
     def _flow_logs(self, vpc: aws.ec2.Vpc, args: NetworkArgs) -> aws.cloudwatch.LogGroup:
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
             f"{self._name}-flow-logs",
-            name=f"/vpc/{self._name}/flow-logs",
-            retention_in_days=args.flow_log_retention_days,
-            kms_key_id=args.logs_kms_key_arn,
-            opts=self._child,
+            f"/vpc/{self._name}/flow-logs",
+            args.flow_log_retention_days,
+            args.logs_kms_key_arn,
+            parent=self,
         )
         trust = {
             "Version": "2012-10-17",

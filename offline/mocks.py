@@ -22,6 +22,33 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:17]
 
 
+def _computed(type_token: str, resource_id: str, region: str, account: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Attributes AWS computes on creation that the program reads back (endpoints, generated secrets)."""
+    partition = partition_of(region)
+    if type_token == "aws:rds/cluster:Cluster":
+        host = f"{resource_id}.cluster-offline.{region}.rds.amazonaws.com"
+        secret = f"arn:{partition}:secretsmanager:{region}:{account}:secret:rds!cluster-{resource_id}"
+        return {
+            "endpoint": host,
+            "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+            "masterUserSecrets": [{"secretArn": secret, "secretStatus": "active"}],
+        }
+    if type_token == "aws:elasticache/replicationGroup:ReplicationGroup":
+        host = f"master.{resource_id}.offline.use1.cache.amazonaws.com"
+        return {"primaryEndpointAddress": host, "readerEndpointAddress": host.replace("master.", "replica.")}
+    if type_token == "aws:msk/cluster:Cluster":
+        count = int(inputs.get("numberOfBrokerNodes", 3))
+        brokers = ",".join(
+            f"b-{n}.{resource_id}.offline.kafka.{region}.amazonaws.com:9098" for n in range(1, count + 1)
+        )
+        return {"bootstrapBrokersSaslIam": brokers}
+    if type_token == "aws:msk/configuration:Configuration":
+        return {"latestRevision": 1}
+    if type_token == "random:index/randomPassword:RandomPassword":
+        return {"result": f"offline-{_short_hash(resource_id)}"}
+    return {}
+
+
 class OfflineMocks(pulumi.runtime.Mocks):
     """Deterministic answers: the same program and config always give the same ids and ARNs."""
 
@@ -46,6 +73,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
         region, account = self._provider_facts(args.provider)
         package, module_path, kind = [*args.typ.split(":"), "", ""][:3]
         service = module_path.split("/")[0]
+        if package == "random":
+            state.update(_computed(args.typ, resource_id, region, account, args.inputs))
         if package == "aws":
             partition = partition_of(region)
             state.setdefault("arn", f"arn:{partition}:{service}:{region}:{account}:{kind.lower()}/{resource_id}")
@@ -57,6 +86,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
             if args.typ == "aws:iam/role:Role":
                 state["arn"] = f"arn:{partition}:iam::{account}:role/{state.get('name', resource_id)}"
             state.setdefault("name", resource_id)
+            computed = _computed(args.typ, resource_id, region, account, args.inputs)
+            state.update({key: value for key, value in computed.items() if key not in state})
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]

@@ -35,6 +35,38 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:elasticache/subnetGroup:SubnetGroup": ("name",),
     "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays", "kmsKeyId"),
     "aws:ec2/flowLog:FlowLog": ("trafficType", "logDestinationType", "maxAggregationInterval"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("metricName", "comparisonOperator", "threshold"),
+    "aws:ec2/securityGroup:SecurityGroup": ("description",),
+    "aws:rds/cluster:Cluster": (
+        "engineVersion",
+        "storageEncrypted",
+        "iamDatabaseAuthenticationEnabled",
+        "backupRetentionPeriod",
+        "deletionProtection",
+        "serverlessv2ScalingConfiguration",
+    ),
+    "aws:rds/clusterInstance:ClusterInstance": ("instanceClass", "availabilityZone", "performanceInsightsEnabled"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        "engine",
+        "engineVersion",
+        "nodeType",
+        "numCacheClusters",
+        "multiAzEnabled",
+        "transitEncryptionMode",
+        "snapshotRetentionLimit",
+    ),
+    "aws:msk/cluster:Cluster": (
+        "kafkaVersion",
+        "numberOfBrokerNodes",
+        "brokerNodeGroupInfo.instanceType",
+        "enhancedMonitoring",
+        "encryptionInfo.encryptionInTransit.clientBroker",
+    ),
+    "aws:appautoscaling/target:Target": ("scalableDimension", "maxCapacity"),
+    "aws:secretsmanager/secret:Secret": ("name", "recoveryWindowInDays"),
+    "aws:sns/topic:Topic": ("name",),
+    "aws:backup/vault:Vault": ("name",),
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": ("minRetentionDays",),
 }
 """The settings the plan shows per resource type; other types show their name only."""
 
@@ -56,6 +88,18 @@ def redact(value: Any) -> Any:
     return value
 
 
+def _settings(type_token: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The key settings of a resource; a dotted key reads a nested input."""
+    found: dict[str, Any] = {}
+    for path in KEY_SETTINGS.get(type_token, ()):
+        value: Any = inputs
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            found[path] = value
+    return found
+
+
 def _component_of(run: OfflineRun, components: dict[str, Any], parent: str) -> str:
     while parent and parent not in components:
         parent = next((r.parent for r in run.resources if r.urn == parent), "")
@@ -75,7 +119,7 @@ def summarize(run: OfflineRun) -> dict[str, Any]:
                 "type": resource.type,
                 "name": resource.name,
                 "protect": resource.protect,
-                "settings": {key: inputs[key] for key in KEY_SETTINGS.get(resource.type, ()) if key in inputs},
+                "settings": _settings(resource.type, inputs),
                 "inputs": inputs,
             }
         )

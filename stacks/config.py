@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel, to_snake
 
 from components.errors import InvalidArgumentError
 from components.subnet_plan import ZONE_COUNT, parse_vpc_cidr
-from stacks.tiers import TIER_PRESETS, TIER_RULES, NatStrategy, TierName
+from stacks.tiers import TIER_PRESETS, TIER_RULES, TierName, TierPreset
 from stacks.zones import DEFAULT_ZONE_IDS
 
 CONFIG_NAMESPACE = "fintech-platform"
@@ -40,14 +40,28 @@ DataClassification = Literal["public", "internal", "confidential", "restricted"]
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ZONE_ID_PATTERN = re.compile(r"^[a-z]{2,5}\d-az\d+$")
 _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+BASELINE_SETTINGS = {
+    "cacheAuth": "AUTH on the cache",
+    "cacheTransitEncryption": "TLS to the cache",
+    "storageEncrypted": "encryption at rest",
+    "auroraForceSsl": "TLS to Aurora",
+    "auroraIamAuth": "IAM database authentication",
+    "kafkaUnauthenticatedAccess": "authenticated Kafka clients",
+    "kafkaTls": "TLS to Kafka",
+    "flowLogs": "VPC flow logs",
+}
+"""Settings a user may look for that do not exist: they are the security baseline in every tier."""
 
 
 class ConfigError(pulumi.RunError):
     """Invalid stack configuration; the message names the key, the value and what is allowed."""
 
 
-class StackConfig(BaseModel):
-    """Every setting of one stack. Config keys are the camelCase names of these fields."""
+class StackConfig(TierPreset):
+    """Every setting of one stack: the tier preset fields plus the stack's own. Config keys are the
+    camelCase names of these fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
@@ -61,20 +75,18 @@ class StackConfig(BaseModel):
     """IPv4 CIDR of the VPC, /16 to /20, private range. Default: 10.0.0.0/16."""
     availability_zone_ids: tuple[str, ...]
     """Exactly three distinct zone IDs. Default: the region's set in stacks/zones.py."""
-    nat_strategy: NatStrategy
-    """single or one-per-az. Default: tier (dev single, prod one-per-az)."""
-    interface_endpoints: bool
-    """Create interface VPC endpoints. Default: tier (dev false, prod true)."""
-    log_retention_days: int
-    """Days CloudWatch keeps platform logs. Default: tier (dev 30, prod 365)."""
     owner: str = "platform-team"
     """Tag 'owner'. Default: platform-team."""
     cost_center: str = "platform"
     """Tag 'cost-center'. Default: platform."""
     data_classification: DataClassification = "confidential"
     """Tag 'data-classification'. Default: confidential."""
+    dr_region: str = "us-west-2"
+    """Region that receives backup copies when crossRegionBackup is on. Default: us-west-2."""
+    alarm_email: str = ""
+    """Address subscribed to the alarm topic; empty for none. Default: empty."""
 
-    @field_validator("region")
+    @field_validator("region", "dr_region")
     @classmethod
     def _region_shape(cls, value: str) -> str:
         if not _REGION_PATTERN.match(value):
@@ -123,20 +135,105 @@ class StackConfig(BaseModel):
             raise ValueError("must not be empty: every resource is tagged with it")
         return value
 
+    @field_validator("alarm_email")
+    @classmethod
+    def _email_shape(cls, value: str) -> str:
+        if value and not _EMAIL_PATTERN.match(value):
+            raise ValueError("must be an e-mail address, or empty")
+        return value
+
+    @field_validator("aurora_min_acu", "aurora_max_acu")
+    @classmethod
+    def _acu_range(cls, value: float) -> float:
+        if not 0.5 <= value <= 256 or (value * 2) % 1:
+            raise ValueError("must be 0.5 to 256 ACUs in steps of 0.5")
+        return value
+
+    @field_validator("aurora_instances", "cache_nodes")
+    @classmethod
+    def _one_per_zone(cls, value: int) -> int:
+        if not 1 <= value <= ZONE_COUNT:
+            raise ValueError(f"must be 1 to {ZONE_COUNT} (one per zone)")
+        return value
+
+    @field_validator("kafka_zones")
+    @classmethod
+    def _kafka_zones(cls, value: int) -> int:
+        if value not in (2, 3):
+            raise ValueError("MSK spreads brokers over 2 or 3 zones")
+        return value
+
+    @field_validator("aurora_backup_retention_days")
+    @classmethod
+    def _aurora_retention(cls, value: int) -> int:
+        if not 1 <= value <= 35:
+            raise ValueError("Aurora keeps point-in-time backups 1 to 35 days")
+        return value
+
+    @field_validator("cache_snapshot_retention_days")
+    @classmethod
+    def _cache_retention(cls, value: int) -> int:
+        if not 1 <= value <= 35:
+            raise ValueError("must be 1 to 35 days (0 would turn snapshots off)")
+        return value
+
+    @field_validator("secret_recovery_days")
+    @classmethod
+    def _secret_recovery(cls, value: int) -> int:
+        if not 7 <= value <= 30:
+            raise ValueError("Secrets Manager allows a recovery window of 7 to 30 days")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StackConfig:
+        if self.aurora_min_acu > self.aurora_max_acu:
+            raise ValueError(
+                f"{_key('auroraMinAcu')} = {self.aurora_min_acu} is above {_key('auroraMaxAcu')} = "
+                f"{self.aurora_max_acu}: Serverless v2 minimum capacity must not exceed the maximum"
+            )
+        if self.kafka_brokers < self.kafka_zones or self.kafka_brokers % self.kafka_zones:
+            raise ValueError(
+                f"{_key('kafkaBrokers')} = {self.kafka_brokers} is not a multiple of {_key('kafkaZones')} = "
+                f"{self.kafka_zones}: MSK spreads brokers evenly over its subnets"
+            )
+        if self.kafka_volume_max_gib and self.kafka_volume_max_gib <= self.kafka_volume_gib:
+            raise ValueError(
+                f"{_key('kafkaVolumeMaxGib')} = {self.kafka_volume_max_gib} must be above {_key('kafkaVolumeGib')} "
+                f"= {self.kafka_volume_gib}, or 0 to turn storage autoscaling off"
+            )
+        if self.cross_region_backup and self.dr_region == self.region:
+            raise ValueError(
+                f"{_key('drRegion')} = '{self.dr_region}' is the stack's own region: a regional outage would take "
+                "the copies with it"
+            )
+        return self
+
     @model_validator(mode="after")
     def _tier_rules(self) -> StackConfig:
         rules = TIER_RULES[self.tier]
-        if rules.high_availability and self.nat_strategy == "single":
-            raise ValueError(
-                f"{_key('natStrategy')} = 'single' is not allowed for tier '{self.tier}': one NAT gateway "
-                "is a single point of failure for all egress; use 'one-per-az'"
-            )
+        if rules.high_availability:
+            self._require_high_availability()
         if rules.requires_account_pin and not self.account_id:
             raise ValueError(
                 f"{_key('accountId')} must be set for tier '{self.tier}', so the stack can never "
                 "deploy into another account"
             )
         return self
+
+    def _require_high_availability(self) -> None:
+        single_points = {
+            "natStrategy": (self.nat_strategy == "single", "one NAT gateway is a single point of failure for all "
+                            "egress; use 'one-per-az'"),
+            "auroraInstances": (self.aurora_instances < 2, "a single Aurora instance has no reader to fail over "
+                                "to; use 2 or more"),
+            "cacheNodes": (self.cache_nodes < 2, "a single cache node has no replica to fail over to; use 2 or more"),
+            "kafkaZones": (self.kafka_zones < ZONE_COUNT, "brokers in fewer than 3 zones cannot keep a "
+                           "replication factor of 3 across zones; use 3"),
+        }  # fmt: skip
+        for key, (broken, reason) in single_points.items():
+            if broken:
+                value = getattr(self, to_snake(key))
+                raise ValueError(f"{_key(key)} = {value!r} is not allowed for tier '{self.tier}': {reason}")
 
 
 def config_keys() -> list[str]:
@@ -152,6 +249,13 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     """Validate the project-namespace config values `raw` (keys without namespace) against the tier."""
     known = set(config_keys())
     unknown = sorted(set(raw) - known)
+    baseline = [key for key in unknown if key in BASELINE_SETTINGS]
+    if baseline:
+        key = baseline[0]
+        raise ConfigError(
+            f"{_key(key)}: not a setting: {BASELINE_SETTINGS[key]} is part of the security baseline in every "
+            "tier and cannot be turned off"
+        )
     if unknown:
         key = unknown[0]
         hint = difflib.get_close_matches(key, sorted(known), n=1)

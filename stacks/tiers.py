@@ -2,7 +2,7 @@
 
 A tier changes size, redundancy, retention and protection - never the security baseline
 (encryption, TLS, private placement, least privilege and logging are the same in both).
-A stack file overrides any field here by setting the config key of the same name.
+A stack file overrides any field here by setting the config key of the same name (camelCase).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 TierName = Literal["dev", "prod"]
 NatStrategy = Literal["single", "one-per-az"]
+KafkaMonitoring = Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
 
 
 class TierPreset(BaseModel):
@@ -26,6 +27,42 @@ class TierPreset(BaseModel):
     """Whether interface VPC endpoints (ecr, sts, logs, secretsmanager, kms) are created."""
     log_retention_days: int
     """Days CloudWatch keeps platform logs."""
+    aurora_instances: int
+    """Aurora instances: a writer plus readers in other zones."""
+    aurora_min_acu: float
+    """Aurora Serverless v2 minimum capacity per instance (ACUs)."""
+    aurora_max_acu: float
+    """Aurora Serverless v2 maximum capacity per instance (ACUs)."""
+    aurora_backup_retention_days: int
+    """Aurora point-in-time backup retention."""
+    aurora_monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60]
+    """Aurora enhanced monitoring interval in seconds; 0 turns it off."""
+    cache_node_type: str
+    """ElastiCache node type."""
+    cache_nodes: int
+    """ElastiCache nodes: a primary plus replicas in other zones."""
+    cache_snapshot_retention_days: int
+    """Days ElastiCache keeps daily snapshots."""
+    kafka_broker_type: str
+    """MSK broker instance type."""
+    kafka_brokers: int
+    """MSK brokers; a multiple of kafkaZones."""
+    kafka_zones: int
+    """Zones (private subnets) the MSK brokers spread over: 2 or 3."""
+    kafka_volume_gib: int
+    """MSK storage per broker at creation (GiB)."""
+    kafka_volume_max_gib: int
+    """MSK storage autoscaling ceiling per broker (GiB); 0 turns autoscaling off."""
+    kafka_monitoring: KafkaMonitoring
+    """MSK enhanced monitoring level."""
+    secret_recovery_days: int
+    """Days a deleted Secrets Manager secret can be restored."""
+    deletion_protection: bool
+    """Service-side deletion protection and final snapshots (Aurora)."""
+    protect_stateful: bool
+    """Register stateful resources (databases, cache, Kafka, keys, vaults) with Pulumi protect."""
+    cross_region_backup: bool
+    """AWS Backup plan with a copy to the DR region."""
 
 
 class TierRules(BaseModel):
@@ -40,8 +77,52 @@ class TierRules(BaseModel):
 
 
 TIER_PRESETS: dict[TierName, TierPreset] = {
-    "dev": TierPreset(nat_strategy="single", interface_endpoints=False, log_retention_days=30),
-    "prod": TierPreset(nat_strategy="one-per-az", interface_endpoints=True, log_retention_days=365),
+    "dev": TierPreset(
+        nat_strategy="single",
+        interface_endpoints=False,
+        log_retention_days=30,
+        aurora_instances=1,
+        aurora_min_acu=0.5,
+        aurora_max_acu=2,
+        aurora_backup_retention_days=1,
+        aurora_monitoring_interval=0,
+        cache_node_type="cache.t4g.micro",
+        cache_nodes=1,
+        cache_snapshot_retention_days=1,
+        kafka_broker_type="kafka.t3.small",
+        kafka_brokers=2,
+        kafka_zones=2,
+        kafka_volume_gib=20,
+        kafka_volume_max_gib=0,
+        kafka_monitoring="PER_BROKER",
+        secret_recovery_days=7,
+        deletion_protection=False,
+        protect_stateful=False,
+        cross_region_backup=False,
+    ),
+    "prod": TierPreset(
+        nat_strategy="one-per-az",
+        interface_endpoints=True,
+        log_retention_days=365,
+        aurora_instances=2,
+        aurora_min_acu=1,
+        aurora_max_acu=16,
+        aurora_backup_retention_days=14,
+        aurora_monitoring_interval=60,
+        cache_node_type="cache.m7g.large",
+        cache_nodes=2,
+        cache_snapshot_retention_days=7,
+        kafka_broker_type="kafka.m7g.large",
+        kafka_brokers=3,
+        kafka_zones=3,
+        kafka_volume_gib=100,
+        kafka_volume_max_gib=1000,
+        kafka_monitoring="PER_TOPIC_PER_BROKER",
+        secret_recovery_days=30,
+        deletion_protection=True,
+        protect_stateful=True,
+        cross_region_backup=True,
+    ),
 }
 
 TIER_RULES: dict[TierName, TierRules] = {

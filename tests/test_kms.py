@@ -9,13 +9,19 @@ import pytest
 
 from components.errors import InvalidArgumentError
 from components.kms import ADMIN_ACTIONS, DEFAULT_KEY_DOMAINS, USE_ACTIONS, PlatformKeysArgs, key_policy
-from offline.engine import OfflineRun
+from offline.engine import OfflineRun, Registration
 
-DOMAINS = {"data", "secrets", "logs", "eks"}
+DOMAINS = {"data", "secrets", "logs", "eks", "alerts"}
 
 
 def _keys(run: OfflineRun) -> dict[str, dict[str, Any]]:
-    return {key.inputs["tags"]["key-domain"]: key.inputs for key in run.of_type("aws:kms/key:Key")}
+    """The platform keys of the stack's own region (prod also has a DR-region key for backup copies)."""
+    return {key.inputs["tags"]["key-domain"]: key.inputs for key in _platform(run, "aws:kms/key:Key")}
+
+
+def _platform(run: OfflineRun, type_token: str) -> list[Registration]:
+    (component,) = [c for c in run.of_type("fintech:kms:PlatformKeys") if c.name == f"fintech-{run.stack}"]
+    return [r for r in run.of_type(type_token) if r.parent == component.urn]
 
 
 def _statements(key_inputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -39,10 +45,10 @@ def test_one_key_per_domain_rotating_with_a_30_day_deletion_window(stack_run: Of
 
 
 def test_every_key_has_an_alias(stack_run: OfflineRun) -> None:
-    aliases = {alias.inputs["name"] for alias in stack_run.of_type("aws:kms/alias:Alias")}
+    aliases = {alias.inputs["name"] for alias in _platform(stack_run, "aws:kms/alias:Alias")}
     assert aliases == {f"alias/fintech-{stack_run.stack}-{domain}" for domain in DOMAINS}
-    key_ids = {key.outputs["keyId"] for key in stack_run.of_type("aws:kms/key:Key")}
-    assert {alias.inputs["targetKeyId"] for alias in stack_run.of_type("aws:kms/alias:Alias")} == key_ids
+    key_ids = {key.outputs["keyId"] for key in _platform(stack_run, "aws:kms/key:Key")}
+    assert {alias.inputs["targetKeyId"] for alias in _platform(stack_run, "aws:kms/alias:Alias")} == key_ids
 
 
 def test_the_account_administers_but_cannot_use_any_key_directly(stack_run: OfflineRun) -> None:
@@ -57,8 +63,8 @@ def test_the_account_administers_but_cannot_use_any_key_directly(stack_run: Offl
 
 @pytest.mark.parametrize(
     ("domain", "services"),
-    [("data", {"rds", "elasticache", "kafka", "ec2", "backup", "sns"}), ("secrets", {"secretsmanager"}),
-     ("eks", {"eks"})],
+    [("data", {"rds", "elasticache", "kafka", "ec2", "backup"}), ("secrets", {"secretsmanager"}),
+     ("eks", {"eks"}), ("alerts", {"sns"})],
 )  # fmt: skip
 def test_use_is_only_through_the_domain_services_of_this_account_and_region(
     stack_run: OfflineRun, domain: str, services: set[str]
@@ -74,7 +80,8 @@ def test_use_is_only_through_the_domain_services_of_this_account_and_region(
     grants = statements["GrantsForDomainServiceResources"]
     assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
     assert grants["Condition"]["StringEquals"] == use["Condition"]["StringEquals"]
-    assert not any("Service" in statement["Principal"] for statement in statements.values())
+    direct = {sid for sid, statement in statements.items() if "Service" in statement["Principal"]}
+    assert direct == ({"CloudWatchAlarmsOfThisAccount"} if domain == "alerts" else set())
 
 
 def test_only_the_logs_key_admits_cloudwatch_logs_for_this_accounts_log_groups(stack_run: OfflineRun) -> None:
@@ -89,6 +96,17 @@ def test_only_the_logs_key_admits_cloudwatch_logs_for_this_accounts_log_groups(s
     }
     for domain in DOMAINS - {"logs"}:
         assert "CloudWatchLogsOfThisAccount" not in _statements(keys[domain])
+
+
+def test_only_the_alerts_key_admits_cloudwatch_alarms_of_this_account(stack_run: OfflineRun) -> None:
+    account, region = _account_and_region(stack_run)
+    statement = _statements(_keys(stack_run)["alerts"])["CloudWatchAlarmsOfThisAccount"]
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account}:alarm:*"},
+    }
 
 
 def test_prod_keys_live_in_the_pinned_account(prod_run: OfflineRun) -> None:

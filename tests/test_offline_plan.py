@@ -24,7 +24,10 @@ def test_text_plan_groups_resources_by_component() -> None:
     assert result.returncode == 0, result.stderr
     assert "Offline plan of stack 'dev' (project fintech-platform): tier dev, region us-east-1" in result.stdout
     assert "fintech:network:Network fintech-dev (39 resources)" in result.stdout
-    assert "fintech:kms:PlatformKeys fintech-dev (8 resources)" in result.stdout
+    assert "fintech:kms:PlatformKeys fintech-dev (10 resources)" in result.stdout
+    assert "fintech:aurora:AuroraPostgres fintech-dev" in result.stdout
+    assert "fintech:cache:Cache fintech-dev" in result.stdout
+    assert "fintech:kafka:KafkaCluster fintech-dev" in result.stdout
     assert "aws:ec2/natGateway:NatGateway x1" in result.stdout
     assert "enableKeyRotation=true" in result.stdout
 
@@ -36,7 +39,11 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun) ->
     plan = json.loads(target.read_text())
     assert plan["counts"]["resources"] == len(prod_run.resources)
     assert plan["counts"]["byType"]["aws:ec2/natGateway:NatGateway"] == 3
-    assert {c["type"] for c in plan["components"]} == {"(stack)", "fintech:kms:PlatformKeys", "fintech:network:Network"}
+    assert {c["type"] for c in plan["components"]} == {
+        "(stack)", "fintech:kms:PlatformKeys", "fintech:network:Network", "fintech:alerts:AlarmTopic",
+        "fintech:secrets:AppSecrets", "fintech:aurora:AuroraPostgres", "fintech:cache:Cache",
+        "fintech:kafka:KafkaCluster", "fintech:backup:BackupPlan",
+    }  # fmt: skip
 
 
 def test_config_error_prints_the_message_without_a_traceback() -> None:

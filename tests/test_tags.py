@@ -9,27 +9,36 @@ from offline.engine import OfflineRun
 REQUIRED_TAGS = {"environment", "project", "owner", "cost-center", "data-classification", "managed-by"}
 
 
-def test_the_provider_carries_every_required_tag(stack_run: OfflineRun) -> None:
-    (provider,) = stack_run.of_type("pulumi:providers:aws")
-    tags = json.loads(provider.inputs["defaultTags"])["tags"]
-    assert set(tags) == REQUIRED_TAGS
-    assert tags["environment"] == stack_run.stack
-    assert tags["project"] == "fintech-platform"
-    assert tags["managed-by"] == "pulumi"
-    assert tags["data-classification"] == {"dev": "confidential", "prod": "restricted"}[stack_run.stack]
-    assert all(value.strip() for value in tags.values())
+def test_every_provider_carries_every_required_tag(stack_run: OfflineRun) -> None:
+    providers = stack_run.of_type("pulumi:providers:aws")
+    assert [p.name for p in providers] == {"dev": ["aws"], "prod": ["aws", "aws-dr"]}[stack_run.stack]
+    for provider in providers:
+        tags = json.loads(provider.inputs["defaultTags"])["tags"]
+        assert set(tags) == REQUIRED_TAGS
+        assert tags["environment"] == stack_run.stack
+        assert tags["project"] == "fintech-platform"
+        assert tags["managed-by"] == "pulumi"
+        assert tags["data-classification"] == {"dev": "confidential", "prod": "restricted"}[stack_run.stack]
+        assert all(value.strip() for value in tags.values())
 
 
-def test_every_aws_resource_uses_the_tagging_provider(stack_run: OfflineRun) -> None:
-    (provider,) = stack_run.of_type("pulumi:providers:aws")
-    reference = f"{provider.urn}::{provider.id}"
+def test_every_aws_resource_uses_a_tagging_provider(stack_run: OfflineRun) -> None:
+    references = {f"{p.urn}::{p.id}" for p in stack_run.of_type("pulumi:providers:aws")}
     aws_resources = [r for r in stack_run.resources if r.type.startswith("aws:")]
     assert len(aws_resources) > 40
-    assert {r.provider for r in aws_resources} == {reference}
+    assert {r.provider for r in aws_resources} <= references
 
 
-def test_prod_provider_refuses_any_other_account(prod_run: OfflineRun, dev_run: OfflineRun) -> None:
-    (prod,) = prod_run.of_type("pulumi:providers:aws")
-    assert json.loads(prod.inputs["allowedAccountIds"]) == ["111122223333"]
+def test_only_backup_copies_use_the_dr_region(prod_run: OfflineRun) -> None:
+    (dr,) = [p for p in prod_run.of_type("pulumi:providers:aws") if p.name == "aws-dr"]
+    in_dr = sorted(r.type for r in prod_run.resources if r.provider == f"{dr.urn}::{dr.id}")
+    assert in_dr == sorted(["aws:kms/key:Key", "aws:kms/alias:Alias", "aws:backup/vault:Vault",
+                            "aws:backup/vaultLockConfiguration:VaultLockConfiguration"])  # fmt: skip
+    assert dr.inputs["region"] == "us-west-2"
+
+
+def test_prod_providers_refuse_any_other_account(prod_run: OfflineRun, dev_run: OfflineRun) -> None:
+    for provider in prod_run.of_type("pulumi:providers:aws"):
+        assert json.loads(provider.inputs["allowedAccountIds"]) == ["111122223333"]
     (dev,) = dev_run.of_type("pulumi:providers:aws")
     assert "allowedAccountIds" not in dev.inputs

@@ -1,0 +1,85 @@
+"""The platform's alarm topic: an SNS topic encrypted with a customer-managed key, TLS-only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class AlarmTopicArgs:
+    """Arguments of AlarmTopic."""
+
+    kms_key_arn: pulumi.Input[str]
+    """Key that encrypts the topic; it must admit cloudwatch.amazonaws.com (the KMS 'alerts' domain). Required."""
+    account_id: str
+    """Account whose CloudWatch alarms may publish. Required."""
+    email: str = ""
+    """Address subscribed to the topic (it must confirm the subscription); empty for none. Default: empty."""
+
+    def __post_init__(self) -> None:
+        if self.email and ("@" not in self.email or " " in self.email):
+            raise InvalidArgumentError(f"email: '{self.email}' is not an e-mail address")
+
+
+class AlarmTopic(pulumi.ComponentResource):
+    """Encrypted SNS topic that every platform alarm notifies."""
+
+    topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fintech:alerts:AlarmTopic", name, None, opts)
+        topic = aws.sns.Topic(
+            f"{name}-alarms",
+            name=f"{name}-alarms",
+            kms_master_key_id=args.kms_key_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-alarms",
+            arn=topic.arn,
+            policy=topic.arn.apply(lambda arn: json.dumps(_topic_policy(arn, args.account_id))),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.email:
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-email",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=args.email,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        else:
+            pulumi.log.warn(f"{name}: no alarm e-mail configured; alarms reach the SNS topic but no person", self)
+        self.topic_arn = topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn})
+
+
+def _topic_policy(topic_arn: str, account_id: str) -> dict[str, object]:
+    """CloudWatch alarms of this account may publish; nothing may use the topic without TLS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudWatchAlarmsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:*",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }

@@ -1,0 +1,300 @@
+"""Aurora PostgreSQL: encrypted, TLS-only, IAM-authenticated, with logs, backups and alarms.
+
+The master password is generated and kept by RDS in Secrets Manager (encrypted with the secrets key):
+it never passes through config, code or state. Instances are placed in distinct zones (writer first);
+readers have promotion tier 1 so that Serverless v2 readers scale with the writer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.errors import InvalidArgumentError
+from components.shared import AlarmSpec, create_alarms, encrypted_log_group, service_security_group
+
+POSTGRES_PORT = 5432
+SERVERLESS_INSTANCE_CLASS = "db.serverless"
+
+CLUSTER_PARAMETERS: dict[str, tuple[str, Literal["immediate", "pending-reboot"]]] = {
+    "rds.force_ssl": ("1", "immediate"),
+    "ssl_min_protocol_version": ("TLSv1.2", "immediate"),
+    "log_connections": ("1", "immediate"),
+    "log_disconnections": ("1", "immediate"),
+    "log_min_duration_statement": ("1000", "immediate"),
+    "log_lock_waits": ("1", "immediate"),
+    "log_statement": ("ddl", "immediate"),
+    "shared_preload_libraries": ("pg_stat_statements,pgaudit", "pending-reboot"),
+    "pgaudit.log": ("ddl,role", "immediate"),
+}
+"""Cluster parameters: TLS only (1.2+), connection and slow-statement (>1 s) logging, pgaudit of DDL and roles."""
+
+INSTANCE_PARAMETERS: dict[str, tuple[str, Literal["immediate", "pending-reboot"]]] = {
+    "log_temp_files": ("10240", "immediate"),
+}
+"""Instance parameters: log temporary files over 10 MB (sorts spilling to disk)."""
+
+
+@dataclass(frozen=True)
+class AuroraPostgresArgs:
+    """Arguments of AuroraPostgres."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of the cluster. Required."""
+    db_subnet_group_name: pulumi.Input[str]
+    """DB subnet group over the database subnets. Required."""
+    zone_names: tuple[str, ...]
+    """Zones to place instances in, in order (writer in the first). Required."""
+    data_kms_key_arn: pulumi.Input[str]
+    """Key for storage and Performance Insights. Required."""
+    secrets_kms_key_arn: pulumi.Input[str]
+    """Key for the RDS-managed master secret. Required."""
+    logs_kms_key_arn: pulumi.Input[str]
+    """Key for the PostgreSQL log group. Required."""
+    account_id: str
+    """Account of the cluster, to pin the monitoring role's trust. Required."""
+    partition: str = "aws"
+    """AWS partition for ARNs. Default: aws."""
+    allowed_security_group_ids: tuple[pulumi.Input[str], ...] = ()
+    """Security groups admitted on 5432; no CIDR is ever admitted. Default: none."""
+    engine_version: str = "17.7"
+    """aurora-postgresql version, pinned; minor upgrades go through a change here. Default: 17.7."""
+    database_name: str = "platform"
+    """Initial database. Default: platform."""
+    master_username: str = "platform_admin"
+    """Master user (password managed by RDS). Default: platform_admin."""
+    instance_count: int = 2
+    """Instances: one writer plus readers, each in another zone. Default: 2."""
+    instance_class: str = SERVERLESS_INSTANCE_CLASS
+    """db.serverless (Serverless v2) or a provisioned class such as db.r7g.large. Default: db.serverless."""
+    min_capacity: float = 0.5
+    """Serverless v2 minimum ACUs (0.5-256). Default: 0.5."""
+    max_capacity: float = 4
+    """Serverless v2 maximum ACUs (1-256). Default: 4."""
+    backup_retention_days: int = 14
+    """Automated backup (point-in-time) retention, 1-35 days. Default: 14."""
+    backup_window: str = "03:00-04:00"
+    """Daily backup window, UTC. Default: 03:00-04:00."""
+    maintenance_window: str = "sun:04:30-sun:05:30"
+    """Weekly maintenance window, UTC. Default: sun:04:30-sun:05:30."""
+    deletion_protection: bool = True
+    """RDS deletion protection. Default: True."""
+    final_snapshot: bool = True
+    """Take a final snapshot named '<cluster>-final' on deletion. Default: True."""
+    performance_insights: bool = True
+    """Performance Insights (encrypted with the data key, 7 days free tier). Default: True."""
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = 60
+    """Enhanced monitoring interval; 0 turns it off. Default: 60."""
+    log_retention_days: int = 365
+    """Days the PostgreSQL log group keeps logs. Default: 365."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """Topic the alarms notify; None creates no alarms. Default: None."""
+    protect: bool = False
+    """Register cluster and instances with protect=True. Default: False."""
+
+    def __post_init__(self) -> None:
+        if self.instance_count < 1:
+            raise InvalidArgumentError(f"instance_count: {self.instance_count} must be at least 1")
+        if self.instance_count > len(set(self.zone_names)):
+            raise InvalidArgumentError(
+                f"instance_count: {self.instance_count} instances need as many distinct zones; "
+                f"zone_names has {len(set(self.zone_names))}"
+            )
+        if self.instance_class == SERVERLESS_INSTANCE_CLASS:
+            if not 0.5 <= self.min_capacity <= 256 or not 1 <= self.max_capacity <= 256:
+                raise InvalidArgumentError(
+                    f"min_capacity/max_capacity: {self.min_capacity}/{self.max_capacity} outside 0.5-256 / 1-256 ACUs"
+                )
+            if self.min_capacity > self.max_capacity:
+                raise InvalidArgumentError(
+                    f"min_capacity: {self.min_capacity} ACUs is above max_capacity {self.max_capacity}"
+                )
+        if not 1 <= self.backup_retention_days <= 35:
+            raise InvalidArgumentError(f"backup_retention_days: {self.backup_retention_days} is outside 1-35")
+
+    @property
+    def serverless(self) -> bool:
+        """Whether the instances are Serverless v2."""
+        return self.instance_class == SERVERLESS_INSTANCE_CLASS
+
+
+class AuroraPostgres(pulumi.ComponentResource):
+    """An Aurora PostgreSQL cluster with its instances, parameter groups, logs, security group and alarms."""
+
+    cluster_identifier: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: int
+    master_secret_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AuroraPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fintech:aurora:AuroraPostgres", name, None, opts)
+        if args.instance_count == 1:
+            pulumi.log.warn(f"{name}: one Aurora instance, no reader: losing its zone stops the database", self)
+        family = f"aurora-postgresql{args.engine_version.split('.')[0]}"
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        identifier = name
+        log_group = encrypted_log_group(
+            f"{name}-postgresql",
+            f"/aws/rds/cluster/{identifier}/postgresql",
+            args.log_retention_days,
+            args.logs_kms_key_arn,
+            parent=self,
+        )
+        cluster_parameters = aws.rds.ClusterParameterGroup(
+            f"{name}-cluster",
+            family=family,
+            description=f"{name}: TLS only, connection/slow-statement logging, pgaudit",
+            parameters=[
+                aws.rds.ClusterParameterGroupParameterArgs(name=key, value=value, apply_method=method)
+                for key, (value, method) in CLUSTER_PARAMETERS.items()
+            ],
+            opts=child,
+        )
+        instance_parameters = aws.rds.ParameterGroup(
+            f"{name}-instance",
+            family=family,
+            description=f"{name}: instance parameters",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=key, value=value, apply_method=method)
+                for key, (value, method) in INSTANCE_PARAMETERS.items()
+            ],
+            opts=child,
+        )
+        security_group = service_security_group(
+            f"{name}-db",
+            args.vpc_id,
+            POSTGRES_PORT,
+            args.allowed_security_group_ids,
+            f"{name}: PostgreSQL from allowed client groups only",
+            parent=self,
+        )
+        cluster = aws.rds.Cluster(
+            f"{name}-cluster",
+            cluster_identifier=identifier,
+            engine="aurora-postgresql",
+            engine_mode="provisioned",
+            engine_version=args.engine_version,
+            database_name=args.database_name,
+            master_username=args.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=args.secrets_kms_key_arn,
+            iam_database_authentication_enabled=True,
+            storage_encrypted=True,
+            kms_key_id=args.data_kms_key_arn,
+            db_subnet_group_name=args.db_subnet_group_name,
+            vpc_security_group_ids=[security_group.id],
+            db_cluster_parameter_group_name=cluster_parameters.name,
+            port=POSTGRES_PORT,
+            backup_retention_period=args.backup_retention_days,
+            preferred_backup_window=args.backup_window,
+            preferred_maintenance_window=args.maintenance_window,
+            copy_tags_to_snapshot=True,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=not args.final_snapshot,
+            final_snapshot_identifier=f"{identifier}-final" if args.final_snapshot else None,
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
+                min_capacity=args.min_capacity, max_capacity=args.max_capacity
+            )
+            if args.serverless
+            else None,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[log_group]),
+        )
+        monitoring_role = self._monitoring_role(name, args) if args.monitoring_interval_seconds else None
+        for index in range(args.instance_count):
+            aws.rds.ClusterInstance(
+                f"{name}-{index}",
+                aws.rds.ClusterInstanceArgs(
+                    identifier=f"{identifier}-{index}",
+                    cluster_identifier=cluster.id,
+                    engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+                    engine_version=args.engine_version,
+                    instance_class=args.instance_class,
+                    availability_zone=args.zone_names[index],
+                    promotion_tier=0 if index == 0 else 1,
+                    db_parameter_group_name=instance_parameters.name,
+                    publicly_accessible=False,
+                    auto_minor_version_upgrade=False,
+                    ca_cert_identifier="rds-ca-rsa2048-g1",
+                    performance_insights_enabled=args.performance_insights,
+                    performance_insights_kms_key_id=args.data_kms_key_arn if args.performance_insights else None,
+                    performance_insights_retention_period=7 if args.performance_insights else None,
+                    monitoring_interval=args.monitoring_interval_seconds,
+                    monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
+                    copy_tags_to_snapshot=True,
+                ),
+                opts=stateful,
+            )
+        create_alarms(name, _alarms(identifier, args), args.alarm_topic_arn, parent=self)
+
+        self.cluster_identifier = cluster.cluster_identifier
+        self.cluster_arn = cluster.arn
+        self.endpoint = cluster.endpoint
+        self.reader_endpoint = cluster.reader_endpoint
+        self.port = POSTGRES_PORT
+        self.master_secret_arn = cluster.master_user_secrets.apply(
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+        )
+        self.security_group_id = security_group.id
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "reader_endpoint": self.reader_endpoint,
+                "master_secret_arn": self.master_secret_arn,
+                "security_group_id": self.security_group_id,
+            }
+        )
+
+    def _monitoring_role(self, name: str, args: AuroraPostgresArgs) -> aws.iam.Role:
+        """Role that RDS enhanced monitoring assumes, trusted only for this account."""
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                }
+            ],
+        }
+        role = aws.iam.Role(
+            f"{name}-monitoring", assume_role_policy=json.dumps(trust), opts=pulumi.ResourceOptions(parent=self)
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            role=role.name,
+            policy_arn=f"arn:{args.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role
+
+
+def _alarms(identifier: str, args: AuroraPostgresArgs) -> list[AlarmSpec]:
+    cluster = {"DBClusterIdentifier": identifier}
+    specs = [
+        AlarmSpec("cpu", "AWS/RDS", "CPUUtilization", cluster, "GreaterThanThreshold", 80,
+                  "Aurora CPU above 80% for 15 minutes: queries slow down; check Performance Insights"),
+        AlarmSpec("freeable-memory", "AWS/RDS", "FreeableMemory", cluster, "LessThanThreshold", 256 * 1024**2,
+                  "Aurora freeable memory under 256 MiB: the buffer cache is starved"),
+    ]  # fmt: skip
+    if args.serverless:
+        specs.append(
+            AlarmSpec("acu-utilization", "AWS/RDS", "ACUUtilization", cluster, "GreaterThanThreshold", 90,
+                      "Aurora Serverless v2 above 90% of its maximum ACUs: raise the maximum or tune queries")
+        )  # fmt: skip
+    if args.instance_count > 1:
+        specs.append(
+            AlarmSpec("replica-lag", "AWS/RDS", "AuroraReplicaLagMaximum", cluster, "GreaterThanThreshold", 1000,
+                      "Aurora replica lag above 1 s: readers serve stale data and failover loses time",
+                      statistic="Maximum", period_seconds=60, evaluation_periods=5)
+        )  # fmt: skip
+    return specs

@@ -1,0 +1,122 @@
+"""Building blocks several components use: encrypted log groups, service security groups, alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+Comparison = Literal[
+    "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
+]
+
+
+def encrypted_log_group(
+    resource_name: str,
+    log_group_name: str,
+    retention_days: int,
+    kms_key_arn: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.LogGroup:
+    """A log group created by the program (not by the service), so it has a CMK and a retention."""
+    return aws.cloudwatch.LogGroup(
+        resource_name,
+        name=log_group_name,
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def service_security_group(
+    resource_name: str,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    source_group_ids: Sequence[pulumi.Input[str]],
+    description: str,
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """A security group that admits `port` over TCP only from the given security groups.
+
+    No CIDR ingress and no egress rule: data services answer connections, they never open them.
+    """
+    group = aws.ec2.SecurityGroup(
+        resource_name,
+        vpc_id=vpc_id,
+        description=description,
+        tags={"Name": resource_name},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for index, source in enumerate(source_group_ids):
+        aws.vpc.SecurityGroupIngressRule(
+            f"{resource_name}-from-{index}",
+            security_group_id=group.id,
+            referenced_security_group_id=source,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"TCP {port} from an allowed client security group",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return group
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One CloudWatch metric alarm."""
+
+    suffix: str
+    """Resource-name suffix, e.g. 'cpu'."""
+    namespace: str
+    """CloudWatch namespace, e.g. AWS/RDS."""
+    metric: str
+    """Metric name."""
+    dimensions: Mapping[str, pulumi.Input[str]]
+    """Metric dimensions."""
+    comparison: Comparison
+    """How the statistic is compared with the threshold."""
+    threshold: float
+    """Threshold value, in the metric's unit."""
+    description: str
+    """What the alarm means for a person woken by it."""
+    statistic: str = "Average"
+    """Statistic over each period. Default: Average."""
+    period_seconds: int = 300
+    """Period length. Default: 300."""
+    evaluation_periods: int = 3
+    """Consecutive breaching periods before the alarm fires. Default: 3."""
+    treat_missing_data: str = "missing"
+    """How missing data counts. Default: missing."""
+    extra_tags: dict[str, str] = field(default_factory=dict)
+    """Tags beyond the defaults. Default: none."""
+
+
+def create_alarms(
+    name: str, specs: Sequence[AlarmSpec], topic_arn: pulumi.Input[str] | None, parent: pulumi.Resource
+) -> list[aws.cloudwatch.MetricAlarm]:
+    """Create the alarms, each notifying `topic_arn` on alarm and on recovery; none when topic_arn is None."""
+    if topic_arn is None:
+        return []
+    return [
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-{spec.suffix}",
+            alarm_description=spec.description,
+            namespace=spec.namespace,
+            metric_name=spec.metric,
+            dimensions=dict(spec.dimensions),
+            statistic=spec.statistic,
+            comparison_operator=spec.comparison,
+            threshold=spec.threshold,
+            period=spec.period_seconds,
+            evaluation_periods=spec.evaluation_periods,
+            treat_missing_data=spec.treat_missing_data,
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            tags=spec.extra_tags or None,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for spec in specs
+    ]
