@@ -13,6 +13,7 @@ import json
 import logging
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,33 +206,49 @@ def _configure_runtime(
     )
 
 
-def _run_program(path: str) -> None:
-    runpy.run_path(path, run_name="__main__")
-
-
 def run_stack(
     stack: str,
     overrides: dict[str, Any] | None = None,
     preview: bool = False,
     project_dir: Path = PROJECT_DIR,
+    secret_overrides: dict[str, str] | None = None,
 ) -> OfflineRun:
     """Run the program for `stack` and return what it registered. A `pulumi.RunError` (bad
-    configuration) is returned in `error`, with whatever was registered before it."""
+    configuration) is returned in `error`, with whatever was registered before it.
+
+    `overrides` act as `pulumi config set KEY VALUE`; `secret_overrides` as `pulumi config set --secret`.
+    """
     project = load_project(project_dir)["name"]
     config, secret_keys = stack_config(stack, overrides, project_dir)
-    pulumi.runtime.set_all_config(config, secret_keys)
+    config.update(secret_overrides or {})
+    secret_keys += list(secret_overrides or {})
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    program = str(project_dir / "__main__.py")
+    return run_program(
+        lambda: runpy.run_path(program, run_name="__main__"), project, stack, config, secret_keys, preview
+    )
+
+
+def run_program(
+    program: Callable[[], object],
+    project: str,
+    stack: str,
+    config: dict[str, Any] | None = None,
+    secret_keys: list[str] | None = None,
+    preview: bool = False,
+) -> OfflineRun:
+    """Run any Pulumi program function under the mock engine (used for a stack, or a component alone)."""
+    pulumi.runtime.set_all_config(config or {}, secret_keys or [])
     monitor = RecordingMonitor(OfflineMocks())
     collector = _WarningCollector()
     logger = logging.getLogger(f"offline.{stack}")
     logger.propagate = False
     logger.handlers = [collector]
     _configure_runtime(monitor, project, stack, preview, logger)
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
-    result = OfflineRun(stack=stack, project=project, config=config)
-    program = str(project_dir / "__main__.py")
+    result = OfflineRun(stack=stack, project=project, config=config or {})
     try:
-        _sync_await(run_in_stack(lambda: _run_program(program)))
+        _sync_await(run_in_stack(lambda: _discard(program())))
     except pulumi.RunError as err:
         result.error = str(err)
     finally:
@@ -240,3 +257,7 @@ def run_stack(
     result.outputs = monitor.stack_outputs
     result.warnings = collector.messages
     return result
+
+
+def _discard(_: object) -> None:
+    """run_in_stack wants a function that returns None or an awaitable."""

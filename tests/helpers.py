@@ -1,0 +1,32 @@
+"""Small look-ups over an offline run, shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from offline.engine import OfflineRun, Registration
+from offline.plan import redact
+
+
+def one(run: OfflineRun, type_token: str, suffix: str = "") -> Registration:
+    """The single registration of a type whose name ends with `suffix`; fails on none or several."""
+    found = [r for r in run.of_type(type_token) if r.name.endswith(suffix)]
+    assert len(found) == 1, f"{len(found)} {type_token} named *{suffix}: {[r.name for r in found]}"
+    return found[0]
+
+
+def children(run: OfflineRun, component_type: str) -> list[Registration]:
+    """Every resource parented (directly) by the one component of this type named after the stack."""
+    component = one(run, component_type, f"fintech-{run.stack}")
+    return [r for r in run.resources if r.parent == component.urn]
+
+
+def key_arn(run: OfflineRun, domain: str) -> str:
+    """ARN of one of the stack's platform keys."""
+    arn: str = run.outputs["kmsKeyArns"][domain]
+    return arn
+
+
+def plain(value: Any) -> Any:
+    """A value with secrets and unknowns shown as the plan shows them."""
+    return redact(value)

@@ -1,0 +1,133 @@
+"""Secrets, the alarm topic, cross-region backup and Pulumi protection across both stacks."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+
+from components.errors import InvalidArgumentError
+from components.secrets import AppSecrets, AppSecretsArgs, GeneratedSecret, ProvidedSecret
+from offline.engine import OfflineRun, run_program, run_stack
+from tests.helpers import key_arn, one
+
+STATEFUL = {
+    "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance",
+    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster", "aws:kms/key:Key",
+    "aws:backup/vault:Vault",
+}  # fmt: skip
+
+
+def test_secrets_use_the_secrets_key_and_the_tier_recovery_window(stack_run: OfflineRun) -> None:
+    secret = one(stack_run, "aws:secretsmanager/secret:Secret", "cache-auth-token").inputs
+    assert secret["kmsKeyId"] == key_arn(stack_run, "secrets")
+    assert secret["recoveryWindowInDays"] == {"dev": 7, "prod": 30}[stack_run.stack]
+    assert secret["name"] == f"fintech-{stack_run.stack}/cache-auth-token"
+
+
+def test_secret_policy_denies_other_accounts_and_blocks_public_policies(stack_run: OfflineRun) -> None:
+    policy = one(stack_run, "aws:secretsmanager/secretPolicy:SecretPolicy", "cache-auth-token").inputs
+    assert policy["blockPublicPolicy"] is True
+    (statement,) = json.loads(policy["policy"])["Statement"]
+    account = key_arn(stack_run, "secrets").split(":")[4]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+    assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": account}}
+
+
+def test_alarm_topic_is_encrypted_tls_only_and_every_alarm_notifies_it(stack_run: OfflineRun) -> None:
+    topic = one(stack_run, "aws:sns/topic:Topic", "-alarms")
+    assert topic.inputs["kmsMasterKeyId"] == key_arn(stack_run, "alerts")
+    statements = {s["Sid"]: s for s in json.loads(one(stack_run, "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])[
+        "Statement"]}  # fmt: skip
+    assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statements["CloudWatchAlarmsOfThisAccount"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    alarms = stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert len(alarms) >= 10
+    arn = topic.outputs["arn"]
+    assert all(a.inputs["alarmActions"] == [arn] and a.inputs["okActions"] == [arn] for a in alarms)
+
+
+def test_alarm_email_subscription_when_configured(prod_run: OfflineRun, dev_run: OfflineRun) -> None:
+    subscription = one(prod_run, "aws:sns/topicSubscription:TopicSubscription").inputs
+    assert (subscription["protocol"], subscription["endpoint"]) == ("email", "platform-oncall@example.com")
+    assert dev_run.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    assert any("no alarm e-mail configured" in w for w in dev_run.warnings)
+
+
+def test_every_stateful_resource_is_protected_in_prod_and_none_in_dev(stack_run: OfflineRun) -> None:
+    stateful = [r for r in stack_run.resources if r.type in STATEFUL]
+    assert {r.type for r in stateful} == (
+        STATEFUL if stack_run.stack == "prod" else STATEFUL - {"aws:backup/vault:Vault"}
+    )
+    assert {r.protect for r in stateful} == {stack_run.stack == "prod"}
+    unprotected = [r for r in stack_run.resources if r.protect and r.type not in STATEFUL]
+    assert unprotected == []
+
+
+def test_prod_backs_up_aurora_daily_with_a_copy_in_the_dr_region(prod_run: OfflineRun) -> None:
+    vault = one(prod_run, "aws:backup/vault:Vault", "prod-vault")
+    dr_vault = one(prod_run, "aws:backup/vault:Vault", "dr-vault")
+    assert vault.inputs["kmsKeyArn"] == key_arn(prod_run, "data")
+    dr_key = one(prod_run, "aws:kms/key:Key", "fintech-prod-dr-backup")
+    assert dr_vault.inputs["kmsKeyArn"] == dr_key.outputs["arn"]
+    assert ":us-west-2:" in dr_key.outputs["arn"]
+    (rule,) = one(prod_run, "aws:backup/plan:Plan").inputs["rules"]
+    assert rule["targetVaultName"] == vault.inputs["name"]
+    assert rule["copyActions"][0]["destinationVaultArn"] == dr_vault.outputs["arn"]
+    assert rule["lifecycle"]["deleteAfter"] >= 14
+    selection = one(prod_run, "aws:backup/selection:Selection").inputs
+    assert selection["resources"] == [one(prod_run, "aws:rds/cluster:Cluster").outputs["arn"]]
+    locks = prod_run.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    assert sorted(lock.inputs["backupVaultName"] for lock in locks) == sorted(
+        [vault.inputs["name"], dr_vault.inputs["name"]]
+    )
+
+
+def test_dev_has_no_backup_plan(dev_run: OfflineRun) -> None:
+    assert dev_run.of_type("aws:backup/plan:Plan") == []
+
+
+def test_a_config_provided_secret_stays_secret_into_secrets_manager() -> None:
+    def program() -> None:
+        AppSecrets(
+            "unit",
+            AppSecretsArgs(
+                kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
+                account_id="123456789012",
+                provided={"processor-api-key": ProvidedSecret("card processor", pulumi.Config().require_secret("k"))},
+            ),
+        )
+
+    run = run_program(program, "unit", "unit", {"unit:k": "sk_live_123"}, ["unit:k"])
+    assert run.error is None
+    version = one(run, "aws:secretsmanager/secretVersion:SecretVersion")
+    assert rpc.is_rpc_secret(version.inputs["secretString"])
+    assert rpc.unwrap_rpc_secret(version.inputs["secretString"]) == "sk_live_123"
+
+
+def test_a_plain_string_is_refused_as_a_provided_secret() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"provided\['key'\].value: must be a secret Output"):
+        AppSecretsArgs(
+            kms_key_arn="k", account_id="123456789012",
+            provided={"key": ProvidedSecret("x", "plain-text")},  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"recovery_window_days": 3}, "recovery_window_days: 3 is outside 7-30"),
+        ({"generated": {"short": GeneratedSecret("x", length=8)}}, r"generated\['short'\].length: 8 is outside"),
+    ],
+)
+def test_bad_secret_arguments_are_refused(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        AppSecretsArgs(kms_key_arn="k", account_id="123456789012", **changes)  # type: ignore[arg-type]
+
+
+def test_protect_off_lets_a_prod_shaped_stack_be_destroyed() -> None:
+    run = run_stack("prod", {"fintech-platform:protectStateful": "false"})
+    assert run.error is None
+    assert not any(r.protect for r in run.resources)
