@@ -44,11 +44,14 @@ class KeyDomain:
     """AWS services (endpoint prefixes, e.g. 'rds') through which account principals may use the key. Default: none."""
     direct_services: tuple[DirectService, ...] = ()
     """Services that call KMS as themselves, each pinned to this account and region. Default: none."""
+    service_linked_roles: tuple[str, ...] = ()
+    """Service-linked roles ('<service>/<role name>') that use the key as themselves. Default: none."""
 
 
 DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
     KeyDomain("data", "Data stores: Aurora, ElastiCache, MSK, EBS volumes, backups",
-              via_services=("rds", "elasticache", "kafka", "ec2", "backup")),
+              via_services=("rds", "elasticache", "kafka", "ec2", "backup"),
+              service_linked_roles=("autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",)),
     KeyDomain("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
     KeyDomain("logs", "CloudWatch log groups", direct_services=("logs",)),
     KeyDomain("eks", "EKS Kubernetes secrets envelope encryption", via_services=("eks",)),
@@ -127,7 +130,24 @@ def key_policy(args: PlatformKeysArgs, domain: KeyDomain) -> dict[str, Any]:
             },
         ]
     statements += [_direct_service_statement(args, service) for service in domain.direct_services]
+    if domain.service_linked_roles:
+        statements.append(_service_linked_roles_statement(args, domain.service_linked_roles))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _service_linked_roles_statement(args: PlatformKeysArgs, roles: tuple[str, ...]) -> dict[str, Any]:
+    """Service-linked roles act as themselves, outside IAM delegation; naming them by condition (not as
+    principals) keeps the policy valid before AWS creates the role, e.g. the Auto Scaling role that
+    launches nodes with encrypted root volumes."""
+    arns = [f"arn:{args.partition}:iam::{args.account_id}:role/aws-service-role/{role}" for role in roles]
+    return {
+        "Sid": "ServiceLinkedRolesOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": [*USE_ACTIONS, "kms:CreateGrant"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalArn": arns, "kms:CallerAccount": args.account_id}},
+    }
 
 
 def _direct_service_statement(args: PlatformKeysArgs, service: DirectService) -> dict[str, Any]:

@@ -83,7 +83,7 @@ class AlarmSpec:
     description: str
     """What the alarm means for a person woken by it."""
     statistic: str = "Average"
-    """Statistic over each period. Default: Average."""
+    """Statistic over each period, or a percentile such as p99. Default: Average."""
     period_seconds: int = 300
     """Period length. Default: 300."""
     evaluation_periods: int = 3
@@ -107,7 +107,8 @@ def create_alarms(
             namespace=spec.namespace,
             metric_name=spec.metric,
             dimensions=dict(spec.dimensions),
-            statistic=spec.statistic,
+            statistic=None if spec.statistic.startswith("p") else spec.statistic,
+            extended_statistic=spec.statistic if spec.statistic.startswith("p") else None,
             comparison_operator=spec.comparison,
             threshold=spec.threshold,
             period=spec.period_seconds,

@@ -44,6 +44,22 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         return {"bootstrapBrokersSaslIam": brokers}
     if type_token == "aws:msk/configuration:Configuration":
         return {"latestRevision": 1}
+    if type_token == "eks:index:Cluster":
+        issuer = f"oidc.eks.{region}.amazonaws.com/id/{_short_hash(resource_id).upper()}"
+        return {
+            "kubeconfigJson": json.dumps({"apiVersion": "v1", "kind": "Config", "clusters": [], "users": []}),
+            "oidcIssuer": issuer,
+            "oidcProviderUrl": f"https://{issuer}",
+            "oidcProviderArn": f"arn:{partition}:iam::{account}:oidc-provider/{issuer}",
+            "clusterSecurityGroupId": f"sg-{_short_hash(resource_id + 'cluster')}",
+        }
+    if type_token == "aws:lb/loadBalancer:LoadBalancer":
+        return {"arnSuffix": f"app/{resource_id}/{_short_hash(resource_id)[:16]}",
+                "dnsName": f"{resource_id}.{region}.elb.amazonaws.com"}  # fmt: skip
+    if type_token == "aws:lb/targetGroup:TargetGroup":
+        return {"arnSuffix": f"targetgroup/{resource_id}/{_short_hash(resource_id)[:16]}"}
+    if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
+        return {"latestVersion": 1}
     if type_token == "random:index/randomPassword:RandomPassword":
         return {"result": f"offline-{_short_hash(resource_id)}"}
     return {}
@@ -73,7 +89,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
         region, account = self._provider_facts(args.provider)
         package, module_path, kind = [*args.typ.split(":"), "", ""][:3]
         service = module_path.split("/")[0]
-        if package == "random":
+        if package in ("random", "eks"):
             state.update(_computed(args.typ, resource_id, region, account, args.inputs))
         if package == "aws":
             partition = partition_of(region)

@@ -67,6 +67,27 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:sns/topic:Topic": ("name",),
     "aws:backup/vault:Vault": ("name",),
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": ("minRetentionDays",),
+    "eks:index:Cluster": (
+        "version",
+        "authenticationMode",
+        "endpointPublicAccess",
+        "publicAccessCidrs",
+        "upgradePolicy.supportType",
+        "enabledClusterLogTypes",
+    ),
+    "aws:eks/nodeGroup:NodeGroup": ("amiType", "instanceTypes", "scalingConfig"),
+    "aws:eks/addon:Addon": ("addonName", "addonVersion"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("metadataOptions.httpTokens", "metadataOptions.httpPutResponseHopLimit"),
+    "kubernetes:helm.sh/v4:Chart": ("chart", "version", "namespace"),
+    "aws:lb/loadBalancer:LoadBalancer": (
+        "internal",
+        "dropInvalidHeaderFields",
+        "desyncMitigationMode",
+        "enableDeletionProtection",
+    ),
+    "aws:lb/listener:Listener": ("port", "protocol", "sslPolicy"),
+    "aws:lb/targetGroup:TargetGroup": ("targetType", "protocol", "port"),
+    "aws:wafv2/webAcl:WebAcl": ("scope",),
 }
 """The settings the plan shows per resource type; other types show their name only."""
 
@@ -100,6 +121,11 @@ def _settings(type_token: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+COMPONENT_PREFIX = "fintech:"
+"""Type prefix of this project's own components, which group the plan; other components (pulumi-eks,
+Helm charts) are multi-language components listed as resources of their parent."""
+
+
 def _component_of(run: OfflineRun, components: dict[str, Any], parent: str) -> str:
     while parent and parent not in components:
         parent = next((r.parent for r in run.resources if r.urn == parent), "")
@@ -108,10 +134,10 @@ def _component_of(run: OfflineRun, components: dict[str, Any], parent: str) -> s
 
 def summarize(run: OfflineRun) -> dict[str, Any]:
     """The plan as plain data: resources grouped by component, with their key settings."""
-    components = {r.urn: r for r in run.resources if not r.custom}
+    components = {r.urn: r for r in run.resources if r.type.startswith(COMPONENT_PREFIX)}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for resource in run.resources:
-        if not resource.custom:
+        if resource.urn in components:
             continue
         inputs = redact(resource.inputs)
         groups[_component_of(run, components, resource.parent)].append(
@@ -123,7 +149,7 @@ def summarize(run: OfflineRun) -> dict[str, Any]:
                 "inputs": inputs,
             }
         )
-    custom = [r for r in run.resources if r.custom]
+    custom = [r for r in run.resources if r.urn not in components]
     return {
         "stack": run.stack,
         "project": run.project,
@@ -133,6 +159,7 @@ def summarize(run: OfflineRun) -> dict[str, Any]:
         "counts": {
             "resources": len(run.resources),
             "custom": len(custom),
+            "multiLanguageComponents": sum(1 for r in custom if not r.custom),
             "components": len(components),
             "providers": sum(1 for r in custom if r.type.startswith("pulumi:providers:")),
             "byType": dict(sorted(_count(r.type for r in custom).items())),
@@ -171,8 +198,9 @@ def render_text(plan: dict[str, Any]) -> str:
     lines = [
         f"Offline plan of stack '{plan['stack']}' (project {plan['project']}): tier {plan['tier']}, "
         f"region {plan['region']}",
-        f"{counts['resources']} resources: {counts['custom'] - counts['providers']} cloud resources, "
-        f"{counts['components']} components, {counts['providers']} provider(s)",
+        f"{counts['resources']} resources: {counts['custom'] - counts['providers']} cloud and Kubernetes resources "
+        f"(of which {counts['multiLanguageComponents']} multi-language components), {counts['components']} "
+        f"components, {counts['providers']} provider(s)",
     ]
     for component in plan["components"]:
         lines += ["", f"{component['type']} {component['name']} ({len(component['resources'])} resources)"]

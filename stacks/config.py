@@ -9,6 +9,7 @@ before the program registers a single resource.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ import pulumi
 from pydantic import ConfigDict, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel, to_snake
 
+from components.eks import STANDARD_SUPPORT_ENDS
 from components.errors import InvalidArgumentError
 from components.subnet_plan import ZONE_COUNT, parse_vpc_cidr
 from stacks.tiers import TIER_PRESETS, TIER_RULES, TierName, TierPreset
@@ -40,6 +42,10 @@ DataClassification = Literal["public", "internal", "confidential", "restricted"]
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ZONE_ID_PATTERN = re.compile(r"^[a-z]{2,5}\d-az\d+$")
 _ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+_ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_CERTIFICATE_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[0-9a-f-]{36}$"
+)
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 BASELINE_SETTINGS = {
@@ -85,6 +91,18 @@ class StackConfig(TierPreset):
     """Region that receives backup copies when crossRegionBackup is on. Default: us-west-2."""
     alarm_email: str = ""
     """Address subscribed to the alarm topic; empty for none. Default: empty."""
+    kubernetes_version: str = "1.35"
+    """EKS Kubernetes version, one in EKS standard support. Default: 1.35."""
+    eks_public_access_cidrs: tuple[str, ...] = ()
+    """CIDRs allowed to the public EKS API endpoint; empty turns it off. Default: empty (private only)."""
+    eks_admin_role_arns: tuple[str, ...] = ()
+    """IAM roles given cluster-admin through EKS access entries. Default: none."""
+    certificate_arn: str = ""
+    """ACM certificate of the ALB's HTTPS listener, in the stack's region. Required."""
+    alb_ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    """Clients admitted to the ALB on 80 and 443. Default: 0.0.0.0/0."""
+    waf_rate_limit: int = 2000
+    """Requests per client IP per 5 minutes before WAF blocks it. Default: 2000."""
 
     @field_validator("region", "dr_region")
     @classmethod
@@ -184,6 +202,65 @@ class StackConfig(TierPreset):
             raise ValueError("Secrets Manager allows a recovery window of 7 to 30 days")
         return value
 
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _supported_kubernetes(cls, value: str) -> str:
+        if value not in STANDARD_SUPPORT_ENDS:
+            raise ValueError(
+                f"not in EKS standard support; allowed: {', '.join(STANDARD_SUPPORT_ENDS)} (older versions bill "
+                "extended support at six times the control-plane price)"
+            )
+        return value
+
+    @field_validator("eks_public_access_cidrs", "alb_ingress_cidrs")
+    @classmethod
+    def _cidr_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"'{cidr}' is not a CIDR such as 203.0.113.0/24") from None
+        return value
+
+    @field_validator("eks_admin_role_arns")
+    @classmethod
+    def _role_arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [arn for arn in value if not _ROLE_ARN_PATTERN.match(arn)]
+        if bad:
+            raise ValueError(f"{bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>)")
+        return value
+
+    @field_validator("waf_rate_limit")
+    @classmethod
+    def _waf_rate(cls, value: int) -> int:
+        if value < 10:
+            raise ValueError("WAF rate-based rules need a limit of at least 10 requests per 5 minutes")
+        return value
+
+    @model_validator(mode="after")
+    def _edge_and_cluster(self) -> StackConfig:
+        if not self.certificate_arn:
+            raise ValueError(
+                f"{_key('certificateArn')} is missing: the ALB serves HTTPS only and needs an ACM certificate ARN "
+                f"in {self.region} (pulumi config set certificateArn arn:aws:acm:...)"
+            )
+        match = _CERTIFICATE_PATTERN.match(self.certificate_arn)
+        if not match:
+            raise ValueError(
+                f"{_key('certificateArn')} = '{self.certificate_arn}' is not an ACM certificate ARN "
+                "(arn:aws:acm:<region>:<account>:certificate/<uuid>)"
+            )
+        if match["region"] != self.region or (self.account_id and match["account"] != self.account_id):
+            raise ValueError(
+                f"{_key('certificateArn')} = '{self.certificate_arn}' must be in the stack's region {self.region}"
+                + (f" and account {self.account_id}" if self.account_id else "")
+            )
+        if self.node_min < 1 or self.node_max < self.node_min:
+            raise ValueError(
+                f"{_key('nodeMax')} = {self.node_max} is below {_key('nodeMin')} = {self.node_min} (or nodeMin < 1)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _consistent(self) -> StackConfig:
         if self.aurora_min_acu > self.aurora_max_acu:
@@ -229,6 +306,11 @@ class StackConfig(TierPreset):
             "cacheNodes": (self.cache_nodes < 2, "a single cache node has no replica to fail over to; use 2 or more"),
             "kafkaZones": (self.kafka_zones < ZONE_COUNT, "brokers in fewer than 3 zones cannot keep a "
                            "replication factor of 3 across zones; use 3"),
+            "nodeMin": (self.node_min < ZONE_COUNT, "fewer than 3 nodes cannot place a workload in every zone; "
+                        "use 3 or more"),
+            "eksPublicAccessCidrs": (any(ipaddress.ip_network(c).prefixlen == 0 for c in self.eks_public_access_cidrs),
+                                     "the Kubernetes API must not be open to the whole internet; leave it empty "
+                                     "(private endpoint only) or list your own CIDRs"),
         }  # fmt: skip
         for key, (broken, reason) in single_points.items():
             if broken:
@@ -276,7 +358,10 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
             continue
         values[key] = value
     values["region"] = region
-    zones = _json_array(values.get("availabilityZoneIds", []), "availabilityZoneIds")
+    for key in _array_keys():
+        if key in values:
+            values[key] = tuple(_json_array(values[key], key))
+    zones = list(values.get("availabilityZoneIds", ()))
     if not zones:
         zones = list(DEFAULT_ZONE_IDS.get(values["region"], ()))
         if not zones:
@@ -289,6 +374,15 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         return StackConfig.model_validate(values)
     except ValidationError as err:
         raise ConfigError(_describe(err)) from None
+
+
+def _array_keys() -> list[str]:
+    """Config keys whose values are lists (declared `type: array` in Pulumi.yaml)."""
+    return [
+        field.alias or name
+        for name, field in StackConfig.model_fields.items()
+        if str(field.annotation).startswith("tuple")
+    ]
 
 
 def _json_array(value: Any, key: str) -> list[Any]:

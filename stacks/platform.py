@@ -9,18 +9,20 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.alerts import AlarmTopic, AlarmTopicArgs
-from components.aurora import AuroraPostgres, AuroraPostgresArgs
-from components.backup import BackupPlan, BackupPlanArgs
-from components.cache import Cache, CacheArgs
-from components.kafka import KafkaCluster, KafkaClusterArgs
-from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
-from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
-from components.secrets import AppSecrets, AppSecretsArgs, GeneratedSecret
-from stacks.aws_context import AwsContext, aws_context, make_provider
+from components.alerts import AlarmTopic
+from components.aurora import AuroraPostgres
+from components.backup import BackupPlan
+from components.cache import Cache
+from components.cluster_addons import ClusterAddons
+from components.edge import Edge
+from components.eks import EksCluster
+from components.kafka import KafkaCluster
+from components.kms import PlatformKeys
+from components.network import Network
+from components.secrets import AppSecrets
+from stacks import builders
+from stacks.aws_context import aws_context
 from stacks.config import StackConfig
-
-CACHE_AUTH_SECRET = "cache-auth-token"
 
 
 def resource_prefix(stack: str) -> str:
@@ -36,14 +38,18 @@ class Platform:
     network: Network
     alarms: AlarmTopic
     secrets: AppSecrets
+    cluster: EksCluster
     database: AuroraPostgres
     cache: Cache
     kafka: KafkaCluster
     backup: BackupPlan | None
+    edge: Edge
+    addons: ClusterAddons
 
-    def export(self) -> None:
-        """Export the stack outputs that later components, workloads and users need."""
+    def outputs(self) -> dict[str, object]:
+        """The stack outputs that workloads, operators and auditors need."""
         network = self.network
+        kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.cluster.kubeconfig)
         outputs: dict[str, object] = {
             "vpcId": network.vpc_id,
             "availabilityZoneIds": network.zone_ids,
@@ -57,6 +63,10 @@ class Platform:
             "kmsAliases": self.keys.alias_names,
             "alarmTopicArn": self.alarms.topic_arn,
             "secretArns": self.secrets.arns,
+            "eksClusterName": self.cluster.cluster_name,
+            "eksOidcProviderArn": self.cluster.oidc_provider_arn,
+            "eksClusterSecurityGroupId": self.cluster.cluster_security_group_id,
+            "kubeconfig": kubeconfig,
             "auroraEndpoint": self.database.endpoint,
             "auroraReaderEndpoint": self.database.reader_endpoint,
             "auroraPort": self.database.port,
@@ -70,166 +80,35 @@ class Platform:
             "kafkaBootstrapBrokersSaslIam": self.kafka.bootstrap_brokers_sasl_iam,
             "kafkaPort": self.kafka.port,
             "kafkaSecurityGroupId": self.kafka.security_group_id,
+            "albDnsName": self.edge.dns_name,
+            "albArn": self.edge.alb_arn,
+            "webAclArn": self.edge.web_acl_arn,
+            "targetGroupArns": self.edge.target_group_arns,
         }
         if self.backup:
             outputs["backupVaultArn"] = self.backup.vault_arn
             outputs["drBackupVaultArn"] = self.backup.dr_vault_arn
-        for name, value in outputs.items():
+        return outputs
+
+    def export(self) -> None:
+        """Export every stack output."""
+        for name, value in self.outputs().items():
             pulumi.export(name, value)
 
 
 def build_platform(config: StackConfig, stack: str) -> Platform:
-    """Build every component of the stack."""
-    context = aws_context(config, stack)
-    prefix = resource_prefix(stack)
-    options = pulumi.ResourceOptions(providers={"aws": context.provider})
-    keys = PlatformKeys(
-        prefix,
-        PlatformKeysArgs(
-            account_id=context.account_id,
-            region=context.region,
-            partition=context.partition,
-            protect=config.protect_stateful,
-        ),
-        opts=options,
-    )
-    network = Network(
-        prefix,
-        NetworkArgs(
-            vpc_cidr=config.vpc_cidr,
-            zone_ids=config.availability_zone_ids,
-            region=context.region,
-            account_id=context.account_id,
-            partition=context.partition,
-            logs_kms_key_arn=keys.arn("logs"),
-            nat_strategy=config.nat_strategy,
-            interface_endpoint_services=DEFAULT_INTERFACE_ENDPOINT_SERVICES if config.interface_endpoints else (),
-            flow_log_retention_days=config.log_retention_days,
-        ),
-        opts=options,
-    )
-    alarms = AlarmTopic(
-        prefix,
-        AlarmTopicArgs(kms_key_arn=keys.arn("alerts"), account_id=context.account_id, email=config.alarm_email),
-        opts=options,
-    )
-    secrets = AppSecrets(
-        prefix,
-        AppSecretsArgs(
-            kms_key_arn=keys.arn("secrets"),
-            account_id=context.account_id,
-            generated={CACHE_AUTH_SECRET: GeneratedSecret("AUTH token of the platform cache (ElastiCache)")},
-            recovery_window_days=config.secret_recovery_days,
-        ),
-        opts=options,
-    )
-    database, cache, kafka = _data_services(prefix, config, context, keys, network, alarms, secrets, options)
-    backup = _backup(prefix, config, context, stack, keys, database) if config.cross_region_backup else None
-    return Platform(keys, network, alarms, secrets, database, cache, kafka, backup)
-
-
-def _data_services(
-    prefix: str,
-    config: StackConfig,
-    context: AwsContext,
-    keys: PlatformKeys,
-    network: Network,
-    alarms: AlarmTopic,
-    secrets: AppSecrets,
-    options: pulumi.ResourceOptions,
-) -> tuple[AuroraPostgres, Cache, KafkaCluster]:
-    database = AuroraPostgres(
-        prefix,
-        AuroraPostgresArgs(
-            vpc_id=network.vpc_id,
-            db_subnet_group_name=network.db_subnet_group_name,
-            zone_names=context.zone_names,
-            data_kms_key_arn=keys.arn("data"),
-            secrets_kms_key_arn=keys.arn("secrets"),
-            logs_kms_key_arn=keys.arn("logs"),
-            account_id=context.account_id,
-            partition=context.partition,
-            instance_count=config.aurora_instances,
-            min_capacity=config.aurora_min_acu,
-            max_capacity=config.aurora_max_acu,
-            backup_retention_days=config.aurora_backup_retention_days,
-            deletion_protection=config.deletion_protection,
-            final_snapshot=config.deletion_protection,
-            performance_insights=True,
-            monitoring_interval_seconds=config.aurora_monitoring_interval,
-            log_retention_days=config.log_retention_days,
-            alarm_topic_arn=alarms.topic_arn,
-            protect=config.protect_stateful,
-        ),
-        opts=options,
-    )
-    cache = Cache(
-        prefix,
-        CacheArgs(
-            vpc_id=network.vpc_id,
-            subnet_group_name=network.cache_subnet_group_name,
-            zone_names=context.zone_names,
-            data_kms_key_arn=keys.arn("data"),
-            logs_kms_key_arn=keys.arn("logs"),
-            auth_token=secrets.value(CACHE_AUTH_SECRET),
-            node_type=config.cache_node_type,
-            node_count=config.cache_nodes,
-            snapshot_retention_days=config.cache_snapshot_retention_days,
-            log_retention_days=config.log_retention_days,
-            alarm_topic_arn=alarms.topic_arn,
-            protect=config.protect_stateful,
-        ),
-        opts=options,
-    )
-    kafka = KafkaCluster(
-        prefix,
-        KafkaClusterArgs(
-            vpc_id=network.vpc_id,
-            subnet_ids=network.subnet_ids_by_tier["private"][: config.kafka_zones],
-            data_kms_key_arn=keys.arn("data"),
-            logs_kms_key_arn=keys.arn("logs"),
-            broker_instance_type=config.kafka_broker_type,
-            broker_count=config.kafka_brokers,
-            volume_size_gib=config.kafka_volume_gib,
-            volume_max_gib=config.kafka_volume_max_gib,
-            enhanced_monitoring=config.kafka_monitoring,
-            replication_factor=min(3, config.kafka_brokers),
-            min_insync_replicas=max(1, min(3, config.kafka_brokers) - 1),
-            log_retention_days=config.log_retention_days,
-            alarm_topic_arn=alarms.topic_arn,
-            protect=config.protect_stateful,
-        ),
-        opts=options,
-    )
-    return database, cache, kafka
-
-
-def _backup(
-    prefix: str, config: StackConfig, context: AwsContext, stack: str, keys: PlatformKeys, database: AuroraPostgres
-) -> BackupPlan:
-    """Daily backups of the database, copied to the DR region under a key of that region."""
-    dr_provider = make_provider("aws-dr", config.dr_region, config, stack)
-    dr_keys = PlatformKeys(
-        f"{prefix}-dr",
-        PlatformKeysArgs(
-            account_id=context.account_id,
-            region=config.dr_region,
-            partition=context.partition,
-            domains=(KeyDomain("backup", "AWS Backup copies in the DR region", via_services=("backup",)),),
-            protect=config.protect_stateful,
-        ),
-        opts=pulumi.ResourceOptions(providers={"aws": dr_provider}),
-    )
-    return BackupPlan(
-        prefix,
-        BackupPlanArgs(
-            resource_arns=[database.cluster_arn],
-            vault_kms_key_arn=keys.arn("data"),
-            dr_vault_kms_key_arn=dr_keys.arn("backup"),
-            dr_provider=dr_provider,
-            account_id=context.account_id,
-            partition=context.partition,
-            protect=config.protect_stateful,
-        ),
-        opts=pulumi.ResourceOptions(providers={"aws": context.provider}),
-    )
+    """Build every component of the stack, in dependency order."""
+    ctx = builders.Context(config, aws_context(config, stack), stack, resource_prefix(stack))
+    keys = builders.keys(ctx)
+    network = builders.network(ctx, keys)
+    alarms = builders.alarms(ctx, keys)
+    secrets = builders.secrets(ctx, keys)
+    cluster = builders.kubernetes(ctx, keys, network)
+    clients = cluster.cluster_security_group_id
+    database = builders.database(ctx, keys, network, alarms, clients)
+    cache = builders.cache(ctx, keys, network, alarms, secrets, clients)
+    kafka = builders.kafka(ctx, keys, network, alarms, clients)
+    backup = builders.backup(ctx, keys, database) if config.cross_region_backup else None
+    edge = builders.edge(ctx, keys, network, cluster, alarms)
+    addons = builders.cluster_addons(ctx, network, cluster, edge)
+    return Platform(keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons)

@@ -57,8 +57,16 @@ class TierPreset(BaseModel):
     """MSK enhanced monitoring level."""
     secret_recovery_days: int
     """Days a deleted Secrets Manager secret can be restored."""
+    node_instance_type: str
+    """EKS node instance type (Graviton, arm64)."""
+    node_min: int
+    """EKS nodes at minimum (and at creation)."""
+    node_max: int
+    """EKS nodes the cluster autoscaler may reach."""
+    node_disk_gib: int
+    """Root volume per EKS node (GiB, gp3, encrypted)."""
     deletion_protection: bool
-    """Service-side deletion protection and final snapshots (Aurora)."""
+    """Service-side deletion protection: Aurora (with a final snapshot), EKS and the ALB."""
     protect_stateful: bool
     """Register stateful resources (databases, cache, Kafka, keys, vaults) with Pulumi protect."""
     cross_region_backup: bool
@@ -96,6 +104,10 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         kafka_volume_max_gib=0,
         kafka_monitoring="PER_BROKER",
         secret_recovery_days=7,
+        node_instance_type="t4g.medium",
+        node_min=2,
+        node_max=3,
+        node_disk_gib=30,
         deletion_protection=False,
         protect_stateful=False,
         cross_region_backup=False,
@@ -119,6 +131,10 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         kafka_volume_max_gib=1000,
         kafka_monitoring="PER_TOPIC_PER_BROKER",
         secret_recovery_days=30,
+        node_instance_type="m7g.large",
+        node_min=3,
+        node_max=6,
+        node_disk_gib=50,
         deletion_protection=True,
         protect_stateful=True,
         cross_region_backup=True,

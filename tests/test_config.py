@@ -5,30 +5,44 @@ from __future__ import annotations
 import pytest
 
 from offline.engine import run_stack
-from stacks.config import ConfigError, config_keys, parse_stack_config
+from stacks.config import ConfigError, StackConfig, config_keys, parse_stack_config
 from stacks.tiers import TIER_PRESETS
 
 NS = "fintech-platform"
+DEV_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f3e8a52-6b1d-4c8e-9a7f-2d5b1c9e4a10"
+PROD = {
+    "tier": "prod",
+    "accountId": "111122223333",
+    "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/7c1d9e40-2a6b-4f8e-b3c5-91e0d4a7f628",
+}
+
+
+def parse(values: dict[str, str]) -> StackConfig:
+    """parse_stack_config with the certificate every stack needs, unless the test sets its own."""
+    base = dict(PROD) if values.get("tier") == "prod" else {"certificateArn": DEV_CERT}
+    return parse_stack_config({**base, **values})
 
 
 def test_tier_presets_fill_unset_keys() -> None:
-    dev = parse_stack_config({"tier": "dev"})
-    prod = parse_stack_config({"tier": "prod", "accountId": "111122223333"})
+    dev = parse({"tier": "dev"})
+    prod = parse({"tier": "prod"})
     assert (dev.nat_strategy, dev.interface_endpoints, dev.log_retention_days) == ("single", False, 30)
     assert (prod.nat_strategy, prod.interface_endpoints, prod.log_retention_days) == ("one-per-az", True, 365)
 
 
 def test_tier_sentinel_takes_the_preset_and_a_value_overrides_it() -> None:
-    preset = parse_stack_config({"tier": "dev", "natStrategy": "tier", "logRetentionDays": "tier"})
+    preset = parse({"tier": "dev", "natStrategy": "tier", "logRetentionDays": "tier"})
     assert preset.nat_strategy == TIER_PRESETS["dev"].nat_strategy
-    override = parse_stack_config({"tier": "dev", "natStrategy": "one-per-az", "logRetentionDays": "90"})
+    override = parse({"tier": "dev", "natStrategy": "one-per-az", "logRetentionDays": "90"})
     assert (override.nat_strategy, override.log_retention_days) == ("one-per-az", 90)
 
 
 def test_zone_ids_arrive_json_encoded_and_default_per_region() -> None:
-    pinned = parse_stack_config({"availabilityZoneIds": '["use1-az2","use1-az4","use1-az6"]'})
+    pinned = parse({"availabilityZoneIds": '["use1-az2","use1-az4","use1-az6"]'})
     assert pinned.availability_zone_ids == ("use1-az2", "use1-az4", "use1-az6")
-    assert parse_stack_config({"region": "eu-west-1"}).availability_zone_ids == ("euw1-az1", "euw1-az2", "euw1-az3")
+    eu_cert = DEV_CERT.replace("us-east-1", "eu-west-1")
+    eu = parse({"region": "eu-west-1", "certificateArn": eu_cert})
+    assert eu.availability_zone_ids == ("euw1-az1", "euw1-az2", "euw1-az3")
 
 
 def test_every_declared_key_is_a_model_key() -> None:
@@ -57,7 +71,8 @@ INVALID = [
                  id="retention-not-cloudwatch"),
     pytest.param({"tier": "prod", "accountId": "111122223333", "natStrategy": "single"},
                  ["natStrategy = 'single' is not allowed for tier 'prod'", "use 'one-per-az'"], id="prod-single-nat"),
-    pytest.param({"tier": "prod", "accountId": ""}, ["accountId must be set for tier 'prod'"], id="prod-no-account"),
+    pytest.param({"tier": "prod", "accountId": "", "certificateArn": PROD["certificateArn"]},
+                 ["accountId must be set for tier 'prod'"], id="prod-no-account"),
     pytest.param({"availabilityZoneIds": '["us-east-1a","us-east-1b","us-east-1c"]'},
                  ["availabilityZoneIds", "not zone IDs"], id="zone-names"),
     pytest.param({"availabilityZoneIds": '["use1-az1","use1-az2"]'}, ["exactly 3 distinct zone IDs"], id="two-zones"),
@@ -91,7 +106,7 @@ INVALID = [
 @pytest.mark.parametrize(("values", "fragments"), INVALID)
 def test_invalid_config_is_rejected_with_a_named_error(values: dict[str, str], fragments: list[str]) -> None:
     with pytest.raises(ConfigError) as raised:
-        parse_stack_config(values)
+        parse(values)
     for fragment in fragments:
         assert fragment in str(raised.value)
     assert f"{NS}:" in str(raised.value)

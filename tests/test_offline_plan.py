@@ -42,7 +42,8 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun) ->
     assert {c["type"] for c in plan["components"]} == {
         "(stack)", "fintech:kms:PlatformKeys", "fintech:network:Network", "fintech:alerts:AlarmTopic",
         "fintech:secrets:AppSecrets", "fintech:aurora:AuroraPostgres", "fintech:cache:Cache",
-        "fintech:kafka:KafkaCluster", "fintech:backup:BackupPlan",
+        "fintech:kafka:KafkaCluster", "fintech:backup:BackupPlan", "fintech:eks:EksCluster", "fintech:edge:Edge",
+        "fintech:eks:ClusterAddons",
     }  # fmt: skip
 
 

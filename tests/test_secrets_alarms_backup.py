@@ -16,7 +16,7 @@ from tests.helpers import key_arn, one
 STATEFUL = {
     "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance",
     "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster", "aws:kms/key:Key",
-    "aws:backup/vault:Vault",
+    "aws:backup/vault:Vault", "eks:index:Cluster",
 }  # fmt: skip
 
 

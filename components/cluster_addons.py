@@ -1,0 +1,195 @@
+"""Cluster add-ons installed with Helm (chart versions pinned), each with an IRSA role scoped to its job.
+
+- aws-load-balancer-controller: only registers pods into the target groups the edge created
+  (TargetGroupBinding); it cannot create load balancers, so every internet entry point stays in code.
+- metrics-server: the resource metrics the HorizontalPodAutoscalers read.
+- cluster-autoscaler: chosen over Karpenter because it scales the managed node group within its
+  declared min/max, so capacity (and the capacity check of the workloads) stays a number in config;
+  its role may change only Auto Scaling groups tagged as owned by this cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.errors import InvalidArgumentError
+from components.irsa import irsa_role, policy_document
+
+CHARTS = {
+    "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "1.17.0"),
+    "metrics-server": ("https://kubernetes-sigs.github.io/metrics-server/", "3.13.0"),
+    "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "9.59.0"),
+}
+"""Chart repository and pinned chart version of each add-on."""
+AUTOSCALER_IMAGE_TAGS = {"1.34": "v1.34.2", "1.35": "v1.35.0"}
+"""cluster-autoscaler image per Kubernetes minor version (they must match)."""
+
+
+@dataclass(frozen=True)
+class ClusterAddonsArgs:
+    """Arguments of ClusterAddons."""
+
+    cluster_name: str
+    """EKS cluster name. Required."""
+    kubernetes_version: str
+    """Kubernetes minor version of the cluster. Required."""
+    region: str
+    """Region of the cluster. Required."""
+    account_id: str
+    """Account of the cluster. Required."""
+    vpc_id: pulumi.Input[str]
+    """VPC of the cluster. Required."""
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider. Required."""
+    oidc_issuer: pulumi.Input[str]
+    """The cluster's OIDC issuer. Required."""
+    kubernetes_provider: k8s.Provider
+    """Provider for the cluster. Required."""
+    target_group_arns: Sequence[pulumi.Input[str]]
+    """Target groups the load balancer controller may register pods into. Required."""
+    node_group_name: str
+    """Managed node group the autoscaler scales. Required."""
+    partition: str = "aws"
+    """AWS partition for ARNs. Default: aws."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """Resources that must exist first (nodes, core add-ons). Default: none."""
+
+    def __post_init__(self) -> None:
+        if self.kubernetes_version not in AUTOSCALER_IMAGE_TAGS:
+            raise InvalidArgumentError(
+                f"kubernetes_version: no cluster-autoscaler image is pinned for {self.kubernetes_version}"
+            )
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    """Load balancer controller, metrics-server and cluster-autoscaler."""
+
+    charts: dict[str, k8s.helm.v4.Chart]
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fintech:eks:ClusterAddons", name, None, opts)
+        self._name = name
+        self._args = args
+        lbc_role = self._role("lb-controller", "aws-load-balancer-controller",
+                              pulumi.Output.all(*args.target_group_arns).apply(_lb_controller_policy))  # fmt: skip
+        autoscaler_role = self._role("cluster-autoscaler", "cluster-autoscaler", _autoscaler_policy(args))
+        self.charts = {
+            "aws-load-balancer-controller": self._chart(
+                "aws-load-balancer-controller",
+                {
+                    "clusterName": args.cluster_name,
+                    "region": args.region,
+                    "vpcId": args.vpc_id,
+                    "replicaCount": 2,
+                    "enableServiceMutatorWebhook": False,
+                    "enableBackendSecurityGroup": False,
+                    "serviceAccount": _service_account("aws-load-balancer-controller", lbc_role.arn),
+                    "podDisruptionBudget": {"maxUnavailable": 1},
+                },
+            ),
+            "metrics-server": self._chart(
+                "metrics-server",
+                {"replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
+            ),
+            "cluster-autoscaler": self._chart(
+                "cluster-autoscaler",
+                {
+                    "autoDiscovery": {"clusterName": args.cluster_name},
+                    "awsRegion": args.region,
+                    "image": {"tag": AUTOSCALER_IMAGE_TAGS[args.kubernetes_version]},
+                    "rbac": {"serviceAccount": _service_account("cluster-autoscaler", autoscaler_role.arn)},
+                    "extraArgs": {
+                        "balance-similar-node-groups": True,
+                        "expander": "least-waste",
+                        "skip-nodes-with-system-pods": False,
+                    },
+                },
+            ),
+        }
+        self.register_outputs({})
+
+    def _role(self, label: str, service_account: str, policy: pulumi.Input[str]) -> Any:
+        return irsa_role(
+            f"{self._name}-{label}",
+            self._args.oidc_provider_arn,
+            self._args.oidc_issuer,
+            "kube-system",
+            service_account,
+            parent=self,
+            inline_policy=policy,
+        )
+
+    def _chart(self, chart: str, values: dict[str, Any]) -> k8s.helm.v4.Chart:
+        repository, version = CHARTS[chart]
+        return k8s.helm.v4.Chart(
+            f"{self._name}-{chart}",
+            chart=chart,
+            version=version,
+            namespace="kube-system",
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository),
+            values=values,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=self._args.kubernetes_provider, depends_on=list(self._args.depends_on)
+            ),
+        )
+
+
+def _service_account(name: str, role_arn: pulumi.Input[str]) -> dict[str, Any]:
+    return {"create": True, "name": name, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+
+
+def _lb_controller_policy(target_group_arns: list[str]) -> str:
+    """Read what it needs to resolve pods and target groups; write only target registrations."""
+    return policy_document(
+        {
+            "Sid": "Discover",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeTags", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeSecurityGroups",
+                "ec2:DescribeAvailabilityZones",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "RegisterPodsIntoPlatformTargetGroups",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            "Resource": target_group_arns,
+        },
+    )  # fmt: skip
+
+
+def _autoscaler_policy(args: ClusterAddonsArgs) -> str:
+    """Describe freely; resize or terminate only Auto Scaling groups this cluster owns."""
+    nodegroup = f"arn:{args.partition}:eks:{args.region}:{args.account_id}:nodegroup/{args.cluster_name}/*"
+    return policy_document(
+        {
+            "Sid": "Discover",
+            "Effect": "Allow",
+            "Action": [
+                "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
+                "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "ScaleOwnedGroupsOnly",
+            "Effect": "Allow",
+            "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{args.cluster_name}": "owned"}
+            },
+        },
+        {"Sid": "ReadNodeGroups", "Effect": "Allow", "Action": "eks:DescribeNodegroup", "Resource": nodegroup},
+    )  # fmt: skip

@@ -1,0 +1,430 @@
+"""The internet edge: an HTTPS-only ALB in the public subnets behind a WAFv2 web ACL.
+
+The ALB terminates TLS 1.3/1.2 with the ACM certificate, redirects HTTP to HTTPS, answers 404 by
+default and forwards path rules to one IP target group per exposed workload (pods are registered
+by the AWS Load Balancer Controller through TargetGroupBindings). It may send only to the node/pod
+security group, on the target ports. Access logs go to an S3 bucket that is private, TLS-only and
+expires objects by retention; ALB log delivery supports only SSE-S3 (AES-256) on that bucket, so
+this is the one store not encrypted with a customer-managed key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pulumi
+import pulumi_aws as aws
+
+from components.errors import InvalidArgumentError
+from components.irsa import policy_document
+from components.shared import AlarmSpec, create_alarms, encrypted_log_group
+
+TLS13_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+)
+"""Listener policies accepted: TLS 1.3, with TLS 1.2 at most as the floor."""
+MANAGED_RULE_GROUPS = (
+    ("AWSManagedRulesAmazonIpReputationList", 10),
+    ("AWSManagedRulesCommonRuleSet", 20),
+    ("AWSManagedRulesKnownBadInputsRuleSet", 30),
+    ("AWSManagedRulesSQLiRuleSet", 40),
+)
+"""AWS managed rule groups of the web ACL, with their priorities (the rate rule is priority 1)."""
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928",
+}  # fmt: skip
+"""Elastic Load Balancing log-delivery accounts of regions older than August 2022 (AWS documentation)."""
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[0-9a-f-]{36}$"
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A workload exposed through the ALB."""
+
+    name: str
+    """Workload name; names the target group."""
+    path_patterns: tuple[str, ...]
+    """ALB path patterns forwarded to it (at most 5)."""
+    priority: int
+    """Listener rule priority (1-50000, unique)."""
+    port: int = 8080
+    """Container port the pods serve HTTP on. Default: 8080."""
+    health_check_path: str = "/healthz/ready"
+    """Readiness path the ALB checks. Default: /healthz/ready."""
+
+
+@dataclass(frozen=True)
+class EdgeArgs:
+    """Arguments of Edge."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of the ALB. Required."""
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    """Public subnets (one per zone) for the ALB. Required."""
+    certificate_arn: str
+    """ACM certificate of the HTTPS listener, in the ALB's region. Required."""
+    target_security_group_id: pulumi.Input[str]
+    """Security group of the nodes/pods the ALB forwards to. Required."""
+    account_id: str
+    """Account of the ALB and its log bucket. Required."""
+    region: str
+    """Region of the ALB. Required."""
+    logs_kms_key_arn: pulumi.Input[str]
+    """Key of the WAF log group. Required."""
+    routes: tuple[Route, ...]
+    """Exposed workloads. Required (at least one)."""
+    partition: str = "aws"
+    """AWS partition for ARNs. Default: aws."""
+    ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    """Clients admitted on 80 and 443. Default: the whole internet."""
+    ssl_policy: str = TLS13_POLICIES[0]
+    """HTTPS listener policy, one of TLS13_POLICIES. Default: ELBSecurityPolicy-TLS13-1-2-2021-06."""
+    waf_rate_limit: int = 2000
+    """Requests per client IP per 5 minutes before WAF blocks it (10 or more). Default: 2000."""
+    log_retention_days: int = 365
+    """Days access logs (S3) and WAF logs (CloudWatch) are kept. Default: 365."""
+    deletion_protection: bool = True
+    """ALB deletion protection. Default: True."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """Topic the alarms notify; None creates no alarms. Default: None."""
+
+    def __post_init__(self) -> None:
+        match = _CERTIFICATE_ARN.match(self.certificate_arn)
+        if not match:
+            raise InvalidArgumentError(
+                f"certificate_arn: '{self.certificate_arn}' is not an ACM certificate ARN "
+                "(arn:aws:acm:<region>:<account>:certificate/<id>)"
+            )
+        if match["region"] != self.region:
+            raise InvalidArgumentError(
+                f"certificate_arn: the certificate is in {match['region']}; the ALB needs one in {self.region}"
+            )
+        if self.ssl_policy not in TLS13_POLICIES:
+            raise InvalidArgumentError(f"ssl_policy: '{self.ssl_policy}' is not one of {', '.join(TLS13_POLICIES)}")
+        if not self.routes:
+            raise InvalidArgumentError("routes: at least one workload must be exposed")
+        for label, values in (("name", [r.name for r in self.routes]), ("priority", [r.priority for r in self.routes])):
+            if len(set(values)) != len(values):
+                raise InvalidArgumentError(f"routes: {label}s must be unique, got {values}")
+        for cidr in self.ingress_cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise InvalidArgumentError(f"ingress_cidrs: '{cidr}' is not a CIDR") from None
+        if self.waf_rate_limit < 10:
+            raise InvalidArgumentError(f"waf_rate_limit: {self.waf_rate_limit} is below the WAF minimum of 10")
+
+
+class Edge(pulumi.ComponentResource):
+    """ALB, listeners, target groups, access-log bucket, WAF web ACL with logging, and alarms."""
+
+    alb_arn: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    web_acl_arn: pulumi.Output[str]
+    target_group_arns: dict[str, pulumi.Output[str]]
+    """ARN of each exposed workload's target group, by workload name."""
+
+    def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fintech:edge:Edge", name, None, opts)
+        self._name = name
+        self._child = pulumi.ResourceOptions(parent=self)
+        security_group = self._security_group(args)
+        bucket = self._access_log_bucket(args)
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            subnets=list(args.public_subnet_ids),
+            security_groups=[security_group.id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="strictest",
+            enable_deletion_protection=args.deletion_protection,
+            enable_http2=True,
+            idle_timeout=60,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix="alb", enabled=True),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket]),
+        )
+        https = self._listeners(alb, args)
+        self.target_group_arns = {}
+        target_groups = {}
+        for route in args.routes:
+            group = aws.lb.TargetGroup(
+                f"{name}-{route.name}",
+                target_type="ip",
+                protocol="HTTP",
+                port=route.port,
+                vpc_id=args.vpc_id,
+                deregistration_delay=30,
+                health_check=aws.lb.TargetGroupHealthCheckArgs(
+                    enabled=True, protocol="HTTP", path=route.health_check_path, matcher="200",
+                    interval=15, healthy_threshold=2, unhealthy_threshold=3, timeout=5,
+                ),
+                tags={"workload": route.name},
+                opts=self._child,
+            )  # fmt: skip
+            aws.lb.ListenerRule(
+                f"{name}-{route.name}",
+                listener_arn=https.arn,
+                priority=route.priority,
+                conditions=[
+                    aws.lb.ListenerRuleConditionArgs(
+                        path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(route.path_patterns))
+                    )
+                ],
+                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
+                opts=self._child,
+            )
+            self.target_group_arns[route.name] = group.arn
+            target_groups[route.name] = group
+        web_acl = self._web_acl(alb, args)
+        create_alarms(name, _alarms(name, alb, target_groups, args), args.alarm_topic_arn, parent=self)
+        self.alb_arn = alb.arn
+        self.dns_name = alb.dns_name
+        self.security_group_id = security_group.id
+        self.web_acl_arn = web_acl.arn
+        self.register_outputs({"alb_arn": self.alb_arn, "dns_name": self.dns_name, "web_acl_arn": self.web_acl_arn})
+
+    def _security_group(self, args: EdgeArgs) -> aws.ec2.SecurityGroup:
+        group = aws.ec2.SecurityGroup(
+            f"{self._name}-alb",
+            vpc_id=args.vpc_id,
+            description=f"{self._name}: HTTPS and HTTP (redirect) from clients; to workload pods only",
+            tags={"Name": f"{self._name}-alb"},
+            opts=self._child,
+        )
+        for port in (443, 80):
+            for index, cidr in enumerate(args.ingress_cidrs):
+                ipv6 = ":" in cidr
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{self._name}-alb-{port}-{index}", security_group_id=group.id, ip_protocol="tcp",
+                    from_port=port, to_port=port, description=f"clients on {port}", opts=self._child,
+                    cidr_ipv4=None if ipv6 else cidr, cidr_ipv6=cidr if ipv6 else None,
+                )  # fmt: skip
+        for port in sorted({route.port for route in args.routes}):
+            aws.vpc.SecurityGroupEgressRule(
+                f"{self._name}-alb-to-pods-{port}", security_group_id=group.id, ip_protocol="tcp",
+                from_port=port, to_port=port, referenced_security_group_id=args.target_security_group_id,
+                description=f"to workload pods on {port}", opts=self._child,
+            )  # fmt: skip
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-pods-from-alb-{port}", security_group_id=args.target_security_group_id,
+                ip_protocol="tcp", from_port=port, to_port=port, referenced_security_group_id=group.id,
+                description=f"from the ALB on {port}", opts=self._child,
+            )  # fmt: skip
+        return group
+
+    def _access_log_bucket(self, args: EdgeArgs) -> aws.s3.Bucket:
+        bucket = aws.s3.Bucket(f"{self._name}-alb-logs", force_destroy=False, opts=self._child)
+        aws.s3.BucketPublicAccessBlock(
+            f"{self._name}-alb-logs", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=self._child,
+        )  # fmt: skip
+        aws.s3.BucketOwnershipControls(
+            f"{self._name}-alb-logs",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=self._child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-alb-logs",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=self._child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{self._name}-alb-logs",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.log_retention_days),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=self._child,
+        )
+        aws.s3.BucketPolicy(
+            f"{self._name}-alb-logs",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(lambda arn: access_log_bucket_policy(arn, args)),
+            opts=self._child,
+        )
+        return bucket
+
+    def _listeners(self, alb: aws.lb.LoadBalancer, args: EdgeArgs) -> aws.lb.Listener:
+        aws.lb.Listener(
+            f"{self._name}-http",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
+            ],
+            opts=self._child,
+        )
+        return aws.lb.Listener(
+            f"{self._name}-https",
+            load_balancer_arn=alb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=args.ssl_policy,
+            certificate_arn=args.certificate_arn,
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="fixed-response",
+                    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                        content_type="application/json", status_code="404", message_body='{"error":"not found"}'
+                    ),
+                )
+            ],
+            opts=self._child,
+        )
+
+    def _web_acl(self, alb: aws.lb.LoadBalancer, args: EdgeArgs) -> aws.wafv2.WebAcl:
+        rules: list[Any] = [
+            {
+                "name": "rate-limit-per-ip",
+                "priority": 1,
+                "action": {"block": {}},
+                "statement": {"rate_based_statement": {"limit": args.waf_rate_limit, "aggregate_key_type": "IP"}},
+                "visibility_config": _visibility("rate-limit-per-ip"),
+            }
+        ]
+        rules += [
+            {
+                "name": group,
+                "priority": priority,
+                "override_action": {"none": {}},
+                "statement": {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                "visibility_config": _visibility(group),
+            }
+            for group, priority in MANAGED_RULE_GROUPS
+        ]
+        web_acl = aws.wafv2.WebAcl(
+            f"{self._name}-waf",
+            name=f"{self._name}-waf",
+            scope="REGIONAL",
+            default_action=cast(Any, {"allow": {}}),
+            rules=cast(Any, rules),
+            visibility_config=cast(Any, _visibility(f"{self._name}-waf")),
+            opts=self._child,
+        )
+        log_group = encrypted_log_group(
+            f"{self._name}-waf-logs", f"aws-waf-logs-{self._name}", args.log_retention_days, args.logs_kms_key_arn, self
+        )
+        resource_policy = aws.cloudwatch.LogResourcePolicy(
+            f"{self._name}-waf-logs",
+            policy_name=f"{self._name}-waf-log-delivery",
+            policy_document=log_group.arn.apply(lambda arn: _waf_log_delivery_policy(arn, args)),
+            opts=self._child,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{self._name}-waf",
+            resource_arn=web_acl.arn,
+            log_destination_configs=[log_group.arn],
+            redacted_fields=[
+                {"single_header": {"name": "authorization"}},
+                {"single_header": {"name": "cookie"}},
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[resource_policy]),
+        )
+        aws.wafv2.WebAclAssociation(
+            f"{self._name}-waf", resource_arn=alb.arn, web_acl_arn=web_acl.arn, opts=self._child
+        )
+        return web_acl
+
+
+def _visibility(metric: str) -> dict[str, Any]:
+    return {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True, "metric_name": metric}
+
+
+def access_log_bucket_policy(bucket_arn: str, args: EdgeArgs) -> str:
+    """ELB log delivery may write under AWSLogs/<account>/ only; nothing may use the bucket without TLS."""
+    writers: dict[str, Any] = {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    if args.region in ELB_LOG_ACCOUNTS:
+        writers = {"AWS": f"arn:{args.partition}:iam::{ELB_LOG_ACCOUNTS[args.region]}:root", **writers}
+    return policy_document(
+        {
+            "Sid": "ElbLogDelivery",
+            "Effect": "Allow",
+            "Principal": writers,
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/alb/AWSLogs/{args.account_id}/*",
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+
+
+def _waf_log_delivery_policy(log_group_arn: str, args: EdgeArgs) -> str:
+    return policy_document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": args.account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{args.partition}:logs:{args.region}:{args.account_id}:*"},
+            },
+        }
+    )
+
+
+def _alarms(
+    name: str, alb: aws.lb.LoadBalancer, target_groups: dict[str, aws.lb.TargetGroup], args: EdgeArgs
+) -> list[AlarmSpec]:
+    lb = {"LoadBalancer": alb.arn_suffix}
+    specs = [
+        AlarmSpec("alb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lb, "GreaterThanThreshold", 50,
+                  "ALB answering 5xx itself (no healthy target, timeouts)", statistic="Sum", period_seconds=60,
+                  evaluation_periods=5, treat_missing_data="notBreaching"),
+        AlarmSpec("target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", lb, "GreaterThanThreshold", 50,
+                  "Workloads answering 5xx", statistic="Sum", period_seconds=60, evaluation_periods=5,
+                  treat_missing_data="notBreaching"),
+        AlarmSpec("target-p99", "AWS/ApplicationELB", "TargetResponseTime", lb, "GreaterThanThreshold", 1.0,
+                  "p99 target response time above 1 s", statistic="p99", period_seconds=60, evaluation_periods=5),
+        AlarmSpec("waf-blocked", "AWS/WAFV2", "BlockedRequests",
+                  {"WebACL": f"{name}-waf", "Region": args.region, "Rule": "ALL"}, "GreaterThanThreshold", 1000,
+                  "WAF blocking over 1000 requests in 5 minutes: an attack or a false positive", statistic="Sum",
+                  evaluation_periods=1, treat_missing_data="notBreaching"),
+    ]  # fmt: skip
+    specs += [
+        AlarmSpec(f"{workload}-unhealthy", "AWS/ApplicationELB", "UnHealthyHostCount",
+                  {"LoadBalancer": alb.arn_suffix, "TargetGroup": group.arn_suffix}, "GreaterThanThreshold", 0,
+                  f"{workload}: unhealthy targets behind the ALB", statistic="Maximum", period_seconds=60,
+                  evaluation_periods=3)
+        for workload, group in target_groups.items()
+    ]  # fmt: skip
+    return specs

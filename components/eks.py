@@ -1,0 +1,362 @@
+"""EKS with pulumi-eks: private API, envelope encryption, audit logs, IRSA, managed nodes and add-ons.
+
+Node security: the managed node group's launch template requires IMDSv2 with a hop limit of 1 (pods
+cannot reach the node's credentials) and encrypts the gp3 root volume with the data key. Nodes and
+pods use the EKS-created cluster security group (`skip_default_security_groups`), which is the group
+data services admit.
+
+Known limit: pulumi-eks always creates the cluster with bootstrapClusterCreatorAdminPermissions=true
+(pulumi/pulumi-eks#2373), so the deploying principal holds an implicit cluster-admin access entry in
+addition to the explicit entries made here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components.errors import InvalidArgumentError
+from components.irsa import irsa_role, policy_document
+from components.shared import encrypted_log_group
+
+STANDARD_SUPPORT_ENDS: dict[str, datetime.date] = {
+    "1.34": datetime.date(2026, 12, 2),
+    "1.35": datetime.date(2027, 3, 27),
+}
+"""Kubernetes versions this component accepts, with the end of EKS standard support (AWS calendar)."""
+
+ADDON_VERSIONS: dict[str, dict[str, str]] = {
+    "1.34": {
+        "vpc-cni": "v1.20.4-eksbuild.1",
+        "coredns": "v1.12.4-eksbuild.1",
+        "kube-proxy": "v1.34.0-eksbuild.2",
+        "aws-ebs-csi-driver": "v1.66.0-eksbuild.1",
+        "amazon-cloudwatch-observability": "v4.6.0-eksbuild.1",
+    },
+    "1.35": {
+        "vpc-cni": "v1.21.1-eksbuild.3",
+        "coredns": "v1.13.2-eksbuild.1",
+        "kube-proxy": "v1.35.0-eksbuild.2",
+        "aws-ebs-csi-driver": "v1.66.0-eksbuild.1",
+        "amazon-cloudwatch-observability": "v4.6.0-eksbuild.1",
+    },
+}
+"""Pinned managed add-on versions per Kubernetes version (refresh: aws eks describe-addon-versions)."""
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CONTAINER_INSIGHTS_LOG_GROUPS = ("application", "dataplane", "host", "performance")
+"""Log groups the CloudWatch observability add-on writes to; created here first, with KMS and retention."""
+CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    """Arguments of EksCluster."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of the cluster. Required."""
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    """Private subnets (3 zones) for the control-plane ENIs and the nodes. Required."""
+    account_id: str
+    """Account of the cluster. Required."""
+    region: str
+    """Region of the cluster. Required."""
+    eks_kms_key_arn: pulumi.Input[str]
+    """Key for envelope encryption of Kubernetes secrets. Required."""
+    data_kms_key_arn: pulumi.Input[str]
+    """Key for node root volumes and EBS volumes. Required."""
+    logs_kms_key_arn: pulumi.Input[str]
+    """Key for control-plane and container log groups. Required."""
+    partition: str = "aws"
+    """AWS partition for ARNs. Default: aws."""
+    kubernetes_version: str = "1.35"
+    """Kubernetes version, one of STANDARD_SUPPORT_ENDS. Default: 1.35."""
+    admin_role_arns: tuple[str, ...] = ()
+    """IAM roles given cluster-admin through access entries. Default: none."""
+    public_access_cidrs: tuple[str, ...] = ()
+    """CIDRs allowed to the public API endpoint; empty turns the public endpoint off. Default: off."""
+    node_instance_type: str = "m7g.large"
+    """Node instance type (Graviton: the AMI type is arm64). Default: m7g.large."""
+    node_ami_type: str = "AL2023_ARM_64_STANDARD"
+    """EKS AMI type. Default: AL2023_ARM_64_STANDARD."""
+    node_min: int = 3
+    """Minimum (and initial) nodes. Default: 3."""
+    node_max: int = 6
+    """Maximum nodes the autoscaler may reach. Default: 6."""
+    node_disk_gib: int = 50
+    """Root volume size per node (gp3, encrypted). Default: 50."""
+    log_retention_days: int = 365
+    """Days the control-plane and container log groups keep logs. Default: 365."""
+    deletion_protection: bool = True
+    """EKS deletion protection. Default: True."""
+    protect: bool = False
+    """Register the cluster with Pulumi protect. Default: False."""
+    today: datetime.date = field(default_factory=datetime.date.today)
+    """Date used to warn about the end of standard support. Default: today."""
+
+    def __post_init__(self) -> None:
+        if self.kubernetes_version not in STANDARD_SUPPORT_ENDS:
+            raise InvalidArgumentError(
+                f"kubernetes_version: '{self.kubernetes_version}' is not supported; use one of "
+                f"{', '.join(STANDARD_SUPPORT_ENDS)} (EKS standard support, no extended-support fee)"
+            )
+        if len(self.private_subnet_ids) < 2:
+            raise InvalidArgumentError("private_subnet_ids: EKS needs subnets in at least two zones")
+        if self.node_min < 1 or self.node_max < self.node_min:
+            raise InvalidArgumentError(
+                f"node_min/node_max: {self.node_min}/{self.node_max}: need 1 <= node_min <= node_max"
+            )
+        for cidr in self.public_access_cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise InvalidArgumentError(f"public_access_cidrs: '{cidr}' is not a CIDR") from None
+        for arn in self.admin_role_arns:
+            if not arn.startswith(f"arn:{self.partition}:iam::") or ":role/" not in arn:
+                raise InvalidArgumentError(f"admin_role_arns: '{arn}' is not an IAM role ARN")
+
+    @property
+    def addon_versions(self) -> dict[str, str]:
+        """The pinned managed add-on versions of this Kubernetes version."""
+        return ADDON_VERSIONS[self.kubernetes_version]
+
+
+class EksCluster(pulumi.ComponentResource):
+    """An EKS cluster with its node group, managed add-ons, log groups and Kubernetes provider."""
+
+    cluster_name: str
+    kubeconfig: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    node_group_name: str
+    provider: k8s.Provider
+    ready: list[pulumi.Resource]
+    """Resources that must exist before workloads are deployed (node group and core add-ons)."""
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fintech:eks:EksCluster", name, None, opts)
+        self._name = name
+        self._args = args
+        self.cluster_name = name
+        ends = STANDARD_SUPPORT_ENDS[args.kubernetes_version]
+        if (ends - args.today).days < 90:
+            pulumi.log.warn(
+                f"{name}: Kubernetes {args.kubernetes_version} leaves EKS standard support on {ends}; upgrade "
+                "before then (extended support bills the control plane at six times the price)",
+                self,
+            )
+        control_plane_logs = encrypted_log_group(
+            f"{name}-control-plane", f"/aws/eks/{name}/cluster", args.log_retention_days, args.logs_kms_key_arn, self
+        )
+        container_logs = [
+            encrypted_log_group(
+                f"{name}-insights-{kind}",
+                f"/aws/containerinsights/{name}/{kind}",
+                args.log_retention_days,
+                args.logs_kms_key_arn,
+                self,
+            )
+            for kind in CONTAINER_INSIGHTS_LOG_GROUPS
+        ]
+        cluster = self._cluster(control_plane_logs)
+        self.kubeconfig = cluster.kubeconfig_json
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_issuer = cluster.oidc_issuer
+        self.cluster_security_group_id = cluster.cluster_security_group_id
+        core_addons = self._core_addons(cluster)
+        node_group = self._node_group(cluster, core_addons)
+        self.node_group_name = f"{name}-general"
+        self._addon("amazon-cloudwatch-observability", cluster, [node_group, *container_logs],
+                    role=self._role("cloudwatch-agent", "amazon-cloudwatch", "cloudwatch-agent",
+                                    managed=["CloudWatchAgentServerPolicy"]))  # fmt: skip
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ready = [node_group, *core_addons]
+        self.register_outputs(
+            {
+                "cluster_name": name,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "cluster_security_group_id": self.cluster_security_group_id,
+            }
+        )
+
+    def _cluster(self, control_plane_logs: aws.cloudwatch.LogGroup) -> eks.Cluster:
+        args = self._args
+        admin_policy = CLUSTER_ADMIN_POLICY.format(partition=args.partition)
+        return eks.Cluster(
+            f"{self._name}-cluster",
+            name=self._name,
+            version=args.kubernetes_version,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            vpc_id=args.vpc_id,
+            private_subnet_ids=list(args.private_subnet_ids),
+            endpoint_private_access=True,
+            endpoint_public_access=bool(args.public_access_cidrs),
+            public_access_cidrs=list(args.public_access_cidrs) or None,
+            authentication_mode=eks.AuthenticationMode.API,
+            access_entries={
+                f"admin-{index}": eks.AccessEntryArgs(
+                    principal_arn=arn,
+                    access_policies={
+                        "cluster-admin": eks.AccessPolicyAssociationArgs(
+                            policy_arn=admin_policy,
+                            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                        )
+                    },
+                )
+                for index, arn in enumerate(args.admin_role_arns)
+            },
+            encryption_config_key_arn=args.eks_kms_key_arn,
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            create_oidc_provider=True,
+            skip_default_node_group=True,
+            skip_default_security_groups=True,
+            bootstrap_self_managed_addons=False,
+            use_default_vpc_cni=True,
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
+            deletion_protection=args.deletion_protection,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[control_plane_logs]),
+        )
+
+    def _role(self, label: str, namespace: str, service_account: str, managed: Sequence[str] = (),
+              inline: pulumi.Input[str] | None = None) -> aws.iam.Role:  # fmt: skip
+        return irsa_role(
+            f"{self._name}-{label}",
+            self.oidc_provider_arn,
+            self.oidc_issuer,
+            namespace,
+            service_account,
+            parent=self,
+            managed_policy_arns=[f"arn:{self._args.partition}:iam::aws:policy/{p}" for p in managed],
+            inline_policy=inline,
+        )
+
+    def _addon(
+        self,
+        addon: str,
+        cluster: eks.Cluster,
+        depends_on: Sequence[pulumi.Resource],
+        role: aws.iam.Role | None = None,
+        configuration: dict[str, object] | None = None,
+    ) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{self._name}-{addon}",
+            cluster_name=self._name,
+            addon_name=addon,
+            addon_version=self._args.addon_versions[addon],
+            service_account_role_arn=role.arn if role else None,
+            configuration_values=json.dumps(configuration) if configuration else None,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, *depends_on]),
+        )
+
+    def _core_addons(self, cluster: eks.Cluster) -> list[aws.eks.Addon]:
+        cni_role = self._role("vpc-cni", "kube-system", "aws-node", managed=["AmazonEKS_CNI_Policy"])
+        ebs_role = self._role(
+            "ebs-csi", "kube-system", "ebs-csi-controller-sa", managed=["service-role/AmazonEBSCSIDriverPolicy"],
+            inline=pulumi.Output.from_input(self._args.data_kms_key_arn).apply(_ebs_kms_policy),
+        )  # fmt: skip
+        return [
+            self._addon("vpc-cni", cluster, [], cni_role, {"enableNetworkPolicy": "true"}),
+            self._addon("kube-proxy", cluster, []),
+            self._addon("coredns", cluster, []),
+            self._addon("aws-ebs-csi-driver", cluster, [], ebs_role),
+        ]
+
+    def _node_group(self, cluster: eks.Cluster, core_addons: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+        args = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{self._name}-node",
+            assume_role_policy=policy_document(
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ),
+            description="EKS managed nodes: join the cluster and pull images; pod permissions come from IRSA",
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-node-{index}", role=role.name,
+                policy_arn=f"arn:{args.partition}:iam::aws:policy/{policy}", opts=child,
+            )
+            for index, policy in enumerate(("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"))
+        ]  # fmt: skip
+        template = aws.ec2.LaunchTemplate(
+            f"{self._name}-node",
+            description=f"{self._name}: IMDSv2 only (hop limit 1), encrypted gp3 root volume",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=args.node_disk_gib, volume_type="gp3", encrypted="true",
+                        kms_key_id=args.data_kms_key_arn, delete_on_termination="true",
+                    ),
+                )
+            ],
+            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            update_default_version=True,
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags={"Name": f"{self._name}-node"})
+                for kind in ("instance", "volume")
+            ],
+            opts=child,
+        )  # fmt: skip
+        return aws.eks.NodeGroup(
+            f"{self._name}-general",
+            cluster_name=self._name,
+            node_group_name=f"{self._name}-general",
+            node_role_arn=role.arn,
+            subnet_ids=list(args.private_subnet_ids),
+            ami_type=args.node_ami_type,
+            instance_types=[args.node_instance_type],
+            capacity_type="ON_DEMAND",
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=args.node_min, desired_size=args.node_min, max_size=args.node_max
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels={"platform/node-pool": "general"},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[cluster, *attachments, core_addons[0]],
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+
+def _ebs_kms_policy(key_arn: str) -> str:
+    """The EBS CSI driver may use the data key only for EBS, through EC2."""
+    return policy_document(
+        {
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            "Resource": key_arn,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": key_arn,
+        },
+    )
