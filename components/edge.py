@@ -114,7 +114,7 @@ class EdgeArgs:
             raise InvalidArgumentError("routes: at least one workload must be exposed")
         for label, values in (("name", [r.name for r in self.routes]), ("priority", [r.priority for r in self.routes])):
             if len(set(values)) != len(values):
-                raise InvalidArgumentError(f"routes: {label}s must be unique, got {values}")
+                raise InvalidArgumentError(f"routes: each {label} must be unique, got {values}")
         for cidr in self.ingress_cidrs:
             try:
                 ipaddress.ip_network(cidr, strict=True)

@@ -58,6 +58,8 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
                 "dnsName": f"{resource_id}.{region}.elb.amazonaws.com"}  # fmt: skip
     if type_token == "aws:lb/targetGroup:TargetGroup":
         return {"arnSuffix": f"targetgroup/{resource_id}/{_short_hash(resource_id)[:16]}"}
+    if type_token == "aws:s3/bucket:Bucket":
+        return {"bucket": resource_id, "arn": f"arn:{partition}:s3:::{resource_id}"}
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
         return {"latestVersion": 1}
     if type_token == "random:index/randomPassword:RandomPassword":

@@ -100,6 +100,21 @@ INVALID = [
                  id="kafka-volume-ceiling"),
     pytest.param({"secretRecoveryDays": "3"}, ["secretRecoveryDays = '3'", "7 to 30 days"], id="secret-recovery"),
     pytest.param({"alarmEmail": "oncall"}, ["alarmEmail = 'oncall'", "e-mail address"], id="alarm-email"),
+    pytest.param({"tier": "prod", "eksPublicAccessCidrs": '["0.0.0.0/0"]'},
+                 ["eksPublicAccessCidrs = ('0.0.0.0/0',) is not allowed for tier 'prod'", "whole internet"],
+                 id="prod-public-api-open"),
+    pytest.param({"certificateArn": ""}, ["certificateArn is missing", "ACM certificate"], id="missing-certificate"),
+    pytest.param({"certificateArn": DEV_CERT.replace("us-east-1", "eu-west-1")},
+                 ["must be in the stack's region us-east-1"], id="certificate-other-region"),
+    pytest.param({"nodeMin": "4", "nodeMax": "2"}, ["nodeMax = 2 is below fintech-platform:nodeMin = 4"],
+                 id="node-max-below-min"),
+    pytest.param({"kubernetesVersion": "1.33"}, ["kubernetesVersion = '1.33'", "not in EKS standard support",
+                                                 "allowed: 1.34, 1.35"], id="kubernetes-unsupported"),
+    pytest.param({"tier": "prod", "nodeMin": "2"}, ["nodeMin = 2 is not allowed for tier 'prod'"],
+                 id="prod-two-nodes"),
+    pytest.param({"eksAdminRoleArns": '["arn:aws:iam::123456789012:user/bob"]'}, ["are not IAM role ARNs"],
+                 id="admin-not-role"),
+    pytest.param({"wafRateLimit": "5"}, ["wafRateLimit = '5'", "at least 10"], id="waf-rate"),
 ]  # fmt: skip
 
 

@@ -1,0 +1,156 @@
+"""The edge in both stacks: HTTPS-only ALB, redirect-only HTTP, access logs, WAF rules, logging, alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.edge import MANAGED_RULE_GROUPS, EdgeArgs, Route
+from components.errors import InvalidArgumentError
+from offline.engine import OfflineRun
+from tests.helpers import key_arn, one
+
+ALB = "aws:lb/loadBalancer:LoadBalancer"
+
+
+def _listener(run: OfflineRun, port: int) -> dict[str, Any]:
+    (listener,) = [x.inputs for x in run.of_type("aws:lb/listener:Listener") if x.inputs["port"] == port]
+    return listener
+
+
+def test_internet_facing_alb_in_public_subnets_with_strict_parsing(stack_run: OfflineRun) -> None:
+    alb = one(stack_run, ALB).inputs
+    assert alb["internal"] is False and alb["loadBalancerType"] == "application"
+    assert alb["subnets"] == stack_run.outputs["publicSubnetIds"]
+    assert alb["dropInvalidHeaderFields"] is True
+    assert alb["desyncMitigationMode"] == "strictest"
+    assert alb["enableDeletionProtection"] is (stack_run.stack == "prod")
+
+
+def test_https_listener_uses_tls13_policy_and_the_configured_certificate(stack_run: OfflineRun) -> None:
+    https = _listener(stack_run, 443)
+    assert https["protocol"] == "HTTPS"
+    assert https["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https["certificateArn"] == stack_run.config["fintech-platform:certificateArn"]
+    (default,) = https["defaultActions"]
+    assert default["type"] == "fixed-response" and default["fixedResponse"]["statusCode"] == "404"
+
+
+def test_http_listener_only_redirects_to_https(stack_run: OfflineRun) -> None:
+    (action,) = _listener(stack_run, 80)["defaultActions"]
+    assert action["type"] == "redirect"
+    assert action["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+    rules = stack_run.of_type("aws:lb/listenerRule:ListenerRule")
+    http_arn = next(x.outputs["arn"] for x in stack_run.of_type("aws:lb/listener:Listener") if x.inputs["port"] == 80)
+    assert not [r for r in rules if r.inputs["listenerArn"] == http_arn]
+
+
+def test_validator_and_payments_are_public_and_the_ledger_is_not(stack_run: OfflineRun) -> None:
+    groups = {g.inputs["tags"]["workload"]: g for g in stack_run.of_type("aws:lb/targetGroup:TargetGroup")}
+    assert set(groups) == {"validator", "payments"}
+    for group in groups.values():
+        assert (group.inputs["targetType"], group.inputs["protocol"], group.inputs["port"]) == ("ip", "HTTP", 8080)
+        assert group.inputs["healthCheck"]["path"] == "/healthz/ready"
+    forwards = {r.inputs["actions"][0]["targetGroupArn"] for r in stack_run.of_type("aws:lb/listenerRule:ListenerRule")}
+    assert forwards == {g.outputs["arn"] for g in groups.values()}
+
+
+def test_alb_security_group_admits_80_443_and_sends_only_to_pods(stack_run: OfflineRun) -> None:
+    group = one(stack_run, "aws:ec2/securityGroup:SecurityGroup", "-alb")
+    ingress = [r.inputs for r in stack_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+               if r.inputs["securityGroupId"] == group.id]  # fmt: skip
+    assert sorted((r["fromPort"], r["cidrIpv4"]) for r in ingress) == [(80, "0.0.0.0/0"), (443, "0.0.0.0/0")]
+    egress = [r.inputs for r in stack_run.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+              if r.inputs["securityGroupId"] == group.id]  # fmt: skip
+    assert egress == [{**egress[0], "referencedSecurityGroupId": stack_run.outputs["eksClusterSecurityGroupId"],
+                       "fromPort": 8080, "toPort": 8080}]  # fmt: skip
+
+
+def test_access_logs_bucket_is_private_tls_only_and_expires(stack_run: OfflineRun) -> None:
+    alb = one(stack_run, ALB).inputs
+    bucket = one(stack_run, "aws:s3/bucket:Bucket", "-alb-logs")
+    assert alb["accessLogs"]["enabled"] is True
+    assert alb["accessLogs"]["bucket"] == bucket.outputs["bucket"]
+    block = one(stack_run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                          "restrictPublicBuckets"))  # fmt: skip
+    ownership = one(stack_run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    sse = one(stack_run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    (rule,) = one(stack_run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert rule["expiration"]["days"] == {"dev": 30, "prod": 365}[stack_run.stack]
+    statements = {s["Sid"]: s for s in json.loads(one(stack_run, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])[
+        "Statement"]}  # fmt: skip
+    assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    delivery = statements["ElbLogDelivery"]
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Principal"]["AWS"] == "arn:aws:iam::127311923021:root"
+    account = key_arn(stack_run, "logs").split(":")[4]
+    assert delivery["Resource"].endswith(f"/alb/AWSLogs/{account}/*")
+
+
+def test_waf_has_the_managed_groups_rate_rule_metrics_and_association(stack_run: OfflineRun) -> None:
+    acl = one(stack_run, "aws:wafv2/webAcl:WebAcl")
+    rules = {r["name"]: r for r in acl.inputs["rules"]}
+    assert set(rules) == {"rate-limit-per-ip", *(group for group, _ in MANAGED_RULE_GROUPS)}
+    for group, _ in MANAGED_RULE_GROUPS:
+        statement = rules[group]["statement"]["managedRuleGroupStatement"]
+        assert (statement["name"], statement["vendorName"]) == (group, "AWS")
+    rate = rules["rate-limit-per-ip"]
+    assert rate["statement"]["rateBasedStatement"] == {"limit": 2000, "aggregateKeyType": "IP"}
+    assert rate["action"] == {"block": {}}
+    assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] is True for r in rules.values())
+    assert acl.inputs["scope"] == "REGIONAL"
+    association = one(stack_run, "aws:wafv2/webAclAssociation:WebAclAssociation").inputs
+    assert association["resourceArn"] == one(stack_run, ALB).outputs["arn"]
+    assert association["webAclArn"] == acl.outputs["arn"]
+
+
+def test_waf_logs_redact_credentials_into_an_encrypted_log_group(stack_run: OfflineRun) -> None:
+    logging = one(stack_run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration").inputs
+    group = one(stack_run, "aws:cloudwatch/logGroup:LogGroup", "-waf-logs")
+    assert group.inputs["name"].startswith("aws-waf-logs-")
+    assert group.inputs["kmsKeyId"] == key_arn(stack_run, "logs")
+    assert logging["logDestinationConfigs"] == [group.outputs["arn"]]
+    redacted = {field["singleHeader"]["name"] for field in logging["redactedFields"]}
+    assert redacted == {"authorization", "cookie"}
+
+
+def test_edge_alarms(stack_run: OfflineRun) -> None:
+    metrics = sorted(a.inputs["metricName"] for a in stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                     if a.inputs["namespace"] in ("AWS/ApplicationELB", "AWS/WAFV2"))  # fmt: skip
+    assert metrics == sorted(["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime",
+                              "BlockedRequests", "UnHealthyHostCount", "UnHealthyHostCount"])  # fmt: skip
+    p99 = one(stack_run, "aws:cloudwatch/metricAlarm:MetricAlarm", "-target-p99").inputs
+    assert p99["extendedStatistic"] == "p99" and "statistic" not in p99
+
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f3e8a52-6b1d-4c8e-9a7f-2d5b1c9e4a10"
+
+
+def _args(**changes: Any) -> EdgeArgs:
+    values: dict[str, Any] = {
+        "vpc_id": "vpc", "public_subnet_ids": ["a", "b", "c"], "certificate_arn": CERT,
+        "target_security_group_id": "sg", "account_id": "123456789012", "region": "us-east-1",
+        "logs_kms_key_arn": "k", "routes": (Route("validator", ("/v/*",), 10),), **changes,
+    }  # fmt: skip
+    return EdgeArgs(**values)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"certificate_arn": ""}, "certificate_arn: '' is not an ACM certificate ARN"),
+        ({"certificate_arn": CERT.replace("us-east-1", "eu-west-1")}, "the certificate is in eu-west-1"),
+        ({"ssl_policy": "ELBSecurityPolicy-2016-08"}, "ssl_policy: 'ELBSecurityPolicy-2016-08' is not one of"),
+        ({"routes": ()}, "routes: at least one workload"),
+        ({"routes": (Route("a", ("/a",), 1), Route("b", ("/b",), 1))}, "routes: each priority must be unique"),
+        ({"waf_rate_limit": 5}, "waf_rate_limit: 5 is below the WAF minimum"),
+    ],
+)
+def test_bad_edge_arguments_are_refused(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        _args(**changes)
