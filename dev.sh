@@ -18,6 +18,7 @@ setup() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     echo "$wanted" > "$stamp"
   fi
+  bash scripts/install-helm.sh >/dev/null
 }
 
 command=${1:-}

@@ -132,6 +132,8 @@ class AuroraPostgres(pulumi.ComponentResource):
     master_secret_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
+    cluster_resource_id: pulumi.Output[str]
+    database_name: str
 
     def __init__(self, name: str, args: AuroraPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:aurora:AuroraPostgres", name, None, opts)
@@ -237,6 +239,8 @@ class AuroraPostgres(pulumi.ComponentResource):
 
         self.cluster_identifier = cluster.cluster_identifier
         self.cluster_arn = cluster.arn
+        self.cluster_resource_id = cluster.cluster_resource_id
+        self.database_name = args.database_name
         self.endpoint = cluster.endpoint
         self.reader_endpoint = cluster.reader_endpoint
         self.port = POSTGRES_PORT

@@ -49,8 +49,8 @@ class KeyDomain:
 
 
 DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
-    KeyDomain("data", "Data stores: Aurora, ElastiCache, MSK, EBS volumes, backups",
-              via_services=("rds", "elasticache", "kafka", "ec2", "backup"),
+    KeyDomain("data", "Data stores: Aurora, ElastiCache, MSK, EBS volumes, backups, container images",
+              via_services=("rds", "elasticache", "kafka", "ec2", "backup", "ecr"),
               service_linked_roles=("autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",)),
     KeyDomain("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
     KeyDomain("logs", "CloudWatch log groups", direct_services=("logs",)),

@@ -32,16 +32,23 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
             "endpoint": host,
             "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
             "masterUserSecrets": [{"secretArn": secret, "secretStatus": "active"}],
+            "clusterResourceId": f"cluster-{_short_hash(resource_id).upper()}",
         }
     if type_token == "aws:elasticache/replicationGroup:ReplicationGroup":
         host = f"master.{resource_id}.offline.use1.cache.amazonaws.com"
         return {"primaryEndpointAddress": host, "readerEndpointAddress": host.replace("master.", "replica.")}
     if type_token == "aws:msk/cluster:Cluster":
         count = int(inputs.get("numberOfBrokerNodes", 3))
+        name = inputs.get("clusterName", resource_id)
+        digest = hashlib.sha256(resource_id.encode()).hexdigest()
+        uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}-1"
         brokers = ",".join(
             f"b-{n}.{resource_id}.offline.kafka.{region}.amazonaws.com:9098" for n in range(1, count + 1)
         )
-        return {"bootstrapBrokersSaslIam": brokers}
+        return {
+            "bootstrapBrokersSaslIam": brokers,
+            "arn": f"arn:{partition}:kafka:{region}:{account}:cluster/{name}/{uuid}",
+        }
     if type_token == "aws:msk/configuration:Configuration":
         return {"latestRevision": 1}
     if type_token == "eks:index:Cluster":
@@ -53,11 +60,18 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
             "oidcProviderArn": f"arn:{partition}:iam::{account}:oidc-provider/{issuer}",
             "clusterSecurityGroupId": f"sg-{_short_hash(resource_id + 'cluster')}",
         }
+    elb = f"arn:{partition}:elasticloadbalancing:{region}:{account}"
     if type_token == "aws:lb/loadBalancer:LoadBalancer":
-        return {"arnSuffix": f"app/{resource_id}/{_short_hash(resource_id)[:16]}",
+        suffix = f"app/{resource_id}/{_short_hash(resource_id)[:16]}"
+        return {"arnSuffix": suffix, "arn": f"{elb}:loadbalancer/{suffix}",
                 "dnsName": f"{resource_id}.{region}.elb.amazonaws.com"}  # fmt: skip
     if type_token == "aws:lb/targetGroup:TargetGroup":
-        return {"arnSuffix": f"targetgroup/{resource_id}/{_short_hash(resource_id)[:16]}"}
+        suffix = f"targetgroup/{resource_id}/{_short_hash(resource_id)[:16]}"
+        return {"arnSuffix": suffix, "arn": f"{elb}:{suffix}"}
+    if type_token == "aws:lb/listener:Listener":
+        return {"arn": f"{elb}:listener/app/{resource_id}/{_short_hash(resource_id)[:16]}"}
+    if type_token == "aws:ecr/repository:Repository":
+        return {"repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name', resource_id)}"}
     if type_token == "aws:s3/bucket:Bucket":
         return {"bucket": resource_id, "arn": f"arn:{partition}:s3:::{resource_id}"}
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
@@ -105,7 +119,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 state["arn"] = f"arn:{partition}:iam::{account}:role/{state.get('name', resource_id)}"
             state.setdefault("name", resource_id)
             computed = _computed(args.typ, resource_id, region, account, args.inputs)
-            state.update({key: value for key, value in computed.items() if key not in state})
+            state.update({key: value for key, value in computed.items() if key not in args.inputs})
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]

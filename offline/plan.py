@@ -214,6 +214,14 @@ def render_text(plan: dict[str, Any]) -> str:
                 settings = "  ".join(f"{key}={_format(value)}" for key, value in member["settings"].items())
                 protect = "  [protected]" if member["protect"] else ""
                 lines.append(f"    {member['name']:<{width}}  {settings}{protect}".rstrip())
+    capacity = plan["outputs"].get("capacity")
+    if capacity:
+        lines += ["", "Capacity of the node group (workload requests at HPA bounds, system pods included):"]
+        lines += [
+            f"  at {scale} scale: needs {fit['nodesNeeded']} of {fit['nodesAvailable']} nodes "
+            f"({fit['boundBy']}-bound), headroom {fit['nodesAvailable'] - fit['nodesNeeded']} node(s)"
+            for scale, fit in capacity.items()
+        ]
     if plan["outputs"]:
         lines += ["", "Outputs:"]
         lines += [f"  {key} = {_format(value)}" for key, value in sorted(plan["outputs"].items())]

@@ -6,27 +6,33 @@ These functions translate StackConfig into component arguments; they hold no res
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from components.alerts import AlarmTopic, AlarmTopicArgs
-from components.aurora import AuroraPostgres, AuroraPostgresArgs
+from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
 from components.backup import BackupPlan, BackupPlanArgs
-from components.cache import Cache, CacheArgs
+from components.cache import CACHE_PORT, Cache, CacheArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import EksCluster, EksClusterArgs
-from components.kafka import KafkaCluster, KafkaClusterArgs
+from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
 from components.secrets import AppSecrets, AppSecretsArgs, GeneratedSecret
+from components.subnet_plan import plan_subnets
+from components.workload import DatabaseAccess, KafkaAccess, Workload, WorkloadArgs
 from stacks.aws_context import AwsContext, make_provider
 from stacks.config import StackConfig
+from stacks.tiers import TIER_RULES
+from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of
 
 CACHE_AUTH_SECRET = "cache-auth-token"
+WORKLOAD_PORT = 8080
 PUBLIC_ROUTES = (
-    Route("validator", ("/v1/transactions/validate", "/v1/transactions/validate/*"), priority=10),
-    Route("payments", ("/v1/payments", "/v1/payments/*"), priority=20),
+    Route("validator", ("/v1/transactions/validate", "/v1/transactions/validate/*"), priority=10, port=WORKLOAD_PORT),
+    Route("payments", ("/v1/payments", "/v1/payments/*"), priority=20, port=WORKLOAD_PORT),
 )
 """Workloads the ALB exposes; the ledger stays internal."""
 
@@ -291,3 +297,96 @@ def cluster_addons(ctx: Context, net: Network, cluster: EksCluster, front: Edge)
         ),
         opts=ctx.options,
     )
+
+
+def workloads(
+    ctx: Context,
+    platform_keys: PlatformKeys,
+    cluster: EksCluster,
+    addons: ClusterAddons,
+    front: Edge,
+    app_secrets: AppSecrets,
+    db: AuroraPostgres,
+    redis: Cache,
+    bus: KafkaCluster,
+) -> list[Workload]:
+    """The validator, payments and ledger, each with its own namespace, role, repository and release."""
+    endpoints = {
+        "aurora": {"DB_HOST": db.endpoint, "DB_READER_HOST": db.reader_endpoint, "DB_PORT": db.port,
+                   "DB_NAME": db.database_name, "DB_IAM_AUTH": "true", "DB_SSLMODE": "verify-full"},
+        "cache": {"REDIS_HOST": redis.primary_endpoint, "REDIS_PORT": redis.port, "REDIS_TLS": "true",
+                  "REDIS_AUTH_SECRET_ARN": app_secrets.arns[CACHE_AUTH_SECRET]},
+        "kafka": {"KAFKA_BOOTSTRAP_SERVERS": bus.bootstrap_brokers_sasl_iam, "KAFKA_SECURITY": "SASL_SSL/AWS_MSK_IAM"},
+    }  # fmt: skip
+    return [
+        Workload(
+            f"{ctx.prefix}-{spec.name}",
+            WorkloadArgs(
+                namespace=spec.name,
+                repository_name=f"{ctx.prefix}/{spec.name}",
+                chart_path=f"./app_charts/{spec.name}",
+                kubernetes_provider=cluster.provider,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+                account_id=ctx.aws.account_id,
+                region=ctx.aws.region,
+                partition=ctx.aws.partition,
+                image_tag=ctx.config.image_tag(spec.name),
+                ecr_kms_key_arn=platform_keys.arn("data"),
+                secrets_kms_key_arn=platform_keys.arn("secrets"),
+                chart_values=chart_values(ctx, spec, endpoints, front),
+                secret_arns=tuple(app_secrets.arns[name] for name in spec.secrets),
+                database=DatabaseAccess(db.cluster_resource_id, spec.db_user) if spec.db_user else None,
+                kafka=KafkaAccess(bus.cluster_arn, spec.produces, spec.consumes, spec.name if spec.consumes else "")
+                if "kafka" in spec.data_stores
+                else None,
+                depends_on=[*cluster.ready, *addons.charts.values()],
+            ),
+            opts=ctx.options,
+        )
+        for spec in WORKLOADS
+    ]
+
+
+def chart_values(ctx: Context, spec: WorkloadSpec, endpoints: dict[str, dict[str, Any]], front: Edge) -> dict[str, Any]:
+    """The chart values of one workload: sizes from the tier, endpoints from stack outputs, no secrets."""
+    config = ctx.config
+    subnets = {tier: [str(cidr) for cidr in cidrs] for tier, cidrs in plan_subnets(config.vpc_cidr).items()}
+    settings: dict[str, Any] = {"AWS_REGION": ctx.aws.region, "WORKLOAD": spec.name}
+    for store in spec.data_stores:
+        settings |= endpoints[store]
+    if spec.db_user:
+        settings["DB_USER"] = spec.db_user
+    if spec.produces:
+        settings["KAFKA_PRODUCE_TOPICS"] = ",".join(spec.produces)
+    if spec.consumes:
+        settings |= {"KAFKA_CONSUME_TOPICS": ",".join(spec.consumes), "KAFKA_CONSUMER_GROUP": spec.name}
+    for callee in spec.calls:
+        settings[f"{callee.upper()}_URL"] = f"http://{callee}.{callee}.svc.cluster.local:{WORKLOAD_PORT}"
+    store_cidrs = {"aurora": subnets["database"], "cache": subnets["database"], "kafka": subnets["private"]}
+    store_ports = {"aurora": POSTGRES_PORT, "cache": CACHE_PORT, "kafka": SASL_IAM_PORT}
+    cpu, memory = spec.requests
+    cpu_limit, memory_limit = spec.limits
+    return {
+        "containerPort": WORKLOAD_PORT,
+        "replicas": {"min": config.hpa_min_replicas, "max": config.hpa_max_replicas},
+        "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}},
+        "autoscaling": {"cpuUtilization": 70, "memoryUtilization": 80, "scaleUpStabilizationSeconds": 0,
+                        "scaleDownStabilizationSeconds": 300},
+        "zoneSpread": "hard" if TIER_RULES[config.tier].high_availability else "soft",
+        "config": settings,
+        "exposure": {
+            "targetGroupArn": front.target_group_arns[spec.name] if spec.public else "",
+            "albSourceCidrs": subnets["public"] if spec.public else [],
+        },
+        "networkPolicy": {
+            "ingressFromNamespaces": list(callers_of(spec.name)),
+            "egressToNamespaces": [{"namespace": callee, "port": WORKLOAD_PORT} for callee in spec.calls],
+            "dataStores": [{"name": store, "cidrs": store_cidrs[store], "port": store_ports[store]}
+                           for store in spec.data_stores],
+            "awsApiCidrs": [config.vpc_cidr] if config.interface_endpoints else ["0.0.0.0/0"],
+        },
+        "securityContext": {"uid": 10001},
+        "terminationGracePeriodSeconds": 45,
+        "preStopSleepSeconds": 10,
+    }  # fmt: skip

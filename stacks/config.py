@@ -22,7 +22,9 @@ from pydantic.alias_generators import to_camel, to_snake
 from components.eks import STANDARD_SUPPORT_ENDS
 from components.errors import InvalidArgumentError
 from components.subnet_plan import ZONE_COUNT, parse_vpc_cidr
+from stacks.capacity import ALLOCATABLE, Fit, fit
 from stacks.tiers import TIER_PRESETS, TIER_RULES, TierName, TierPreset
+from stacks.workload_specs import WORKLOADS
 from stacks.zones import DEFAULT_ZONE_IDS
 
 CONFIG_NAMESPACE = "fintech-platform"
@@ -46,6 +48,7 @@ _ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
 _CERTIFICATE_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[0-9a-f-]{36}$"
 )
+_IMAGE_TAG_PATTERN = re.compile(r"^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 BASELINE_SETTINGS = {
@@ -103,6 +106,17 @@ class StackConfig(TierPreset):
     """Clients admitted to the ALB on 80 and 443. Default: 0.0.0.0/0."""
     waf_rate_limit: int = 2000
     """Requests per client IP per 5 minutes before WAF blocks it. Default: 2000."""
+    validator_image_tag: str = ""
+    """Image tag or sha256 digest of the validator. Required."""
+    payments_image_tag: str = ""
+    """Image tag or sha256 digest of payments. Required."""
+    ledger_image_tag: str = ""
+    """Image tag or sha256 digest of the ledger. Required."""
+
+    def image_tag(self, workload: str) -> str:
+        """The pinned image of a workload."""
+        tag: str = getattr(self, f"{workload}_image_tag")
+        return tag
 
     @field_validator("region", "dr_region")
     @classmethod
@@ -260,6 +274,41 @@ class StackConfig(TierPreset):
                 f"{_key('nodeMax')} = {self.node_max} is below {_key('nodeMin')} = {self.node_min} (or nodeMin < 1)"
             )
         return self
+
+    @field_validator("validator_image_tag", "payments_image_tag", "ledger_image_tag")
+    @classmethod
+    def _pinned_image(cls, value: str) -> str:
+        if not value:
+            raise ValueError("missing: every workload runs a pinned image (a version tag or sha256:<digest>)")
+        if value == "latest" or not _IMAGE_TAG_PATTERN.match(value):
+            raise ValueError("must be a version tag such as 1.4.2 or sha256:<64 hex>, never 'latest'")
+        return value
+
+    @model_validator(mode="after")
+    def _workloads_fit(self) -> StackConfig:
+        if self.hpa_min_replicas < 1 or self.hpa_min_replicas > self.hpa_max_replicas:
+            raise ValueError(
+                f"{_key('hpaMinReplicas')} = {self.hpa_min_replicas} is above {_key('hpaMaxReplicas')} = "
+                f"{self.hpa_max_replicas} (or below 1)"
+            )
+        if self.node_instance_type not in ALLOCATABLE:
+            raise ValueError(
+                f"{_key('nodeInstanceType')} = '{self.node_instance_type}': no allocatable figures for it in "
+                f"stacks/capacity.py; known: {', '.join(ALLOCATABLE)}"
+            )
+        _, at_max = self.capacity()
+        if at_max.headroom_nodes < 0:
+            raise ValueError(
+                f"{_key('nodeMax')} = {self.node_max} cannot hold every workload at {_key('hpaMaxReplicas')} = "
+                f"{self.hpa_max_replicas}: {at_max.describe()}; raise nodeMax to {at_max.nodes_needed} or lower "
+                "hpaMaxReplicas"
+            )
+        return self
+
+    def capacity(self) -> tuple[Fit, Fit]:
+        """How the node group holds the workloads at minimum and at maximum scale."""
+        demands = [spec.demand(self.hpa_min_replicas, self.hpa_max_replicas) for spec in WORKLOADS]
+        return fit(demands, self.node_instance_type, self.node_min, self.node_max)
 
     @model_validator(mode="after")
     def _consistent(self) -> StackConfig:

@@ -20,6 +20,7 @@ from components.kafka import KafkaCluster
 from components.kms import PlatformKeys
 from components.network import Network
 from components.secrets import AppSecrets
+from components.workload import Workload
 from stacks import builders
 from stacks.aws_context import aws_context
 from stacks.config import StackConfig
@@ -45,6 +46,8 @@ class Platform:
     backup: BackupPlan | None
     edge: Edge
     addons: ClusterAddons
+    workloads: list[Workload]
+    config: StackConfig
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -84,7 +87,11 @@ class Platform:
             "albArn": self.edge.alb_arn,
             "webAclArn": self.edge.web_acl_arn,
             "targetGroupArns": self.edge.target_group_arns,
-        }
+            "workloadRoleArns": {w.namespace: w.role_arn for w in self.workloads},
+            "imageRepositories": {w.namespace: w.repository_url for w in self.workloads},
+            "capacity": {fit.scale: {"nodesNeeded": fit.nodes_needed, "nodesAvailable": fit.nodes_available,
+                                     "boundBy": fit.bound_by} for fit in self.config.capacity()},
+        }  # fmt: skip
         if self.backup:
             outputs["backupVaultArn"] = self.backup.vault_arn
             outputs["drBackupVaultArn"] = self.backup.dr_vault_arn
@@ -111,4 +118,7 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     backup = builders.backup(ctx, keys, database) if config.cross_region_backup else None
     edge = builders.edge(ctx, keys, network, cluster, alarms)
     addons = builders.cluster_addons(ctx, network, cluster, edge)
-    return Platform(keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons)
+    workloads = builders.workloads(ctx, keys, cluster, addons, edge, secrets, database, cache, kafka)
+    return Platform(
+        keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config
+    )

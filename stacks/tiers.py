@@ -65,6 +65,10 @@ class TierPreset(BaseModel):
     """EKS nodes the cluster autoscaler may reach."""
     node_disk_gib: int
     """Root volume per EKS node (GiB, gp3, encrypted)."""
+    hpa_min_replicas: int
+    """Pods of each workload at minimum (HPA minReplicas)."""
+    hpa_max_replicas: int
+    """Pods of each workload at most (HPA maxReplicas)."""
     deletion_protection: bool
     """Service-side deletion protection: Aurora (with a final snapshot), EKS and the ALB."""
     protect_stateful: bool
@@ -108,6 +112,8 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         node_min=2,
         node_max=3,
         node_disk_gib=30,
+        hpa_min_replicas=1,
+        hpa_max_replicas=3,
         deletion_protection=False,
         protect_stateful=False,
         cross_region_backup=False,
@@ -133,8 +139,10 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         secret_recovery_days=30,
         node_instance_type="m7g.large",
         node_min=3,
-        node_max=6,
+        node_max=10,
         node_disk_gib=50,
+        hpa_min_replicas=3,
+        hpa_max_replicas=20,
         deletion_protection=True,
         protect_stateful=True,
         cross_region_backup=True,

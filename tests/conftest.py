@@ -33,3 +33,11 @@ def dev_run() -> OfflineRun:
 @pytest.fixture
 def prod_run() -> OfflineRun:
     return offline_run("prod")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def helm_installed() -> str:
+    """The chart tests need helm: install it when missing (as scripts/install-helm.sh does for users)."""
+    from tests.charts import helm
+
+    return helm()

@@ -63,7 +63,7 @@ def test_the_account_administers_but_cannot_use_any_key_directly(stack_run: Offl
 
 @pytest.mark.parametrize(
     ("domain", "services"),
-    [("data", {"rds", "elasticache", "kafka", "ec2", "backup"}), ("secrets", {"secretsmanager"}),
+    [("data", {"rds", "elasticache", "kafka", "ec2", "backup", "ecr"}), ("secrets", {"secretsmanager"}),
      ("eks", {"eks"}), ("alerts", {"sns"})],
 )  # fmt: skip
 def test_use_is_only_through_the_domain_services_of_this_account_and_region(

@@ -1,0 +1,197 @@
+"""The workload charts rendered by a real helm with the exact values the program passes, in both
+stacks, validated against the Kubernetes schemas (strict) of the cluster's version and of 1.33."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from offline.engine import PROJECT_DIR, OfflineRun
+from tests.charts import helm_run, render, workload_chart
+from tests.conftest import offline_run
+
+WORKLOADS = ("validator", "payments", "ledger")
+SCHEMA_VERSIONS = ("1.35.0", "1.33.0")
+TGB_SCHEMA = json.loads((PROJECT_DIR / "tests" / "schemas" / "targetgroupbinding-v1beta1.json").read_text())
+HPA_BOUNDS = {"dev": (1, 3), "prod": (3, 20)}
+CASES = [(stack, workload) for stack in ("dev", "prod") for workload in WORKLOADS]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, list[dict[str, Any]]]]:
+    """Every chart of both stacks, rendered once: kind -> manifests."""
+    result = {}
+    for stack, workload in CASES:
+        chart, namespace, values = workload_chart(offline_run(stack), workload)
+        docs = render(chart, namespace, values, tmp_path_factory.mktemp(f"{stack}-{workload}"))
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for doc in docs:
+            by_kind.setdefault(doc["kind"], []).append(doc)
+        result[(stack, workload)] = by_kind
+    return result
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_helm_lint_strict_is_clean(stack: str, workload: str, tmp_path: Path) -> None:
+    chart, _, values = workload_chart(offline_run(stack), workload)
+    result = helm_run("lint", "--strict", str(chart), values=values, tmp=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_every_manifest_validates_strictly(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    kinds = rendered[(stack, workload)]
+    for kind, docs in kinds.items():
+        for doc in docs:
+            if kind == "TargetGroupBinding":
+                jsonschema.validate(doc, TGB_SCHEMA)
+                continue
+            for version in SCHEMA_VERSIONS:
+                kubernetes_validate.validate(doc, version, strict=True)
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_each_chart_renders_the_full_workload(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    kinds = rendered[(stack, workload)]
+    expected = {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+                "NetworkPolicy", "ConfigMap"}  # fmt: skip
+    assert set(kinds) == expected | ({"TargetGroupBinding"} if workload != "ledger" else set())
+
+
+def _deployment(rendered: dict[Any, Any], stack: str, workload: str) -> dict[str, Any]:
+    (deployment,) = rendered[(stack, workload)]["Deployment"]
+    return dict(deployment)
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_pods_run_restricted(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    pod = _deployment(rendered, stack, workload)["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] >= 10000
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False
+    (container,) = pod["containers"]
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_image_is_pinned_from_its_own_repository(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    (container,) = _deployment(rendered, stack, workload)["spec"]["template"]["spec"]["containers"]
+    run = offline_run(stack)
+    repository = run.outputs["imageRepositories"][workload]
+    tag = run.config[f"fintech-platform:{workload}ImageTag"]
+    assert container["image"] == f"{repository}:{tag}"
+    assert not container["image"].endswith(":latest")
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_probes_resources_rollout_and_drain(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    deployment = _deployment(rendered, stack, workload)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert {"startupProbe", "readinessProbe", "livenessProbe"} <= set(container)
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz/ready"
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert {"cpu", "memory"} == set(container["resources"]["requests"]) == set(container["resources"]["limits"])
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert container["lifecycle"]["preStop"]["sleep"]["seconds"] > 0
+    assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > 10
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_hpa_bounds_per_tier_with_behaviour(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    (hpa,) = rendered[(stack, workload)]["HorizontalPodAutoscaler"]
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == HPA_BOUNDS[stack]
+    assert {m["resource"]["name"] for m in hpa["spec"]["metrics"]} == {"cpu", "memory"}
+    assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 60
+    assert "stabilizationWindowSeconds" in hpa["spec"]["behavior"]["scaleUp"]
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_pdb_and_zone_spread(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    (pdb,) = rendered[(stack, workload)]["PodDisruptionBudget"]
+    assert pdb["spec"]["maxUnavailable"] == 1
+    constraints = _deployment(rendered, stack, workload)["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    zone = next(c for c in constraints if c["topologyKey"] == "topology.kubernetes.io/zone")
+    assert zone["whenUnsatisfiable"] == ("DoNotSchedule" if stack == "prod" else "ScheduleAnyway")
+    assert any(c["topologyKey"] == "kubernetes.io/hostname" for c in constraints)
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_network_policy_denies_by_default_and_allows_only_the_paths_needed(
+    stack: str, workload: str, rendered: dict[Any, Any]
+) -> None:
+    policies = {p["metadata"]["name"]: p["spec"] for p in rendered[(stack, workload)]["NetworkPolicy"]}
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    allow = policies[workload]
+    sources = [peer for rule in allow["ingress"] for peer in rule["from"]]
+    if workload == "ledger":
+        assert sources == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "payments"}}}]
+    else:
+        assert all("ipBlock" in peer for peer in sources) and sources
+    ports = sorted({port["port"] for rule in allow["egress"] for port in rule["ports"]})
+    expected = {"validator": [53, 443, 6379, 9098], "payments": [53, 443, 5432, 6379, 8080, 9098],
+                "ledger": [53, 443, 5432, 9098]}[workload]  # fmt: skip
+    assert ports == expected
+    api = next(rule for rule in allow["egress"] if rule["ports"] == [{"protocol": "TCP", "port": 443}])
+    blocks = [peer["ipBlock"] for peer in api["to"]]
+    if stack == "prod":
+        assert blocks == [{"cidr": "10.40.0.0/16"}]
+    else:
+        assert blocks == [{"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}]
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_public_workloads_bind_to_their_target_group(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    bindings = rendered[(stack, workload)].get("TargetGroupBinding", [])
+    if workload == "ledger":
+        assert bindings == []
+        return
+    (binding,) = bindings
+    assert binding["spec"]["targetGroupARN"] == offline_run(stack).outputs["targetGroupArns"][workload]
+    assert binding["spec"]["targetType"] == "ip"
+    assert binding["spec"]["serviceRef"] == {"name": workload, "port": 8080}
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_service_account_carries_its_role_and_the_config_no_secret(
+    stack: str, workload: str, rendered: dict[Any, Any]
+) -> None:
+    run = offline_run(stack)
+    (account,) = rendered[(stack, workload)]["ServiceAccount"]
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == run.outputs["workloadRoleArns"][workload]
+    (config,) = rendered[(stack, workload)]["ConfigMap"]
+    token = next(r.outputs["result"] for r in run.of_type("random:index/randomPassword:RandomPassword"))
+    _, _, values = workload_chart(run, workload)
+    assert token not in json.dumps(values)
+    assert token not in json.dumps(config)
+    assert not [key for key in config["data"] if key.endswith(("PASSWORD", "TOKEN"))]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"replicas": {"min": 5, "max": 2}}, "replicas.min (5) is above replicas.max (2)"),
+        ({"image": {"repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x", "tag": "", "digest": ""}},
+         "image.tag or image.digest is required"),
+        ({"image": {"repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x", "tag": "latest"}},
+         "at '/image/tag': 'not' failed"),
+        ({"config": {"DB_PASSWORD": "x"}}, "invalid propertyName 'DB_PASSWORD'"),
+    ],
+)  # fmt: skip
+def test_bad_values_fail_at_render_time(
+    changes: dict[str, Any], message: str, dev_run: OfflineRun, tmp_path: Path
+) -> None:
+    chart, namespace, values = workload_chart(dev_run, "validator")
+    result = helm_run("template", "v", str(chart), "--namespace", namespace, values={**values, **changes}, tmp=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
