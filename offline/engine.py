@@ -48,6 +48,7 @@ class Registration:
     dependencies: list[str]
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,6 +107,9 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
                 outputs=dict(registered.state),
+                property_dependencies={
+                    prop: list(dependencies.urns) for prop, dependencies in request.propertyDependencies.items()
+                },
             )
         )
         return response

@@ -1,0 +1,17 @@
+"""Builds the policy pack. The PolicyPack constructor starts the analyzer server and blocks, so this
+module only builds it; the rules live in importable modules (policies.rules)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from policies.rules import ALL_RULES
+
+PolicyPack(
+    name="fintech-platform-baseline",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[rule.to_policy() for rule in ALL_RULES],
+)

@@ -1,0 +1,304 @@
+"""Every rule of the pack: a passing case, an explicit failing case and a failing-by-default case
+(the property left unset). Stack rules get small stacks built for the purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+from policies.rules import ALL_RULES
+from policies.rules.base import ResourceView, Rule
+
+RULES = {rule.name: rule for rule in ALL_RULES}
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
+TAGS = {"environment": "prod", "project": "p", "owner": "o", "cost-center": "c", "data-classification": "restricted",
+        "managed-by": "pulumi"}  # fmt: skip
+IRSA_TRUST = (
+    '{"Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/oidc.eks/id/X"},'
+    ' "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {"oidc.eks/id/X:sub":'
+    ' "system:serviceaccount:payments:payments", "oidc.eks/id/X:aud": "sts.amazonaws.com"}}}]}'
+)
+LT_OK = {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
+         "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": KEY}}]}  # fmt: skip
+WAF_RULES = [{"statement": {"managedRuleGroupStatement": {"name": n}}} for n in (
+    "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesAmazonIpReputationList")] + [{"statement": {"rateBasedStatement": {"limit": 2000}}}]  # fmt: skip
+
+# rule: (type, passing props, failing props, unset props)
+RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+    "aurora-storage-encrypted-cmk": ("aws:rds/cluster:Cluster", {"storageEncrypted": True, "kmsKeyId": KEY},
+                                     {"storageEncrypted": True, "kmsKeyId": "alias/aws/rds"}, {}),
+    "cache-encrypted-at-rest-cmk": ("aws:elasticache/replicationGroup:ReplicationGroup",
+                                    {"atRestEncryptionEnabled": True, "kmsKeyId": KEY}, {"atRestEncryptionEnabled": False}, {}),
+    "msk-encrypted-at-rest-cmk": ("aws:msk/cluster:Cluster", {"encryptionInfo": {"encryptionAtRestKmsKeyArn": KEY}},
+                                  {"encryptionInfo": {"encryptionAtRestKmsKeyArn": ""}}, {}),
+    "ebs-encrypted-cmk": ("aws:ec2/launchTemplate:LaunchTemplate", LT_OK,
+                          {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false"}}]}, {}),
+    "secrets-cmk": ("aws:secretsmanager/secret:Secret", {"kmsKeyId": KEY}, {"kmsKeyId": ""}, {}),
+    "log-groups-cmk": ("aws:cloudwatch/logGroup:LogGroup", {"kmsKeyId": KEY}, {"kmsKeyId": "alias/aws/logs"}, {}),
+    "sns-cmk": ("aws:sns/topic:Topic", {"kmsMasterKeyId": KEY}, {"kmsMasterKeyId": "alias/aws/sns"}, {}),
+    "ecr-cmk": ("aws:ecr/repository:Repository", {"encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}]},
+                {"encryptionConfigurations": [{"encryptionType": "AES256"}]}, {}),
+    "kms-key-rotation": ("aws:kms/key:Key", {"enableKeyRotation": True}, {"enableKeyRotation": False}, {}),
+    "kms-key-deletion-window": ("aws:kms/key:Key", {"deletionWindowInDays": 30}, {"deletionWindowInDays": 7}, {}),
+    "eks-secrets-encrypted-cmk": ("eks:index:Cluster", {"encryptionConfigKeyArn": KEY}, {"encryptionConfigKeyArn": ""}, {}),
+    "backup-vault-cmk": ("aws:backup/vault:Vault", {"kmsKeyArn": KEY}, {"kmsKeyArn": ""}, {}),
+    "performance-insights-cmk": ("aws:rds/clusterInstance:ClusterInstance",
+                                 {"performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": KEY},
+                                 {"performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": ""},
+                                 {"performanceInsightsEnabled": True}),
+    "cache-tls-required": ("aws:elasticache/replicationGroup:ReplicationGroup",
+                           {"transitEncryptionEnabled": True, "transitEncryptionMode": "required"},
+                           {"transitEncryptionEnabled": True, "transitEncryptionMode": "preferred"}, {}),
+    "msk-tls-only": ("aws:msk/cluster:Cluster",
+                     {"encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS", "inCluster": True}}},
+                     {"encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS_PLAINTEXT", "inCluster": True}}}, {}),
+    "aurora-force-ssl": ("aws:rds/clusterParameterGroup:ClusterParameterGroup",
+                         {"family": "aurora-postgresql17", "parameters": [{"name": "rds.force_ssl", "value": "1"}]},
+                         {"family": "aurora-postgresql17", "parameters": [{"name": "rds.force_ssl", "value": "0"}]},
+                         {"family": "aurora-postgresql17"}),
+    "https-listener-tls12": ("aws:lb/listener:Listener", {"protocol": "HTTPS", "certificateArn": "arn:cert",
+                                                          "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+                             {"protocol": "HTTPS", "certificateArn": "arn:cert", "sslPolicy": "ELBSecurityPolicy-2016-08"},
+                             {"protocol": "HTTPS", "certificateArn": "arn:cert"}),
+    "http-listener-redirect-only": ("aws:lb/listener:Listener",
+                                    {"protocol": "HTTP", "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]},
+                                    {"protocol": "HTTP", "defaultActions": [{"type": "forward"}]}, {"protocol": "HTTP"}),
+    "no-world-ingress": ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                         {"cidrIpv4": "0.0.0.0/0", "fromPort": 443, "toPort": 443, "ipProtocol": "tcp"},
+                         {"cidrIpv4": "0.0.0.0/0", "fromPort": 22, "toPort": 22, "ipProtocol": "tcp"},
+                         {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1"}),
+    "data-store-ingress-by-security-group": ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                                             {"referencedSecurityGroupId": "sg-1", "fromPort": 5432, "toPort": 5432, "ipProtocol": "tcp"},
+                                             {"cidrIpv4": "10.0.0.0/8", "fromPort": 6379, "toPort": 6379, "ipProtocol": "tcp"},
+                                             {"cidrIpv4": "10.0.0.0/8", "ipProtocol": "-1"}),
+    "data-stores-not-public": ("aws:rds/clusterInstance:ClusterInstance", {"publiclyAccessible": False},
+                               {"publiclyAccessible": True}, {}),
+    "subnets-no-public-ip": ("aws:ec2/subnet:Subnet", {"mapPublicIpOnLaunch": False}, {"mapPublicIpOnLaunch": True}, {}),
+    "eks-endpoint-private": ("eks:index:Cluster", {"endpointPublicAccess": False},
+                             {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}, {}),
+    "default-security-group-closed": ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"ingress": [], "egress": []},
+                                      {"ingress": [{"cidrBlocks": ["10.0.0.0/8"]}], "egress": []}, {}),
+    "secret-policy-blocks-public": ("aws:secretsmanager/secretPolicy:SecretPolicy", {"blockPublicPolicy": True},
+                                    {"blockPublicPolicy": False}, {}),
+    "aurora-iam-auth": ("aws:rds/cluster:Cluster", {"iamDatabaseAuthenticationEnabled": True},
+                        {"iamDatabaseAuthenticationEnabled": False}, {}),
+    "no-plaintext-db-password": ("aws:rds/cluster:Cluster", {"manageMasterUserPassword": True},
+                                 {"masterPassword": "hunter2"}, {}),
+    "irsa-trust-one-service-account": ("aws:iam/role:Role", {"assumeRolePolicy": IRSA_TRUST},
+                                       {"assumeRolePolicy": IRSA_TRUST.replace('"StringEquals"', '"StringLike"')},
+                                       {"assumeRolePolicy": IRSA_TRUST.replace(', "Condition": {"StringEquals": {"oidc.eks/id/X:sub": "system:serviceaccount:payments:payments", "oidc.eks/id/X:aud": "sts.amazonaws.com"}}', "")}),
+    "no-wildcard-admin-policy": ("aws:iam/rolePolicy:RolePolicy",
+                                 {"policy": '{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'},
+                                 {"policy": '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'},
+                                 {"policy": '{"Statement": [{"Effect": "Allow", "Action": "iam:*"}]}'}),
+    "imdsv2-required": ("aws:ec2/launchTemplate:LaunchTemplate", LT_OK,
+                        {"metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 1}}, {}),
+    "cache-auth-required": ("aws:elasticache/replicationGroup:ReplicationGroup", {"authToken": "x" * 32},
+                            {"authToken": ""}, {}),
+    "msk-iam-auth-only": ("aws:msk/cluster:Cluster", {"clientAuthentication": {"sasl": {"iam": True}, "unauthenticated": False}},
+                          {"clientAuthentication": {"sasl": {"iam": True}, "unauthenticated": True}}, {}),
+    "cache-multi-az": ("aws:elasticache/replicationGroup:ReplicationGroup",
+                       {"numCacheClusters": 2, "automaticFailoverEnabled": True, "multiAzEnabled": True},
+                       {"numCacheClusters": 2, "automaticFailoverEnabled": False, "multiAzEnabled": True}, {}),
+    "msk-multi-az": ("aws:msk/cluster:Cluster", {"brokerNodeGroupInfo": {"clientSubnets": ["a", "b", "c"]}},
+                     {"brokerNodeGroupInfo": {"clientSubnets": ["a", "b"]}}, {}),
+    "aurora-backup-retention": ("aws:rds/cluster:Cluster", {"backupRetentionPeriod": 14}, {"backupRetentionPeriod": 7}, {}),
+    "cache-snapshot-retention": ("aws:elasticache/replicationGroup:ReplicationGroup", {"snapshotRetentionLimit": 7},
+                                 {"snapshotRetentionLimit": 1}, {}),
+    "deletion-protection": ("aws:rds/cluster:Cluster", {"deletionProtection": True}, {"deletionProtection": False}, {}),
+    "aurora-final-snapshot": ("aws:rds/cluster:Cluster", {"skipFinalSnapshot": False, "finalSnapshotIdentifier": "x-final"},
+                              {"skipFinalSnapshot": True}, {}),
+    "eks-control-plane-logs": ("eks:index:Cluster",
+                               {"enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]},
+                               {"enabledClusterLogTypes": ["api"]}, {}),
+    "alb-access-logs": ("aws:lb/loadBalancer:LoadBalancer", {"accessLogs": {"enabled": True, "bucket": "b"}},
+                        {"accessLogs": {"enabled": False, "bucket": "b"}}, {}),
+    "msk-broker-logs": ("aws:msk/cluster:Cluster", {"loggingInfo": {"brokerLogs": {"cloudwatchLogs": {"enabled": True}}}},
+                        {"loggingInfo": {"brokerLogs": {"cloudwatchLogs": {"enabled": False}}}}, {}),
+    "aurora-log-export": ("aws:rds/cluster:Cluster", {"enabledCloudwatchLogsExports": ["postgresql"]},
+                          {"enabledCloudwatchLogsExports": []}, {}),
+    "log-retention": ("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 365}, {"retentionInDays": 30}, {}),
+    "waf-managed-rule-groups": ("aws:wafv2/webAcl:WebAcl", {"rules": WAF_RULES}, {"rules": WAF_RULES[1:]}, {}),
+    "waf-rate-rule": ("aws:wafv2/webAcl:WebAcl", {"rules": WAF_RULES},
+                      {"rules": [*WAF_RULES[:4], {"statement": {"rateBasedStatement": {"limit": 50000}}}]}, {}),
+    "required-tags": ("aws:ec2/vpc:Vpc", {"tags": TAGS}, {"tags": {**TAGS, "owner": " "}}, {}),
+    "hpa-minimum-replicas": ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", {"spec": {"minReplicas": 3}},
+                             {"spec": {"minReplicas": 2}}, {}),
+    "namespace-pod-security-restricted": ("kubernetes:core/v1:Namespace",
+                                          {"metadata": {"name": "payments", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}},
+                                          {"metadata": {"name": "payments", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}},
+                                          {"metadata": {"name": "payments"}}),
+    "eks-standard-support-only": ("eks:index:Cluster", {"upgradePolicy": {"supportType": "STANDARD"}},
+                                  {"upgradePolicy": {"supportType": "EXTENDED"}}, {}),
+    "instance-classes-in-tier": ("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["m7g.large"]},
+                                 {"instanceTypes": ["p5.48xlarge"]}, {}),
+}  # fmt: skip
+
+
+def _view(type_token: str, props: dict[str, Any], **extra: Any) -> ResourceView:
+    return ResourceView(type=type_token, name="r", urn=f"urn:pulumi:s::p::{type_token}::r", props=props, **extra)
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCE_CASES))
+def test_resource_rule_passes(name: str) -> None:
+    type_token, passing, _, _ = RESOURCE_CASES[name]
+    assert RULES[name].evaluate(_view(type_token, passing), {}) == []
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCE_CASES))
+def test_resource_rule_fails_explicitly(name: str) -> None:
+    type_token, _, failing, _ = RESOURCE_CASES[name]
+    assert RULES[name].evaluate(_view(type_token, failing), {})
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCE_CASES))
+def test_resource_rule_fails_by_default(name: str) -> None:
+    type_token, _, _, unset = RESOURCE_CASES[name]
+    assert RULES[name].evaluate(_view(type_token, unset), {})
+
+
+# Stack rules: (passing stack, failing stack, failing-by-default stack), each a list of views.
+def _urn(type_token: str, name: str) -> str:
+    return f"urn:pulumi:s::p::{type_token}::{name}"
+
+
+def _r(type_token: str, name: str, props: dict[str, Any] | None = None, deps: dict[str, list[str]] | None = None,
+       protect: bool = False) -> ResourceView:  # fmt: skip
+    return ResourceView(type_token, name, _urn(type_token, name), props or {}, protect=protect,
+                        property_dependencies=deps or {})  # fmt: skip
+
+
+VPC = _r("aws:ec2/vpc:Vpc", "vpc")
+BUCKET = _r("aws:s3/bucket:Bucket", "logs")
+ALB = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False})
+ACL = _r("aws:wafv2/webAcl:WebAcl", "acl")
+CLUSTER = _r("aws:rds/cluster:Cluster", "db")
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+
+
+def _sse(algorithm: str) -> ResourceView:
+    return _r(SSE, "logs", {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}]},
+              {"bucket": [BUCKET.urn]})  # fmt: skip
+
+
+def _instance(name: str, zone: str) -> ResourceView:
+    return _r("aws:rds/clusterInstance:ClusterInstance", name, {"availabilityZone": zone},
+              {"clusterIdentifier": [CLUSTER.urn]})  # fmt: skip
+
+
+def _private_layout(route_to_igw: bool) -> list[ResourceView]:
+    igw = _r("aws:ec2/internetGateway:InternetGateway", "igw")
+    table = _r("aws:ec2/routeTable:RouteTable", "db-rt")
+    subnet = _r("aws:ec2/subnet:Subnet", "db-a", {"mapPublicIpOnLaunch": False})
+    layout = [igw, table, subnet,
+              _r("aws:ec2/routeTableAssociation:RouteTableAssociation", "a", {}, {"routeTableId": [table.urn],
+                                                                                  "subnetId": [subnet.urn]}),
+              _r("aws:rds/subnetGroup:SubnetGroup", "db", {}, {"subnetIds": [subnet.urn]})]  # fmt: skip
+    if route_to_igw:
+        layout.append(_r("aws:ec2/route:Route", "r", {"destinationCidrBlock": "0.0.0.0/0"},
+                         {"routeTableId": [table.urn], "gatewayId": [igw.urn]}))  # fmt: skip
+    return layout
+
+
+PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ALL_BLOCKED = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
+STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[ResourceView]]] = {
+    "s3-buckets-encrypted": (
+        [BUCKET, _sse("aws:kms")], [BUCKET, _sse("AES256")], [BUCKET]),
+    "data-stores-in-private-subnets": (_private_layout(False), _private_layout(True),
+                                       [*_private_layout(False)[:2],
+                                        _r("aws:ec2/subnet:Subnet", "db-a", {"mapPublicIpOnLaunch": True}),
+                                        *_private_layout(False)[3:]]),
+    "default-security-group-managed": (
+        [VPC, _r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d", {}, {"vpcId": [VPC.urn]})],
+        [VPC, _r("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d", {}, {"vpcId": ["urn:other"]})], [VPC]),
+    "s3-public-access-blocked": (
+        [BUCKET, _r(PUBLIC_ACCESS, "b", ALL_BLOCKED, {"bucket": [BUCKET.urn]})],
+        [BUCKET, _r(PUBLIC_ACCESS, "b", {**ALL_BLOCKED, "restrictPublicBuckets": False}, {"bucket": [BUCKET.urn]})],
+        [BUCKET]),
+    "aurora-multi-az": ([CLUSTER, _instance("i0", "a"), _instance("i1", "b")],
+                        [CLUSTER, _instance("i0", "a"), _instance("i1", "a")], [CLUSTER]),
+    "nat-per-az": ([VPC, *[_r("aws:ec2/natGateway:NatGateway", f"n{i}") for i in range(3)]],
+                   [VPC, _r("aws:ec2/natGateway:NatGateway", "n0")], [VPC]),
+    "stateful-resources-protected": ([_r("aws:kms/key:Key", "k", protect=True)], [_r("aws:kms/key:Key", "k")],
+                                     [_r("eks:index:Cluster", "c")]),
+    "vpc-flow-logs": ([VPC, _r("aws:ec2/flowLog:FlowLog", "f", {"trafficType": "ALL"}, {"vpcId": [VPC.urn]})],
+                      [VPC, _r("aws:ec2/flowLog:FlowLog", "f", {"trafficType": "REJECT"}, {"vpcId": [VPC.urn]})], [VPC]),
+    "waf-logging": (
+        [ACL, _r("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "l", {}, {"resourceArn": [ACL.urn]})],
+        [ACL, _r("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "l", {}, {"resourceArn": ["urn:x"]})],
+        [ACL]),
+    "alb-has-waf": (
+        [ALB, _r("aws:wafv2/webAclAssociation:WebAclAssociation", "a", {}, {"resourceArn": [ALB.urn]})],
+        [ALB, _r("aws:wafv2/webAclAssociation:WebAclAssociation", "a", {}, {"resourceArn": ["urn:x"]})],
+        [_r("aws:lb/loadBalancer:LoadBalancer", "alb")]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(STACK_CASES))
+def test_stack_rule_cases(name: str) -> None:
+    passing, failing, unset = STACK_CASES[name]
+    rule = RULES[name]
+    assert rule.evaluate_stack(passing, {}) == []
+    assert rule.evaluate_stack(failing, {})
+    assert rule.evaluate_stack(unset, {})
+
+
+def test_every_rule_has_cases_and_metadata() -> None:
+    assert set(RESOURCE_CASES) | set(STACK_CASES) == set(RULES)
+    for rule in ALL_RULES:
+        assert rule.description and rule.remediation and rule.pci_requirement
+        assert (rule.check is None) != (rule.stack_check is None)
+        assert rule.to_policy().name == rule.name
+
+
+def test_at_least_forty_rules_over_every_area() -> None:
+    areas = {rule.area for rule in ALL_RULES}
+    assert len(ALL_RULES) >= 40
+    assert areas == {"encryption-at-rest", "encryption-in-transit", "exposure", "identity", "resilience", "logging",
+                     "waf", "tagging", "kubernetes", "cost"}  # fmt: skip
+
+
+def test_sse_s3_is_accepted_only_on_the_alb_log_bucket() -> None:
+    rule = RULES["s3-buckets-encrypted"]
+    alb = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"accessLogs": {"enabled": True}}, {"accessLogs": [BUCKET.urn]})
+    assert rule.evaluate_stack([BUCKET, _sse("AES256"), alb], {}) == []
+    assert rule.evaluate_stack([BUCKET, _sse("AES256"), alb], {"allowSseS3ForAlbLogs": False})
+
+
+def test_both_eks_shapes_are_judged_alike() -> None:
+    rule = RULES["eks-endpoint-private"]
+    component = _view("eks:index:Cluster", {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]})
+    child = _view("aws:eks/cluster:Cluster", {"vpcConfig": {"endpointPublicAccess": True,
+                                                            "publicAccessCidrs": ["203.0.113.0/24"]}})  # fmt: skip
+    relaxed = {"requirePrivateEndpoint": False}
+    assert rule.evaluate(component, relaxed) == rule.evaluate(child, relaxed) == []
+    assert rule.evaluate(component, {}) and rule.evaluate(child, {})
+    open_child = _view("aws:eks/cluster:Cluster", {"vpcConfig": {"endpointPublicAccess": True}})
+    assert "open to ['0.0.0.0/0']" in " ".join(rule.evaluate(open_child, relaxed))
+    logs = RULES["eks-control-plane-logs"]
+    assert logs.evaluate(_view("aws:eks/cluster:Cluster", {"enabledClusterLogTypes": ["api"]}), {})
+    secrets = RULES["eks-secrets-encrypted-cmk"]
+    encrypted = {"encryptionConfig": {"provider": {"keyArn": KEY}, "resources": ["secrets"]}}
+    assert secrets.evaluate(_view("aws:eks/cluster:Cluster", encrypted), {}) == []
+    assert secrets.evaluate(_view("aws:eks/cluster:Cluster", {}), {})
+
+
+def test_an_unknown_value_neither_crashes_nor_passes() -> None:
+    rule = RULES["aurora-storage-encrypted-cmk"]
+    props = unknown_checking_proxy({"storageEncrypted": True, "kmsKeyId": UNKNOWN_STRING_VALUE})
+    with pytest.raises(UnknownValueError):
+        rule.evaluate(_view("aws:rds/cluster:Cluster", props), {})
+
+
+def test_rules_ignore_other_types() -> None:
+    rule: Rule = RULES["kms-key-rotation"]
+    assert rule.evaluate(_view("aws:s3/bucket:Bucket", {}), {}) == []
