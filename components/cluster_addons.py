@@ -72,7 +72,7 @@ class ClusterAddons(pulumi.ComponentResource):
     charts: dict[str, k8s.helm.v4.Chart]
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("fintech:eks:ClusterAddons", name, None, opts)
+        super().__init__("fintech:addons:ClusterAddons", name, None, opts)
         self._name = name
         self._args = args
         lbc_role = self._role("lb-controller", "aws-load-balancer-controller",

@@ -19,6 +19,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from offline.engine import OfflineRun, known_stacks, load_project, run_stack
+from pricing.model import price_plan
 
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:aws": ("region", "allowedAccountIds"),
@@ -144,6 +145,9 @@ def summarize(run: OfflineRun) -> dict[str, Any]:
             {
                 "type": resource.type,
                 "name": resource.name,
+                "urn": resource.urn,
+                "id": resource.id,
+                "dependencies": sorted(set(resource.dependencies)),
                 "protect": resource.protect,
                 "settings": _settings(resource.type, inputs),
                 "inputs": inputs,
@@ -222,6 +226,14 @@ def render_text(plan: dict[str, Any]) -> str:
             f"({fit['boundBy']}-bound), headroom {fit['nodesAvailable'] - fit['nodesNeeded']} node(s)"
             for scale, fit in capacity.items()
         ]
+    cost = price_plan(plan)
+    lines += ["", "Monthly cost (USD, us-east-1 list prices; python -m pricing.report for the detail):"]
+    for component, (baseline, peak) in cost.by_component().items():
+        lines.append(f"  {component:<22} baseline {baseline:>9.2f}  peak {peak:>9.2f}")
+    lines.append(f"  {'total':<22} baseline {cost.baseline:>9.2f}  peak {cost.peak:>9.2f}")
+    if cost.budget is not None:
+        verdict = "OVER BUDGET" if cost.over_budget else "within budget"
+        lines.append(f"  budget {cost.budget:.2f}: baseline {verdict} ({cost.baseline / cost.budget:.0%})")
     if plan["outputs"]:
         lines += ["", "Outputs:"]
         lines += [f"  {key} = {_format(value)}" for key, value in sorted(plan["outputs"].items())]

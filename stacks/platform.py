@@ -89,6 +89,7 @@ class Platform:
             "targetGroupArns": self.edge.target_group_arns,
             "workloadRoleArns": {w.namespace: w.role_arn for w in self.workloads},
             "imageRepositories": {w.namespace: w.repository_url for w in self.workloads},
+            "monthlyBudgetUsd": self.config.monthly_budget_usd,
             "capacity": {fit.scale: {"nodesNeeded": fit.nodes_needed, "nodesAvailable": fit.nodes_available,
                                      "boundBy": fit.bound_by} for fit in self.config.capacity()},
         }  # fmt: skip

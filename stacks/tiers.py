@@ -69,6 +69,8 @@ class TierPreset(BaseModel):
     """Pods of each workload at minimum (HPA minReplicas)."""
     hpa_max_replicas: int
     """Pods of each workload at most (HPA maxReplicas)."""
+    monthly_budget_usd: int
+    """Monthly budget of the stack; the cost check fails when the baseline exceeds it."""
     deletion_protection: bool
     """Service-side deletion protection: Aurora (with a final snapshot), EKS and the ALB."""
     protect_stateful: bool
@@ -114,6 +116,7 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         node_disk_gib=30,
         hpa_min_replicas=1,
         hpa_max_replicas=3,
+        monthly_budget_usd=400,
         deletion_protection=False,
         protect_stateful=False,
         cross_region_backup=False,
@@ -143,6 +146,7 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         node_disk_gib=50,
         hpa_min_replicas=3,
         hpa_max_replicas=20,
+        monthly_budget_usd=1800,
         deletion_protection=True,
         protect_stateful=True,
         cross_region_backup=True,

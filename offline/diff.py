@@ -1,0 +1,217 @@
+"""What a change does to the stacks: compare the offline plans of two revisions.
+
+    python -m offline.diff --base origin/main                   # Markdown for a PR comment
+    python -m offline.diff --base origin/main --format json --output diff.json
+
+The base revision is checked out into a temporary git worktree and planned there with its own code
+(`python -m offline.snapshot`); the working tree is planned here. Both plans are priced by the
+working tree's price table, so the cost delta shows what the change costs, not a price refresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offline.diagram import mermaid
+from offline.engine import PROJECT_DIR, known_stacks
+from offline.snapshot import snapshot
+from pricing.model import price_plan
+
+
+@dataclass
+class StackDiff:
+    """The difference between a stack's base and head plans."""
+
+    stack: str
+    added: list[dict[str, str]] = field(default_factory=list)
+    removed: list[dict[str, str]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    cost: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _resources(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["urn"]: r for component in plan["components"] for r in component["resources"]}
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat |= _flatten(item, f"{prefix}.{key}" if prefix else key)
+        return flat or {prefix: {}}
+    if isinstance(value, list):
+        return {prefix: json.dumps(value, sort_keys=True)}
+    return {prefix: value}
+
+
+def brief(resource: dict[str, Any]) -> dict[str, str]:
+    """URN, type and name of a plan resource."""
+    return {"urn": resource["urn"], "type": resource["type"], "name": resource["name"]}
+
+
+def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """Resources added, removed and changed (with the changed property paths and values)."""
+    before, after = _resources(base), _resources(head)
+    added = [brief(after[urn]) for urn in sorted(set(after) - set(before))]
+    removed = [brief(before[urn]) for urn in sorted(set(before) - set(after))]
+    changed = []
+    for urn in sorted(set(before) & set(after)):
+        old, new = _flatten(before[urn]["inputs"]), _flatten(after[urn]["inputs"])
+        properties = {path: {"before": old.get(path), "after": new.get(path)}
+                      for path in sorted(set(old) | set(new)) if old.get(path) != new.get(path)}  # fmt: skip
+        if properties:
+            changed.append({**brief(after[urn]), "properties": properties})
+    return added, removed, changed
+
+
+def cost_delta(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
+    """Monthly cost before and after, per component and in total, priced by the same table."""
+    old, new = price_plan(base), price_plan(head)
+    old_parts, new_parts = old.by_component(), new.by_component()
+    components = {}
+    for name in sorted(set(old_parts) | set(new_parts)):
+        before, after = old_parts.get(name, (0.0, 0.0)), new_parts.get(name, (0.0, 0.0))
+        if before != after:
+            components[name] = {
+                "baselineDelta": round(after[0] - before[0], 2),
+                "peakDelta": round(after[1] - before[1], 2),
+            }
+    return {
+        "baselineBefore": old.baseline, "baselineAfter": new.baseline,
+        "baselineDelta": round(new.baseline - old.baseline, 2), "peakDelta": round(new.peak - old.peak, 2),
+        "budget": new.budget, "overBudget": new.over_budget, "components": components,
+    }  # fmt: skip
+
+
+def policy_delta(base: dict[str, Any] | None, head: dict[str, Any]) -> dict[str, Any]:
+    """Rules whose result changed, and the mandatory violations after the change."""
+    before = (base or {}).get("rules", {})
+    changes = {}
+    for name, rule in head["rules"].items():
+        status = before.get(name, {}).get("status", "absent")
+        if status != rule["status"]:
+            changes[name] = {"before": status, "after": rule["status"]}
+    return {
+        "mandatoryViolations": head["summary"]["mandatoryViolations"],
+        "changed": changes,
+        "baseAvailable": base is not None,
+    }
+
+
+def base_snapshots(revision: str, stacks: list[str]) -> dict[str, dict[str, Any]]:
+    """Snapshots of the stacks at `revision`, made in a temporary worktree with that revision's code."""
+    with tempfile.TemporaryDirectory(prefix="fintech-base-") as directory:
+        worktree = Path(directory) / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), revision], cwd=PROJECT_DIR,
+                       check=True, capture_output=True, text=True)  # fmt: skip
+        try:
+            return {stack: _snapshot_at(worktree, stack) for stack in stacks}
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_DIR,
+                           capture_output=True, text=True)  # fmt: skip
+
+
+def _snapshot_at(worktree: Path, stack: str) -> dict[str, Any]:
+    if not (worktree / f"Pulumi.{stack}.yaml").exists():
+        return {"stack": stack, "plan": {"stack": stack, "components": [], "outputs": {}}, "policy": None}
+    if (worktree / "offline" / "snapshot.py").exists():
+        command = [sys.executable, "-m", "offline.snapshot", stack]
+    else:  # a revision from before snapshots existed: the plan only
+        command = [sys.executable, "-m", "offline.plan", stack, "--json", "-"]
+    result = subprocess.run(command, cwd=worktree, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        return {"stack": stack, "error": (result.stderr or result.stdout).strip().splitlines()[-1]}
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data if "plan" in data else {"stack": stack, "plan": data, "policy": None}
+
+
+def compare(base: dict[str, Any], head: dict[str, Any]) -> StackDiff:
+    """The difference between two snapshots of one stack."""
+    diff = StackDiff(head["stack"])
+    if "error" in head or "error" in base:
+        diff.error = head.get("error") or f"base: {base.get('error')}"
+        return diff
+    diff.added, diff.removed, diff.changed = diff_plans(base["plan"], head["plan"])
+    diff.cost = cost_delta(base["plan"], head["plan"])
+    diff.policy = policy_delta(base.get("policy"), head["policy"])
+    return diff
+
+
+def render_markdown(diffs: list[StackDiff], heads: dict[str, dict[str, Any]], revision: str) -> str:
+    """One PR comment: per stack the resource changes, the cost delta, the policy delta and the diagram."""
+    lines = [f"## Infrastructure diff against `{revision}`", ""]
+    for diff in diffs:
+        lines.append(f"### Stack `{diff.stack}`")
+        if diff.error:
+            lines += ["", f"Plan failed: `{diff.error}`", ""]
+            continue
+        cost = diff.cost
+        lines += [
+            "",
+            f"**{len(diff.added)} added, {len(diff.changed)} changed, {len(diff.removed)} removed.** "
+            f"Monthly baseline {cost['baselineBefore']:,.2f} -> {cost['baselineAfter']:,.2f} USD "
+            f"({cost['baselineDelta']:+,.2f}; peak {cost['peakDelta']:+,.2f})"
+            + (f", budget {cost['budget']:,.0f}" + (" **exceeded**" if cost["overBudget"] else "")
+               if cost["budget"] is not None else "") + ".",
+            f"Policy pack: {diff.policy['mandatoryViolations']} mandatory violation(s) after the change"
+            + ("" if diff.policy["baseAvailable"] else " (no policy results for the base revision)") + ".",
+            "",
+        ]  # fmt: skip
+        for title, rows in (("Added", diff.added), ("Removed", diff.removed)):
+            if rows:
+                lines += [f"<details><summary>{title} ({len(rows)})</summary>", ""]
+                lines += [f"- `{r['type']}` {r['name']}" for r in rows] + ["", "</details>", ""]
+        if diff.changed:
+            lines += [f"<details><summary>Changed ({len(diff.changed)})</summary>", ""]
+            for row in diff.changed:
+                props = ", ".join(
+                    f"`{p}`: {v['before']} -> {v['after']}" for p, v in list(row["properties"].items())[:5]
+                )
+                lines.append(f"- `{row['type']}` {row['name']}: {props}")
+            lines += ["", "</details>", ""]
+        if cost["components"]:
+            lines += ["| component | baseline delta | peak delta |", "|---|---:|---:|"]
+            lines += [f"| {name} | {d['baselineDelta']:+,.2f} | {d['peakDelta']:+,.2f} |"
+                      for name, d in cost["components"].items()] + [""]  # fmt: skip
+        if diff.policy["changed"]:
+            lines += ["| rule | before | after |", "|---|---|---|"]
+            lines += [f"| `{n}` | {c['before']} | {c['after']} |" for n, c in diff.policy["changed"].items()] + [""]
+        lines += ["<details><summary>Architecture</summary>", "", "```mermaid",
+                  mermaid(heads[diff.stack]["plan"]), "```", "", "</details>", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m offline.diff`; exit 1 when a stack fails to plan."""
+    parser = argparse.ArgumentParser(prog="python -m offline.diff", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default="origin/main", help="git revision to compare with (default origin/main)")
+    parser.add_argument("--stack", action="append", choices=known_stacks(), help="stack(s) to compare (default all)")
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("--output", help="write the report to this file instead of stdout")
+    args = parser.parse_args(argv)
+    stacks = args.stack or known_stacks()
+    bases = base_snapshots(args.base, stacks)
+    heads = {stack: snapshot(stack) for stack in stacks}
+    diffs = [compare(bases[stack], heads[stack]) for stack in stacks]
+    if args.format == "json":
+        report = json.dumps({"base": args.base, "stacks": [asdict(d) for d in diffs]}, indent=2, default=str)
+    else:
+        report = render_markdown(diffs, heads, args.base)
+    if args.output:
+        Path(args.output).write_text(report + "\n")
+    else:
+        print(report)
+    return 1 if any(d.error for d in diffs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Cost model: prices the offline plan per resource and component, at baseline and at peak."""

@@ -1,0 +1,352 @@
+"""Prices an offline plan, resource by resource, at baseline (minimum capacity) and at peak (node,
+HPA and ACU maximums), with the usage assumptions of the stack's tier.
+
+It reads the plan (offline.plan.summarize) rather than the program, so two plans - a base branch
+and a working tree - are priced by the same table and the same rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent
+FREE_TYPES = {
+    "pulumi:providers:aws", "pulumi:providers:kubernetes", "random:index/randomPassword:RandomPassword",
+    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:ec2/securityGroup:SecurityGroup",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:ec2/flowLog:FlowLog",
+    "aws:ec2/launchTemplate:LaunchTemplate", "aws:rds/subnetGroup:SubnetGroup",
+    "aws:elasticache/subnetGroup:SubnetGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+    "aws:rds/parameterGroup:ParameterGroup", "aws:elasticache/parameterGroup:ParameterGroup",
+    "aws:msk/configuration:Configuration", "aws:kms/alias:Alias", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sns/topicSubscription:TopicSubscription", "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:secretsmanager/secretPolicy:SecretPolicy", "aws:appautoscaling/target:Target",
+    "aws:appautoscaling/policy:Policy", "aws:backup/plan:Plan", "aws:backup/selection:Selection",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration", "aws:eks/addon:Addon",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule", "aws:lb/targetGroup:TargetGroup",
+    "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v4:Chart",
+}  # fmt: skip
+"""Types with no charge of their own (their cost shows up on the resources that use them)."""
+
+
+@dataclass(frozen=True)
+class Price:
+    """One row of the price table."""
+
+    price: float
+    unit: str
+    source: str
+    date: str
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """The price table and the usage assumptions of each tier."""
+
+    prices: dict[str, Price]
+    usage: dict[str, dict[str, float]]
+    usage_notes: dict[str, dict[str, str]]
+    hours: float = 730
+
+    def hourly(self, key: str) -> float:
+        """Monthly cost of one unit priced per hour."""
+        return self.get(key) * self.hours
+
+    def get(self, key: str) -> float:
+        """A unit price; KeyError names the missing row."""
+        if key not in self.prices:
+            raise KeyError(f"no price for '{key}' in pricing/prices.yaml")
+        return self.prices[key].price
+
+
+def load_prices(directory: Path = DATA_DIR) -> PriceTable:
+    """Read prices.yaml and usage.yaml."""
+    prices = yaml.safe_load((directory / "prices.yaml").read_text())
+    usage = yaml.safe_load((directory / "usage.yaml").read_text())
+    return PriceTable(
+        prices={
+            key: Price(float(row["price"]), row["unit"], row["source"], str(row["date"]))
+            for key, row in prices["prices"].items()
+        },
+        usage={tier: {k: float(v["value"]) for k, v in rows.items()} for tier, rows in usage.items()},
+        usage_notes={tier: {k: str(v["note"]) for k, v in rows.items()} for tier, rows in usage.items()},
+        hours=float(prices["hours_per_month"]),
+    )
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One priced item of one resource, per month."""
+
+    component: str
+    resource: str
+    item: str
+    baseline: float
+    peak: float
+
+
+@dataclass
+class CostReport:
+    """A stack's priced plan."""
+
+    stack: str
+    tier: str
+    budget: float | None
+    lines: list[CostLine] = field(default_factory=list)
+    unpriced: list[str] = field(default_factory=list)
+    """Types neither priced nor known to be free: they need a rule before the total can be trusted."""
+
+    @property
+    def baseline(self) -> float:
+        """Monthly total at minimum capacity."""
+        return round(sum(line.baseline for line in self.lines), 2)
+
+    @property
+    def peak(self) -> float:
+        """Monthly total at maximum capacity."""
+        return round(sum(line.peak for line in self.lines), 2)
+
+    def by_component(self) -> dict[str, tuple[float, float]]:
+        """Baseline and peak per component."""
+        totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for line in self.lines:
+            totals[line.component][0] += line.baseline
+            totals[line.component][1] += line.peak
+        return {name: (round(b, 2), round(p, 2)) for name, (b, p) in sorted(totals.items())}
+
+    @property
+    def over_budget(self) -> bool:
+        """Whether the baseline exceeds the budget."""
+        return self.budget is not None and self.baseline > self.budget
+
+
+Resource = dict[str, Any]
+Pricer = Callable[[Resource, "_Context"], Iterable[tuple[str, float, float]]]
+
+
+@dataclass
+class _Context:
+    table: PriceTable
+    usage: dict[str, float]
+    resources: list[Resource]
+    counts: dict[str, int]
+
+    def find(self, type_token: str, **match: Any) -> list[Resource]:
+        return [r for r in self.resources if r["type"] == type_token
+                and all(r.get(k) == v or r["inputs"].get(k) == v for k, v in match.items())]  # fmt: skip
+
+    def share(self, key: str, type_token: str) -> float:
+        """One resource's equal share of a usage figure spread over all resources of a type."""
+        return self.usage.get(key, 0.0) / max(1, self.counts.get(type_token, 0))
+
+
+def _steady(monthly: float) -> tuple[str, float, float]:
+    return "", monthly, monthly
+
+
+def _eks(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    support = (r["inputs"].get("upgradePolicy") or {}).get("supportType", "EXTENDED")
+    key = "eks_control_plane_standard" if support == "STANDARD" else "eks_control_plane_extended"
+    yield f"control plane ({support.lower()} support)", c.table.hourly(key), c.table.hourly(key)
+
+
+def _node_group(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    inputs = r["inputs"]
+    scaling = inputs.get("scalingConfig") or {}
+    low, high = int(scaling.get("minSize", 1)), int(scaling.get("maxSize", 1))
+    kind = (inputs.get("instanceTypes") or ["t3.medium"])[0]
+    hourly = c.table.hourly(f"ec2:{kind}")
+    yield f"{kind} nodes ({low} to {high})", hourly * low, hourly * high
+    template_id = (inputs.get("launchTemplate") or {}).get("id")
+    for template in c.find("aws:ec2/launchTemplate:LaunchTemplate", id=template_id):
+        size = sum(
+            int((d.get("ebs") or {}).get("volumeSize", 0)) for d in template["inputs"].get("blockDeviceMappings", [])
+        )
+        gb = c.table.get("ebs_gp3") * size
+        yield f"gp3 root volumes ({size} GB each)", gb * low, gb * high
+
+
+def _aurora_instance(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    inputs = r["inputs"]
+    kind = inputs.get("instanceClass", "")
+    if kind != "db.serverless":
+        monthly = c.table.hourly(f"rds:{kind}")
+        yield kind, monthly, monthly
+        return
+    clusters = c.find("aws:rds/cluster:Cluster", id=inputs.get("clusterIdentifier")) or c.find(
+        "aws:rds/cluster:Cluster"
+    )
+    scaling = (clusters[0]["inputs"].get("serverlessv2ScalingConfiguration") or {}) if clusters else {}
+    low, high = float(scaling.get("minCapacity", 0.5)), float(scaling.get("maxCapacity", 1))
+    acu = c.table.hourly("aurora_serverless_v2_acu")
+    yield f"Serverless v2 ({low:g} to {high:g} ACU)", acu * low, acu * high
+
+
+def _aurora_cluster(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    storage = c.usage["aurora_storage_gb"] * c.table.get("aurora_storage")
+    io = c.usage["aurora_million_io"] * c.table.get("aurora_io")
+    yield f"storage ({c.usage['aurora_storage_gb']:g} GB)", storage, storage
+    yield f"I/O ({c.usage['aurora_million_io']:g} M requests)", io, io
+
+
+def _cache(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    inputs = r["inputs"]
+    nodes = int(inputs.get("numCacheClusters", 1))
+    monthly = c.table.hourly(f"elasticache:{inputs.get('engine', 'redis')}:{inputs.get('nodeType')}") * nodes
+    yield f"{nodes} x {inputs.get('nodeType')}", monthly, monthly
+
+
+def _msk(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    inputs = r["inputs"]
+    brokers = int(inputs.get("numberOfBrokerNodes", 3))
+    group = inputs.get("brokerNodeGroupInfo") or {}
+    kind = group.get("instanceType")
+    size = int(((group.get("storageInfo") or {}).get("ebsStorageInfo") or {}).get("volumeSize", 1000))
+    compute = c.table.hourly(f"msk:{kind}") * brokers
+    storage = c.table.get("msk_storage") * size * brokers
+    yield f"{brokers} x {kind}", compute, compute
+    yield f"broker storage ({brokers} x {size} GB)", storage, storage
+
+
+def _nat(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    hourly = c.table.hourly("nat_gateway")
+    data = c.share("nat_data_gb", r["type"]) * c.table.get("nat_data")
+    yield "gateway", hourly, hourly
+    yield "data processed", data, data
+
+
+def _interface_endpoint(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    if r["inputs"].get("vpcEndpointType") != "Interface":
+        return
+    zones = len(r["inputs"].get("subnetIds") or [])
+    monthly = c.table.hourly("interface_endpoint") * zones
+    yield f"interface endpoint in {zones} zones", monthly, monthly
+
+
+def _alb(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    yield "load balancer", c.table.hourly("alb"), c.table.hourly("alb")
+    lcu = c.usage["alb_lcu"] * c.table.hourly("alb_lcu")
+    yield f"LCUs ({c.usage['alb_lcu']:g} average)", lcu, lcu
+
+
+def _waf(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    rules = len(r["inputs"].get("rules") or [])
+    fixed = c.table.get("waf_web_acl") + rules * c.table.get("waf_rule")
+    requests = c.usage["waf_million_requests"] * c.table.get("waf_requests")
+    yield f"web ACL with {rules} rules", fixed, fixed
+    yield f"requests ({c.usage['waf_million_requests']:g} M)", requests, requests
+
+
+def _log_group(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    share = c.share("log_ingestion_gb", r["type"])
+    months = min(12.0, float(r["inputs"].get("retentionInDays", 365)) / 30)
+    ingestion = share * c.table.get("logs_ingestion")
+    storage = share * months * c.table.get("logs_storage")
+    yield "ingestion", ingestion, ingestion
+    yield f"storage ({months:.0f} months kept)", storage, storage
+
+
+def _per_unit(key: str, label: str) -> Pricer:
+    def price(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+        yield label, c.table.get(key), c.table.get(key)
+
+    return price
+
+
+def _usage_share(key: str, usage_key: str, label: str) -> Pricer:
+    def price(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+        monthly = c.share(usage_key, r["type"]) * c.table.get(key)
+        yield label, monthly, monthly
+
+    return price
+
+
+def _kms_key(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    yield "key", c.table.get("kms_key"), c.table.get("kms_key")
+    requests = c.share("kms_10k_requests", r["type"]) * c.table.get("kms_requests")
+    yield "requests", requests, requests
+
+
+def _secret(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    yield "secret", c.table.get("secret"), c.table.get("secret")
+    calls = c.share("secrets_10k_requests", r["type"]) * c.table.get("secrets_api")
+    yield "API calls", calls, calls
+
+
+def _vault(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    storage = c.share("backup_gb", r["type"]) * c.table.get("backup_warm_storage")
+    yield "recovery points", storage, storage
+    if "dr" in r["name"]:
+        copy = c.usage["backup_copy_gb"] * c.table.get("inter_region_transfer")
+        yield "cross-region copy transfer", copy, copy
+
+
+PRICERS: dict[str, Pricer] = {
+    "eks:index:Cluster": _eks,
+    "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:rds/clusterInstance:ClusterInstance": _aurora_instance,
+    "aws:rds/cluster:Cluster": _aurora_cluster,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _cache,
+    "aws:msk/cluster:Cluster": _msk,
+    "aws:ec2/natGateway:NatGateway": _nat,
+    "aws:ec2/eip:Eip": lambda r, c: [("public IPv4", c.table.hourly("public_ipv4"), c.table.hourly("public_ipv4"))],
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _interface_endpoint,
+    "aws:lb/loadBalancer:LoadBalancer": _alb,
+    "aws:wafv2/webAcl:WebAcl": _waf,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _per_unit("cloudwatch_alarm", "alarm"),
+    "aws:kms/key:Key": _kms_key,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:ecr/repository:Repository": _usage_share("ecr_storage", "ecr_storage_gb", "image storage"),
+    "aws:s3/bucket:Bucket": _usage_share("s3_standard", "access_log_gb", "access-log storage"),
+    "aws:backup/vault:Vault": _vault,
+}
+
+
+def component_label(component: dict[str, Any], stack: str) -> str:
+    """A short unique label: the component's module ('network'), plus its own suffix ('workload:ledger')."""
+    if component["type"] == "(stack)":
+        return "providers"
+    module = component["type"].split(":")[1]
+    prefix = f"fintech-{stack}"
+    suffix = component["name"].removeprefix(prefix).lstrip("-")
+    return f"{module}:{suffix}" if suffix else module
+
+
+def price_plan(plan: dict[str, Any], table: PriceTable | None = None) -> CostReport:
+    """Price every resource of an offline plan (offline.plan.summarize output)."""
+    table = table or load_prices()
+    tier = plan.get("tier") or "dev"
+    budget = plan.get("outputs", {}).get("monthlyBudgetUsd")
+    report = CostReport(plan["stack"], tier, float(budget) if budget is not None else None)
+    resources = [
+        {**r, "component": component_label(c, plan["stack"])} for c in plan["components"] for r in c["resources"]
+    ]
+    counts: dict[str, int] = defaultdict(int)
+    for resource in resources:
+        counts[resource["type"]] += 1
+    context = _Context(table, table.usage[tier], resources, counts)
+    for resource in resources:
+        pricer = PRICERS.get(resource["type"])
+        if pricer is None:
+            if resource["type"] not in FREE_TYPES:
+                report.unpriced.append(resource["type"])
+            continue
+        for item, baseline, peak in pricer(resource, context):
+            report.lines.append(CostLine(resource["component"], resource["name"], item, baseline, peak))
+    report.unpriced = sorted(set(report.unpriced))
+    return report
