@@ -1,0 +1,1 @@
+"""Operations commands run against a live AWS account with boto3: preflight, live audit, DR drill."""

@@ -1,0 +1,107 @@
+"""Preflight, before `pulumi up`: is this the right account, and can the stack be created here?
+
+Checks: the caller's account is the stack's pinned account (a prod stack is never deployed into
+another); the region has at least 3 available zones and the pinned ones; the ACM certificate exists
+and is ISSUED; the Elastic IP and VPC quotas leave room for the stack's NAT gateways and VPC; and the
+pinned EKS add-on versions exist for the Kubernetes version.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from components.eks import ADDON_VERSIONS
+from ops.common import Clients, Report
+from stacks.config import StackConfig
+from stacks.platform import resource_prefix
+
+DEFAULT_QUOTAS = {"L-0263D0A3": 5, "L-F678F1CE": 5}
+"""AWS default quotas used when Service Quotas cannot be read: EC2-VPC Elastic IPs, VPCs per region."""
+
+
+def preflight(stack: str, config: StackConfig, clients: Clients) -> Report:
+    """Every preflight check; the report fails when any check fails."""
+    report = Report("preflight", stack)
+    _account(report, config, clients)
+    _zones(report, config, clients)
+    _certificate(report, config, clients)
+    _quotas(report, config, clients, stack)
+    _addon_versions(report, config, clients)
+    return report
+
+
+def _account(report: Report, config: StackConfig, clients: Clients) -> None:
+    account = clients("sts").get_caller_identity()["Account"]
+    if config.account_id:
+        report.add("account", account == config.account_id,
+                   f"credentials are for {account}; the stack is pinned to {config.account_id}")  # fmt: skip
+    else:
+        report.add("account", True, f"credentials are for {account}; the stack pins no account", warn_only=True)
+
+
+def _zones(report: Report, config: StackConfig, clients: Clients) -> None:
+    zones = clients("ec2").describe_availability_zones(
+        Filters=[
+            {"Name": "state", "Values": ["available"]},
+            {"Name": "opt-in-status", "Values": ["opt-in-not-required"]},
+        ]
+    )["AvailabilityZones"]
+    ids = {zone["ZoneId"] for zone in zones}
+    report.add("availability-zones", len(ids) >= 3, f"{len(ids)} available zones in {config.region} (3 needed)")
+    missing = sorted(set(config.availability_zone_ids) - ids)
+    report.add("pinned-zones", not missing, f"pinned {list(config.availability_zone_ids)}; not available: {missing}")
+
+
+def _certificate(report: Report, config: StackConfig, clients: Clients) -> None:
+    try:
+        certificate = clients("acm").describe_certificate(CertificateArn=config.certificate_arn)["Certificate"]
+    except ClientError as err:
+        report.add("certificate", False, f"{config.certificate_arn} cannot be read: {err.response['Error']['Code']}")
+        return
+    status = certificate.get("Status")
+    report.add("certificate", status == "ISSUED", f"{certificate.get('DomainName')} is {status}",
+               config.certificate_arn)  # fmt: skip
+
+
+def _quota(clients: Clients, code: str) -> tuple[int, str]:
+    try:
+        value = clients("service-quotas").get_service_quota(ServiceCode="ec2" if code != "L-F678F1CE" else "vpc",
+                                                            QuotaCode=code)["Quota"]["Value"]  # fmt: skip
+        return int(value), "account quota"
+    except ClientError:
+        return DEFAULT_QUOTAS[code], "AWS default (Service Quotas not readable)"
+
+
+def _quotas(report: Report, config: StackConfig, clients: Clients, stack: str) -> None:
+    ec2 = clients("ec2")
+    prefix = resource_prefix(stack)
+    ours = [a for a in ec2.describe_addresses()["Addresses"]
+            if any(t["Key"] == "Name" and t["Value"].startswith(prefix) for t in a.get("Tags", []))]  # fmt: skip
+    needed = (3 if config.nat_strategy == "one-per-az" else 1) - len(ours)
+    in_use = len(ec2.describe_addresses()["Addresses"]) - len(ours)
+    limit, source = _quota(clients, "L-0263D0A3")
+    detail = f"{in_use} Elastic IPs in use + {max(needed, 0)} for NAT gateways vs quota {limit} ({source})"
+    report.add("elastic-ip-quota", in_use + needed <= limit, detail)
+    vpcs = ec2.describe_vpcs()["Vpcs"]
+    exists = any(t["Key"] == "Name" and t["Value"] == f"{prefix}-vpc" for v in vpcs for t in v.get("Tags", []))
+    vpc_limit, vpc_source = _quota(clients, "L-F678F1CE")
+    total = len(vpcs) + (0 if exists else 1)
+    report.add(
+        "vpc-quota", total <= vpc_limit, f"{len(vpcs)} VPCs + {0 if exists else 1} vs quota {vpc_limit} ({vpc_source})"
+    )
+
+
+def _addon_versions(report: Report, config: StackConfig, clients: Clients) -> None:
+    eks = clients("eks")
+    for addon, version in ADDON_VERSIONS[config.kubernetes_version].items():
+        try:
+            found = eks.describe_addon_versions(addonName=addon, kubernetesVersion=config.kubernetes_version)
+        except ClientError as err:
+            report.add(
+                f"addon-{addon}", False, f"cannot list versions: {err.response['Error']['Code']}", warn_only=True
+            )
+            continue
+        versions = {v["addonVersion"] for a in found.get("addons", []) for v in a.get("addonVersions", [])}
+        report.add(f"addon-{addon}", version in versions,
+                   f"pinned {version} for Kubernetes {config.kubernetes_version}"
+                   + ("" if version in versions else f"; available: {sorted(versions)[-3:]}"))  # fmt: skip

@@ -1,0 +1,245 @@
+"""Operations commands against moto: preflight, live audit and DR drill, success and failure paths,
+and one run through a moto server on 127.0.0.1 so the real HTTP path is exercised."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from components.eks import ADDON_VERSIONS
+from offline.engine import PROJECT_DIR
+from ops.common import Clients, load_config
+from ops.dr_drill import dr_drill
+from ops.live_audit import live_audit
+from ops.preflight import preflight
+from stacks.config import StackConfig
+
+ACCOUNT = "111122223333"
+TAGS = [{"Key": "environment", "Value": "prod"}, {"Key": "project", "Value": "fintech-platform"}]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A moto account that is the prod stack's pinned account."""
+    for key, value in {"MOTO_ACCOUNT_ID": ACCOUNT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield
+
+
+def _issued_certificate(region: str = "us-east-1") -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pay.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=90))
+                   .sign(key, hashes.SHA256()))  # fmt: skip
+    arn: str = boto3.client("acm", region_name=region).import_certificate(
+        Certificate=certificate.public_bytes(serialization.Encoding.PEM),
+        PrivateKey=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )["CertificateArn"]
+    return arn
+
+
+def _config(**changes: Any) -> StackConfig:
+    return load_config("prod").model_copy(update=changes)
+
+
+def _stub_addons(clients: Clients, versions: dict[str, str]) -> Stubber:
+    stubber = Stubber(clients("eks"))
+    for addon, version in versions.items():
+        stubber.add_response(
+            "describe_addon_versions",
+            {"addons": [{"addonName": addon, "addonVersions": [{"addonVersion": version}]}]},
+            {"addonName": addon, "kubernetesVersion": "1.35"},
+        )
+    stubber.activate()
+    return stubber
+
+
+def _checks(report: Any) -> dict[str, str]:
+    return {finding.check: finding.status for finding in report.findings}
+
+
+def test_preflight_passes_in_the_right_account(aws: None) -> None:
+    clients = Clients("us-east-1")
+    _stub_addons(clients, ADDON_VERSIONS["1.35"])
+    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients)
+    assert not report.failed, report.text()
+    assert set(_checks(report)) >= {"account", "availability-zones", "pinned-zones", "certificate", "elastic-ip-quota",
+                                     "vpc-quota", "addon-vpc-cni"}  # fmt: skip
+
+
+def test_preflight_refuses_the_wrong_account(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    clients = Clients("us-east-1")
+    _stub_addons(clients, ADDON_VERSIONS["1.35"])
+    report = preflight("prod", _config(account_id="999988887777", certificate_arn=_issued_certificate()), clients)
+    assert _checks(report)["account"] == "fail"
+    assert "pinned to 999988887777" in report.text()
+
+
+def test_preflight_fails_with_too_few_zones(aws: None) -> None:
+    clients = Clients("us-west-1")
+    _stub_addons(clients, ADDON_VERSIONS["1.35"])
+    config = _config(region="us-west-1", availability_zone_ids=("usw1-az1", "usw1-az2", "usw1-az3"),
+                     certificate_arn=_issued_certificate("us-west-1"))  # fmt: skip
+    checks = _checks(preflight("prod", config, clients))
+    assert checks["availability-zones"] == "fail" and checks["pinned-zones"] == "fail"
+
+
+def test_preflight_fails_on_a_missing_or_pending_certificate(aws: None) -> None:
+    clients = Clients("us-east-1")
+    _stub_addons(clients, ADDON_VERSIONS["1.35"])
+    missing = preflight("prod", _config(certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/"
+                                        "00000000-0000-4000-8000-000000000000"), clients)  # fmt: skip
+    assert _checks(missing)["certificate"] == "fail"
+    pending = boto3.client("acm").request_certificate(DomainName="pay.example.com")["CertificateArn"]
+    clients = Clients("us-east-1")
+    _stub_addons(clients, ADDON_VERSIONS["1.35"])
+    report = preflight("prod", _config(certificate_arn=pending), clients)
+    assert _checks(report)["certificate"] == "fail"
+    assert "PENDING_VALIDATION" in report.text()
+
+
+def test_preflight_fails_when_elastic_ips_would_exceed_the_quota(aws: None) -> None:
+    ec2 = boto3.client("ec2")
+    for _ in range(4):
+        ec2.allocate_address(Domain="vpc")
+    clients = Clients("us-east-1")
+    _stub_addons(clients, ADDON_VERSIONS["1.35"])
+    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients)
+    assert _checks(report)["elastic-ip-quota"] == "fail"
+    assert "4 Elastic IPs in use + 3 for NAT gateways vs quota 5" in report.text()
+
+
+def test_preflight_fails_on_an_addon_version_eks_does_not_offer(aws: None) -> None:
+    clients = Clients("us-east-1")
+    offered = dict(ADDON_VERSIONS["1.35"], coredns="v9.9.9-eksbuild.1")
+    _stub_addons(clients, offered)
+    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients)
+    assert _checks(report)["addon-coredns"] == "fail"
+
+
+def _healthy_database(encrypted: bool = True) -> None:
+    rds = boto3.client("rds")
+    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    encryption: dict[str, Any] = {"StorageEncrypted": encrypted} | ({"KmsKeyId": key} if encrypted else {})
+    rds.create_db_cluster(DBClusterIdentifier="fintech-prod", Engine="aurora-postgresql", MasterUsername="admin_user",
+                          MasterUserPassword="not-used-1234", EnableIAMDatabaseAuthentication=True,
+                          BackupRetentionPeriod=14, DeletionProtection=True, Tags=TAGS, **encryption)  # fmt: skip
+
+
+def test_live_audit_passes_a_compliant_stack(aws: None) -> None:
+    _healthy_database()
+    report = live_audit("prod", Clients("us-east-1"))
+    assert not report.failed, report.text()
+    assert _checks(report)["aurora-encrypted"] == "pass"
+
+
+def test_live_audit_finds_an_unencrypted_database_and_an_alb_without_waf(aws: None) -> None:
+    rds = boto3.client("rds")
+    rds.create_db_cluster(DBClusterIdentifier="fintech-prod", Engine="aurora-postgresql", MasterUsername="admin_user",
+                          MasterUserPassword="not-used-1234", StorageEncrypted=False, Tags=TAGS)  # fmt: skip
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate("ab")
+    ]
+    boto3.client("elbv2").create_load_balancer(
+        Name="fintech-prod-alb", Subnets=subnets, Scheme="internet-facing", Tags=TAGS
+    )
+    report = live_audit("prod", Clients("us-east-1"))
+    checks = _checks(report)
+    assert report.failed
+    assert checks["aurora-encrypted"] == "fail"
+    assert checks["alb-has-waf"] == "fail"
+    assert checks["aurora-backup-retention"] == "fail"
+
+
+def test_dr_drill_dry_run_reports_rpo_and_snapshots_and_changes_nothing(aws: None) -> None:
+    _healthy_database()
+    report = dr_drill("prod", Clients("us-east-1"), dry_run=True, progress=lambda _: None)
+    checks = _checks(report)
+    assert checks["rpo"] == "pass" and checks["snapshots"] == "pass"
+    assert "restore" not in checks and "rto" not in checks
+    assert [c["DBClusterIdentifier"] for c in boto3.client("rds").describe_db_clusters()["DBClusters"]] == [
+        "fintech-prod"
+    ]
+
+
+def test_dr_drill_restores_times_and_deletes_the_temporary_cluster(aws: None) -> None:
+    _healthy_database()
+    ticks = iter(range(0, 10_000, 400))
+    messages: list[str] = []
+    report = dr_drill("prod", Clients("us-east-1"), dry_run=False, progress=messages.append,
+                      clock=lambda: float(next(ticks)), sleep=lambda _: None)  # fmt: skip
+    checks = _checks(report)
+    assert checks["rto"] == "pass" and checks["cleanup"] == "pass", report.text()
+    assert any("restoring fintech-prod" in m for m in messages)
+    remaining = [c["DBClusterIdentifier"] for c in boto3.client("rds").describe_db_clusters()["DBClusters"]]
+    assert remaining == ["fintech-prod"]
+
+
+def test_dr_drill_reports_a_restore_that_fails(aws: None) -> None:
+    _healthy_database()
+    clients = Clients("us-east-1")
+    rds = clients("rds")
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "InsufficientDBClusterCapacityFault", "Message": "no capacity"}},
+                          "RestoreDBClusterToPointInTime")  # fmt: skip
+
+    rds.restore_db_cluster_to_point_in_time = refuse
+    report = dr_drill("prod", clients, dry_run=False, progress=lambda _: None)
+    assert _checks(report)["restore"] == "fail"
+    assert "InsufficientDBClusterCapacityFault" in report.text()
+
+
+def test_dr_drill_without_a_cluster_fails_clearly(aws: None) -> None:
+    report = dr_drill("prod", Clients("us-east-1"), dry_run=True, progress=lambda _: None)
+    assert report.failed and "fintech-prod not found" in report.text()
+
+
+def test_live_audit_command_through_a_moto_server_on_loopback() -> None:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        environment = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+        rds = boto3.client("rds", region_name="us-east-1", endpoint_url=endpoint,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+        rds.create_db_cluster(DBClusterIdentifier="fintech-prod", Engine="aurora-postgresql",
+                              MasterUsername="admin_user", MasterUserPassword="not-used-1234", StorageEncrypted=False,
+                              Tags=TAGS)  # fmt: skip
+        command = [sys.executable, "-m", "ops", "audit", "--stack", "prod", "--json", "--endpoint-url", endpoint]
+        result = subprocess.run(command, cwd=PROJECT_DIR, env=environment, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    failing = {f["check"] for f in report["findings"] if f["status"] == "fail"}
+    assert "aurora-encrypted" in failing
