@@ -141,3 +141,11 @@ def test_zone_missing_from_the_region_is_rejected_before_any_cloud_resource() ->
     assert run.error is not None
     assert "['use1-az9'] not available in us-east-1" in run.error
     assert [resource.type for resource in run.resources] == ["pulumi:providers:aws"]
+
+
+def test_readme_documents_every_config_key() -> None:
+    from offline.engine import PROJECT_DIR
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    missing = [key for key in config_keys() if f"`{key}`" not in readme]
+    assert missing == []
