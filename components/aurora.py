@@ -7,7 +7,6 @@ readers have promotion tier 1 so that Serverless v2 readers scale with the write
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
+from components.irsa import service_trust_policy
 from components.shared import AlarmSpec, create_alarms, encrypted_log_group, service_security_group
 
 POSTGRES_PORT = 5432
@@ -259,19 +259,10 @@ class AuroraPostgres(pulumi.ComponentResource):
 
     def _monitoring_role(self, name: str, args: AuroraPostgresArgs) -> aws.iam.Role:
         """Role that RDS enhanced monitoring assumes, trusted only for this account."""
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-                }
-            ],
-        }
         role = aws.iam.Role(
-            f"{name}-monitoring", assume_role_policy=json.dumps(trust), opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-monitoring",
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com", args.account_id),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicyAttachment(
             f"{name}-monitoring",

@@ -6,7 +6,6 @@ passed in. Vault Lock (governance mode) keeps recovery points from being deleted
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
+from components.irsa import service_trust_policy
 
 
 @dataclass(frozen=True)
@@ -87,19 +87,7 @@ class BackupPlan(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-backup",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("backup.amazonaws.com", args.account_id),
             opts=child,
         )
         for purpose in ("Backup", "Restores"):

@@ -67,6 +67,17 @@ def irsa_role(
     return role
 
 
+def service_trust_policy(service: str, account_id: str, source_arn_like: str | None = None) -> str:
+    """Trust policy admitting one AWS service principal, only when acting for `account_id` (and, when
+    given, only for source resources matching `source_arn_like`): no confused deputy."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arn_like:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn_like}
+    return policy_document(
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole", "Condition": condition}
+    )
+
+
 def policy_document(*statements: dict[str, Any]) -> str:
     """An IAM policy document from statements."""
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})

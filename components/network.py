@@ -8,7 +8,6 @@ group is emptied, no subnet maps public IPs, and all traffic is logged to an enc
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
+from components.irsa import policy_document, service_trust_policy
 from components.shared import encrypted_log_group
 from components.subnet_plan import ZONE_COUNT, plan_subnets
 
@@ -261,23 +261,12 @@ class Network(pulumi.ComponentResource):
             args.logs_kms_key_arn,
             parent=self,
         )
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": args.account_id},
-                        "ArnLike": {
-                            "aws:SourceArn": f"arn:{args.partition}:ec2:{args.region}:{args.account_id}:vpc-flow-log/*"
-                        },
-                    },
-                }
-            ],
-        }
-        role = aws.iam.Role(f"{self._name}-flow-logs", assume_role_policy=json.dumps(trust), opts=self._child)
+        trust = service_trust_policy(
+            "vpc-flow-logs.amazonaws.com",
+            args.account_id,
+            f"arn:{args.partition}:ec2:{args.region}:{args.account_id}:vpc-flow-log/*",
+        )
+        role = aws.iam.Role(f"{self._name}-flow-logs", assume_role_policy=trust, opts=self._child)
         aws.iam.RolePolicy(
             f"{self._name}-flow-logs",
             role=role.id,
@@ -300,20 +289,15 @@ class Network(pulumi.ComponentResource):
 
 def _flow_log_write_policy(log_group_arn: str) -> str:
     """Least privilege for the flow-log role: write streams of its own log group only."""
-    return json.dumps(
+    return policy_document(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
-                },
-                {
-                    "Effect": "Allow",
-                    "Action": "logs:DescribeLogGroups",
-                    "Resource": log_group_arn.split(":log-group:")[0] + ":log-group:*",
-                },
-            ],
-        }
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        },
+        {
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": log_group_arn.split(":log-group:")[0] + ":log-group:*",
+        },
     )

@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pulumi.runtime import rpc
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from offline.engine import PROJECT_DIR, OfflineRun, Registration, known_stacks, run_stack
+from offline.values import convert
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 
@@ -47,17 +47,7 @@ class RuleResult:
 
 def _plain(value: Any) -> Any:
     """Secrets unwrapped (rules read, never print them) and unknowns as pulumi-policy's sentinel."""
-    if rpc.is_rpc_secret(value):
-        return _plain(rpc.unwrap_rpc_secret(value))
-    if value is rpc.UNKNOWN:
-        return UNKNOWN_STRING_VALUE
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # the wire format carries every number as a float
-    return value
+    return convert(value, lambda content: content, UNKNOWN_STRING_VALUE)
 
 
 def views(run: OfflineRun) -> list[ResourceView]:

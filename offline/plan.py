@@ -16,9 +16,8 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from pulumi.runtime import rpc
-
 from offline.engine import OfflineRun, known_stacks, load_project, run_stack
+from offline.values import convert
 from pricing.model import price_plan
 
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -97,17 +96,7 @@ STACK_GROUP = "(stack)"
 
 def redact(value: Any) -> Any:
     """The value with every secret replaced by '[secret]' and every unknown by '[unknown]'."""
-    if rpc.is_rpc_secret(value):
-        return "[secret]"
-    if value is rpc.UNKNOWN:
-        return "[unknown]"
-    if isinstance(value, dict):
-        return {key: redact(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # the wire format carries every number as a float
-    return value
+    return convert(value, lambda _: "[secret]", "[unknown]")
 
 
 def _settings(type_token: str, inputs: dict[str, Any]) -> dict[str, Any]:
