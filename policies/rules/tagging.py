@@ -26,8 +26,7 @@ UNTAGGABLE = (
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     "aws:backup/selection:Selection", "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
-    "aws:appautoscaling/policy:Policy", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-    "aws:eks/addon:Addon",
+    "aws:appautoscaling/policy:Policy",
 )  # fmt: skip
 """Types without tags (or whose tags AWS does not keep), which the rule skips."""
 
