@@ -231,7 +231,8 @@ def render_text(plan: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _parse_overrides(pairs: list[str], project: str) -> dict[str, Any]:
+def parse_overrides(pairs: list[str], project: str) -> dict[str, Any]:
+    """`KEY=VALUE` pairs as namespaced config overrides, as `pulumi config set KEY VALUE` would set them."""
     overrides: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -256,11 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    run = run_stack(args.stack, _parse_overrides(args.config, load_project()["name"]))
+    run = run_stack(args.stack, parse_overrides(args.config, load_project()["name"]))
     if run.error:
         print(f"error: {run.error}", file=sys.stderr)
         return 2
     plan = summarize(run)
+    cost = price_plan(plan)
+    plan["cost"] = {"baseline": cost.baseline, "peak": cost.peak, "budget": cost.budget,
+                    "overBudget": cost.over_budget, "components": cost.by_component()}  # fmt: skip
     plan["seconds"] = round(time.perf_counter() - started, 3)
     if args.json == "-":
         print(json.dumps(plan, indent=2, sort_keys=True))

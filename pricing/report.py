@@ -16,14 +16,14 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from offline.engine import known_stacks, run_stack
-from offline.plan import summarize
+from offline.engine import known_stacks, load_project, run_stack
+from offline.plan import parse_overrides, summarize
 from pricing.model import CostReport, PriceTable, load_prices, price_plan
 
 
-def plan_cost(stack: str) -> tuple[dict[str, Any], CostReport]:
-    """Run the program offline for `stack` and price its plan."""
-    run = run_stack(stack)
+def plan_cost(stack: str, overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], CostReport]:
+    """Run the program offline for `stack` (with config overrides) and price its plan."""
+    run = run_stack(stack, overrides)
     if run.error:
         raise SystemExit(f"error: {run.error}")
     plan = summarize(run)
@@ -71,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", choices=known_stacks())
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument("--check", action="store_true", help="exit 1 when the baseline is over the budget")
+    parser.add_argument("--config", metavar="KEY=VALUE", action="append", default=[],
+                        help="price the stack as if `pulumi config set KEY VALUE` (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
-    _, report = plan_cost(args.stack)
+    _, report = plan_cost(args.stack, parse_overrides(args.config, load_project()["name"]))
     table = load_prices()
     if args.format == "json":
         components = {name: {"baseline": b, "peak": p} for name, (b, p) in report.by_component().items()}

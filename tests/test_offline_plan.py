@@ -78,3 +78,20 @@ def test_encrypted_stack_values_stay_secret_offline(tmp_path: Path) -> None:
 
 def test_summary_shows_no_secret_placeholder(stack_run: OfflineRun) -> None:
     assert "offline-placeholder-secret" not in json.dumps(summarize(stack_run))
+
+
+def test_the_program_also_runs_in_preview_mode() -> None:
+    from offline.engine import run_stack
+
+    for stack in ("dev", "prod"):
+        run = run_stack(stack, preview=True)
+        assert run.error is None, run.error
+        assert len(run.resources) > 150
+
+
+def test_json_plan_carries_the_cost_against_budget() -> None:
+    result = _plan("dev", "--json", "-")
+    plan = json.loads(result.stdout)
+    assert plan["cost"]["budget"] == 400
+    assert 0 < plan["cost"]["baseline"] <= plan["cost"]["peak"]
+    assert plan["cost"]["overBudget"] is False

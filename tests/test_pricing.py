@@ -115,3 +115,21 @@ def test_both_stacks_fit_their_budget_with_everything_priced(stack_run: OfflineR
     assert report.budget == budget[stack_run.stack]
     assert not report.over_budget
     assert report.peak >= report.baseline
+
+
+def test_the_cost_check_command_fails_over_budget_and_passes_under() -> None:
+    import subprocess
+    import sys
+
+    from offline.engine import PROJECT_DIR
+
+    def check(*config: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pricing.report", "dev", "--check", *[f"--config={c}" for c in config]]
+        return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+
+    under = check()
+    assert under.returncode == 0, under.stderr
+    assert "baseline within budget" in under.stdout
+    over = check("monthlyBudgetUsd=200")
+    assert over.returncode == 1
+    assert "budget 200.00: baseline OVER BUDGET" in over.stdout
