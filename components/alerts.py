@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
+from components.iam import policy_document
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class AlarmTopic(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-alarms",
             arn=topic.arn,
-            policy=topic.arn.apply(lambda arn: json.dumps(_topic_policy(arn, args.account_id))),
+            policy=topic.arn.apply(lambda arn: _topic_policy(arn, args.account_id)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         if args.email:
@@ -60,26 +60,23 @@ class AlarmTopic(pulumi.ComponentResource):
         self.register_outputs({"topic_arn": self.topic_arn})
 
 
-def _topic_policy(topic_arn: str, account_id: str) -> dict[str, object]:
+def _topic_policy(topic_arn: str, account_id: str) -> str:
     """CloudWatch alarms of this account may publish; nothing may use the topic without TLS."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CloudWatchAlarmsOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:*",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
+    return policy_document(
+        {
+            "Sid": "CloudWatchAlarmsOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:*",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
-from components.irsa import service_trust_policy
+from components.iam import service_trust_policy
 from components.shared import AlarmSpec, create_alarms, encrypted_log_group, service_security_group
 
 POSTGRES_PORT = 5432

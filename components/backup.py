@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
-from components.irsa import service_trust_policy
+from components.iam import service_trust_policy
 
 
 @dataclass(frozen=True)

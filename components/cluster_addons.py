@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.errors import InvalidArgumentError
-from components.irsa import irsa_role, policy_document
+from components.iam import irsa_role, policy_document
 
 CHARTS = {
     "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "1.17.0"),

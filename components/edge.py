@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
-from components.irsa import policy_document
+from components.iam import policy_document
 from components.shared import AlarmSpec, create_alarms, encrypted_log_group
 
 TLS13_POLICIES = (

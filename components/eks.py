@@ -24,7 +24,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components.errors import InvalidArgumentError
-from components.irsa import irsa_role, policy_document
+from components.iam import irsa_role, policy_document
 from components.shared import encrypted_log_group
 
 STANDARD_SUPPORT_ENDS: dict[str, datetime.date] = {

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
-from components.irsa import policy_document, service_trust_policy
+from components.iam import policy_document, service_trust_policy
 from components.shared import encrypted_log_group
 from components.subnet_plan import ZONE_COUNT, plan_subnets
 

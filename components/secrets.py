@@ -7,7 +7,6 @@ policy that denies every principal outside the account, with public policies blo
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -15,6 +14,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.errors import InvalidArgumentError
+from components.iam import policy_document
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class AppSecrets(pulumi.ComponentResource):
             f"{name}-{secret_name}",
             secret_arn=secret.arn,
             block_public_policy=True,
-            policy=secret.arn.apply(lambda arn: json.dumps(_same_account_only(arn, args.account_id))),
+            policy=secret.arn.apply(lambda arn: _same_account_only(arn, args.account_id)),
             opts=child,
         )
         self._values[secret_name] = value
@@ -123,17 +123,15 @@ class AppSecrets(pulumi.ComponentResource):
         return self._values[secret_name]
 
 
-def _same_account_only(secret_arn: str, account_id: str) -> dict[str, object]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyOtherAccounts",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "secretsmanager:*",
-                "Resource": secret_arn,
-                "Condition": {"StringNotEquals": {"aws:PrincipalAccount": account_id}},
-            }
-        ],
-    }
+def _same_account_only(secret_arn: str, account_id: str) -> str:
+    """Deny every principal outside the account, whatever IAM elsewhere allows."""
+    return policy_document(
+        {
+            "Sid": "DenyOtherAccounts",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "secretsmanager:*",
+            "Resource": secret_arn,
+            "Condition": {"StringNotEquals": {"aws:PrincipalAccount": account_id}},
+        }
+    )

@@ -1,4 +1,5 @@
-"""IAM roles for Kubernetes service accounts (IRSA), each trusted by exactly one service account."""
+"""IAM documents and roles: policy documents, service trust policies, and IRSA roles each trusted by one
+service account."""
 
 from __future__ import annotations
 
