@@ -52,8 +52,6 @@ class ClusterAddonsArgs:
     """Provider for the cluster. Required."""
     target_group_arns: Sequence[pulumi.Input[str]]
     """Target groups the load balancer controller may register pods into. Required."""
-    node_group_name: str
-    """Managed node group the autoscaler scales. Required."""
     partition: str = "aws"
     """AWS partition for ARNs. Default: aws."""
     depends_on: Sequence[pulumi.Resource] = ()

@@ -137,7 +137,6 @@ class EksCluster(pulumi.ComponentResource):
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
     cluster_security_group_id: pulumi.Output[str]
-    node_group_name: str
     provider: k8s.Provider
     ready: list[pulumi.Resource]
     """Resources that must exist before workloads are deployed (node group and core add-ons)."""
@@ -174,7 +173,6 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_security_group_id = cluster.cluster_security_group_id
         core_addons = self._core_addons(cluster)
         node_group = self._node_group(cluster, core_addons)
-        self.node_group_name = f"{name}-general"
         self._addon("amazon-cloudwatch-observability", cluster, [node_group, *container_logs],
                     role=self._role("cloudwatch-agent", "amazon-cloudwatch", "cloudwatch-agent",
                                     managed=["CloudWatchAgentServerPolicy"]))  # fmt: skip

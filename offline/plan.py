@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from offline.engine import OfflineRun, known_stacks, load_project, run_stack
@@ -116,21 +116,22 @@ COMPONENT_PREFIX = "fintech:"
 Helm charts) are multi-language components listed as resources of their parent."""
 
 
-def _component_of(run: OfflineRun, components: dict[str, Any], parent: str) -> str:
+def _component_of(parents: dict[str, str], components: dict[str, Any], parent: str) -> str:
     while parent and parent not in components:
-        parent = next((r.parent for r in run.resources if r.urn == parent), "")
+        parent = parents.get(parent, "")
     return parent or STACK_GROUP
 
 
 def summarize(run: OfflineRun) -> dict[str, Any]:
     """The plan as plain data: resources grouped by component, with their key settings."""
     components = {r.urn: r for r in run.resources if r.type.startswith(COMPONENT_PREFIX)}
+    parents = {r.urn: r.parent for r in run.resources}
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for resource in run.resources:
         if resource.urn in components:
             continue
         inputs = redact(resource.inputs)
-        groups[_component_of(run, components, resource.parent)].append(
+        groups[_component_of(parents, components, resource.parent)].append(
             {
                 "type": resource.type,
                 "name": resource.name,
@@ -155,7 +156,7 @@ def summarize(run: OfflineRun) -> dict[str, Any]:
             "multiLanguageComponents": sum(1 for r in custom if not r.custom),
             "components": len(components),
             "providers": sum(1 for r in custom if r.type.startswith("pulumi:providers:")),
-            "byType": dict(sorted(_count(r.type for r in custom).items())),
+            "byType": dict(sorted(Counter(r.type for r in custom).items())),
         },
         "components": [
             {
@@ -168,13 +169,6 @@ def summarize(run: OfflineRun) -> dict[str, Any]:
         "outputs": redact(run.outputs),
         "warnings": run.warnings,
     }
-
-
-def _count(items: Any) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for item in items:
-        counts[item] += 1
-    return counts
 
 
 def _format(value: Any) -> str:

@@ -154,10 +154,6 @@ class _Context:
         return self.usage.get(key, 0.0) / max(1, self.counts.get(type_token, 0))
 
 
-def _steady(monthly: float) -> tuple[str, float, float]:
-    return "", monthly, monthly
-
-
 def _eks(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     support = (r["inputs"].get("upgradePolicy") or {}).get("supportType", "EXTENDED")
     key = "eks_control_plane_standard" if support == "STANDARD" else "eks_control_plane_extended"

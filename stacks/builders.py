@@ -292,7 +292,6 @@ def cluster_addons(ctx: Context, net: Network, cluster: EksCluster, front: Edge)
             oidc_issuer=cluster.oidc_issuer,
             kubernetes_provider=cluster.provider,
             target_group_arns=list(front.target_group_arns.values()),
-            node_group_name=cluster.node_group_name,
             depends_on=cluster.ready,
         ),
         opts=ctx.options,
