@@ -15,7 +15,13 @@ import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
 from components.iam import service_trust_policy
-from components.shared import AlarmSpec, create_alarms, encrypted_log_group, service_security_group
+from components.shared import (
+    AlarmSpec,
+    create_alarms,
+    encrypted_log_group,
+    final_snapshot_identifier,
+    service_security_group,
+)
 
 POSTGRES_PORT = 5432
 SERVERLESS_INSTANCE_CLASS = "db.serverless"
@@ -84,7 +90,7 @@ class AuroraPostgresArgs:
     deletion_protection: bool = True
     """RDS deletion protection. Default: True."""
     final_snapshot: bool = True
-    """Take a final snapshot named '<cluster>-final' on deletion. Default: True."""
+    """Take a final snapshot named '<cluster>-final-<random suffix>' on deletion. Default: True."""
     performance_insights: bool = True
     """Performance Insights (encrypted with the data key, 7 days free tier). Default: True."""
     monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = 60
@@ -94,7 +100,7 @@ class AuroraPostgresArgs:
     alarm_topic_arn: pulumi.Input[str] | None = None
     """Topic the alarms notify; None creates no alarms. Default: None."""
     protect: bool = False
-    """Register cluster and instances with protect=True. Default: False."""
+    """Register the cluster (it holds the data) with protect=True; instances stay replaceable. Default: False."""
 
     def __post_init__(self) -> None:
         if self.instance_count < 1:
@@ -141,7 +147,6 @@ class AuroraPostgres(pulumi.ComponentResource):
             pulumi.log.warn(f"{name}: one Aurora instance, no reader: losing its zone stops the database", self)
         family = f"aurora-postgresql{args.engine_version.split('.')[0]}"
         child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         identifier = name
         log_group = encrypted_log_group(
             f"{name}-postgresql",
@@ -201,7 +206,9 @@ class AuroraPostgres(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=not args.final_snapshot,
-            final_snapshot_identifier=f"{identifier}-final" if args.final_snapshot else None,
+            final_snapshot_identifier=final_snapshot_identifier(identifier, f"{name}-cluster", self)
+            if args.final_snapshot
+            else None,
             enabled_cloudwatch_logs_exports=["postgresql"],
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=args.min_capacity, max_capacity=args.max_capacity
@@ -233,7 +240,9 @@ class AuroraPostgres(pulumi.ComponentResource):
                     monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                     copy_tags_to_snapshot=True,
                 ),
-                opts=stateful,
+                # Not protected: the data lives in the cluster volume, and an instance is replaced by routine
+                # changes (its zone, its identifier); protect is for the cluster.
+                opts=child,
             )
         create_alarms(name, _alarms(identifier, args), args.alarm_topic_arn, parent=self)
 
@@ -274,6 +283,10 @@ class AuroraPostgres(pulumi.ComponentResource):
 
 
 def _alarms(identifier: str, args: AuroraPostgresArgs) -> list[AlarmSpec]:
+    """Cluster-wide alarms: Aurora publishes instance metrics (CPUUtilization, FreeableMemory,
+    ACUUtilization, AuroraReplicaLagMaximum) also aggregated under the DBClusterIdentifier dimension.
+    Source: "Amazon CloudWatch dimensions for Aurora" and "Amazon CloudWatch metrics for Amazon Aurora",
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/dimensions.html."""
     cluster = {"DBClusterIdentifier": identifier}
     specs = [
         AlarmSpec("cpu", "AWS/RDS", "CPUUtilization", cluster, "GreaterThanThreshold", 80,

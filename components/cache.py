@@ -1,10 +1,22 @@
-"""ElastiCache (Valkey by default): TLS required, AUTH token, encrypted at rest, logs and alarms.
+"""ElastiCache (Valkey by default): TLS required, IAM-authenticated users, encrypted at rest, logs and alarms.
 
 With two or more nodes the group is Multi-AZ with automatic failover, each node in its own zone.
+
+Clients authenticate with IAM, not with a static AUTH token: each workload has its own RBAC user
+(authentication mode `iam`, user ID equal to user name, keys limited to `<workload>:*`), the group's
+mandatory `default` user is disabled, and the workload's role needs `elasticache:Connect` on the
+replication group and on its user. Source: ElastiCache "Authenticating with IAM" (Valkey 7.2+ and
+Redis OSS 7.0+, TLS required, "the user name and user id properties must be identical",
+https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html) and "Role-Based Access
+Control" (a user group must contain a user named `default`; a group of engine VALKEY admits only
+users that authenticate with a password or IAM, so the group and its users use the engine `redis`,
+which Valkey caches accept, and the disabled default user needs no password:
+https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,10 +24,37 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
-from components.shared import AlarmSpec, create_alarms, encrypted_log_group, service_security_group
+from components.shared import (
+    AlarmSpec,
+    create_alarms,
+    encrypted_log_group,
+    final_snapshot_identifier,
+    service_security_group,
+)
 
 CACHE_PORT = 6379
 _FAMILIES = {("valkey", "8"): "valkey8", ("valkey", "7"): "valkey7", ("redis", "7"): "redis7"}
+"""Parameter group family per engine and major version; every one supports IAM authentication."""
+IDENTIFIER_MAX = 40
+"""Longest replication group, user and user group ID this component creates (the replication group
+limit; member clusters add '-00N' within the 50 characters of a cache cluster ID)."""
+RBAC_ENGINE = "redis"
+"""Engine of the RBAC users and user group (see the module docstring)."""
+DEFAULT_USER_ACCESS = "off -@all"
+"""The mandatory 'default' user: disabled, no command, no key."""
+_USER_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def member_cluster_ids(replication_group_id: str, node_count: int) -> list[str]:
+    """IDs of the clusters (one node each) of a cluster-mode-disabled replication group: ElastiCache
+    names them '<replication-group-id>-001', '-002', ... in creation order (the `memberClusters`
+    attribute lists the same IDs)."""
+    return [f"{replication_group_id}-{index:03d}" for index in range(1, node_count + 1)]
+
+
+def user_access_string(user: str) -> str:
+    """A workload's ACL: its own key prefix, every command but the dangerous ones (FLUSHALL, CONFIG, KEYS, ...)."""
+    return f"on ~{user}:* +@all -@dangerous"
 
 
 @dataclass(frozen=True)
@@ -32,8 +71,9 @@ class CacheArgs:
     """Key for data at rest and snapshots. Required."""
     logs_kms_key_arn: pulumi.Input[str]
     """Key for the slow-log and engine-log groups. Required."""
-    auth_token: pulumi.Input[str] | None
-    """AUTH token (a secret Output, 16-128 characters); None is refused: auth cannot be turned off. Required."""
+    iam_users: tuple[str, ...]
+    """Workloads that connect, one IAM-authenticated user '<name>-<user>' each (lowercase letters, digits,
+    hyphens); at least one, since authentication cannot be turned off. Required."""
     allowed_security_group_ids: tuple[pulumi.Input[str], ...] = ()
     """Security groups admitted on 6379; no CIDR is ever admitted. Default: none."""
     engine: Literal["valkey", "redis"] = "valkey"
@@ -58,9 +98,13 @@ class CacheArgs:
     """Register the replication group with protect=True. Default: False."""
 
     def __post_init__(self) -> None:
-        if self.auth_token is None:
+        if not self.iam_users:
+            raise InvalidArgumentError("iam_users: at least one; a cache without users admits no client")
+        bad = [user for user in self.iam_users if not _USER_PATTERN.match(user) or user == "default"]
+        if bad or len(set(self.iam_users)) != len(self.iam_users):
             raise InvalidArgumentError(
-                "auth_token: required; a cache without AUTH admits any client that reaches its port"
+                f"iam_users: {list(self.iam_users)} must be unique lowercase names (letters, digits, single "
+                "hyphens; not 'default')"
             )
         if (self.engine, self.engine_version.split(".")[0]) not in _FAMILIES:
             raise InvalidArgumentError(
@@ -91,9 +135,19 @@ class Cache(pulumi.ComponentResource):
     port: int
     security_group_id: pulumi.Output[str]
     replication_group_id: pulumi.Output[str]
+    replication_group_arn: pulumi.Output[str]
+    user_names: dict[str, str]
+    """RBAC user name (equal to its user ID) of each IAM user, by workload."""
+    user_arns: dict[str, pulumi.Output[str]]
+    """ARN of each IAM user, by workload (with the replication group ARN, the resources of elasticache:Connect)."""
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:cache:Cache", name, None, opts)
+        longest = max([f"{name}-users", f"{name}-default", *(f"{name}-{user}" for user in args.iam_users)], key=len)
+        if len(longest) > IDENTIFIER_MAX:
+            raise InvalidArgumentError(
+                f"name: '{longest}' is longer than the {IDENTIFIER_MAX} characters of an ElastiCache ID"
+            )
         if args.node_count == 1:
             pulumi.log.warn(f"{name}: one cache node, no replica: a node or zone failure empties the cache", self)
         child = pulumi.ResourceOptions(parent=self)
@@ -118,6 +172,10 @@ class Cache(pulumi.ComponentResource):
             f"{name}: {args.engine} from allowed client groups only",
             parent=self,
         )
+        users = self._users(name, args)
+        final_snapshot = (
+            final_snapshot_identifier(name, f"{name}-cache", self) if args.snapshot_retention_days else None
+        )
         replicated = args.node_count > 1
         group = aws.elasticache.ReplicationGroup(
             f"{name}-cache",
@@ -138,13 +196,12 @@ class Cache(pulumi.ComponentResource):
             kms_key_id=args.data_kms_key_arn,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
-            auth_token=args.auth_token,
-            auth_token_update_strategy="ROTATE",
+            user_group_ids=[users.user_group_id],
             auto_minor_version_upgrade=True,
             snapshot_retention_limit=args.snapshot_retention_days,
             snapshot_window=args.snapshot_window,
             maintenance_window=args.maintenance_window,
-            final_snapshot_identifier=f"{name}-final" if args.snapshot_retention_days else None,
+            final_snapshot_identifier=final_snapshot,
             apply_immediately=False,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
@@ -152,10 +209,11 @@ class Cache(pulumi.ComponentResource):
                 )
                 for kind, log_group in logs.items()
             ],
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, additional_secret_outputs=["authToken"]),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         create_alarms(name, _alarms(name, args), args.alarm_topic_arn, parent=self)
         self.replication_group_id = group.id
+        self.replication_group_arn = group.arn
         self.primary_endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address
         self.port = CACHE_PORT
@@ -168,21 +226,65 @@ class Cache(pulumi.ComponentResource):
             }
         )
 
+    def _users(self, name: str, args: CacheArgs) -> aws.elasticache.UserGroup:
+        """The disabled default user, one IAM user per workload, and the group of them all."""
+        child = pulumi.ResourceOptions(parent=self)
+        default = aws.elasticache.User(
+            f"{name}-default",
+            user_id=f"{name}-default",
+            user_name="default",
+            engine=RBAC_ENGINE,
+            access_string=DEFAULT_USER_ACCESS,
+            authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="no-password-required"),
+            opts=child,
+        )
+        self.user_names = {}
+        self.user_arns = {}
+        members: list[pulumi.Input[str]] = [default.user_id]
+        for user in args.iam_users:
+            user_id = f"{name}-{user}"
+            resource = aws.elasticache.User(
+                user_id,
+                user_id=user_id,
+                user_name=user_id,
+                engine=RBAC_ENGINE,
+                access_string=user_access_string(user),
+                authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="iam"),
+                opts=child,
+            )
+            self.user_names[user] = user_id
+            self.user_arns[user] = resource.arn
+            members.append(resource.user_id)
+        return aws.elasticache.UserGroup(
+            f"{name}-users", user_group_id=f"{name}-users", engine=RBAC_ENGINE, user_ids=members, opts=child
+        )
+
 
 def _alarms(name: str, args: CacheArgs) -> list[AlarmSpec]:
-    group = {"ReplicationGroupId": name}
-    specs = [
-        AlarmSpec("engine-cpu", "AWS/ElastiCache", "EngineCPUUtilization", group, "GreaterThanThreshold", 80,
-                  "Cache engine CPU above 80%: the single-threaded engine is saturating"),
-        AlarmSpec("memory", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage", group, "GreaterThanThreshold", 80,
-                  "Cache memory above 80%: evictions follow"),
-        AlarmSpec("evictions", "AWS/ElastiCache", "Evictions", group, "GreaterThanThreshold", 100,
-                  "Cache evicting keys: the working set no longer fits", statistic="Sum"),
-    ]  # fmt: skip
-    if args.node_count > 1:
-        specs.append(
-            AlarmSpec("replication-lag", "AWS/ElastiCache", "ReplicationLag", group, "GreaterThanThreshold", 1,
-                      "Cache replica more than 1 s behind: a failover would lose writes",
-                      statistic="Maximum", period_seconds=60, evaluation_periods=5)
-        )  # fmt: skip
+    """Alarms per member cluster: ElastiCache publishes its host and engine metrics per node, with the
+    dimensions CacheClusterId (+ CacheNodeId), never per replication group; an alarm on a
+    ReplicationGroupId dimension would wait in INSUFFICIENT_DATA forever. Source: "Metrics for Valkey
+    and Redis OSS" ("each metric is calculated at the cache node level") and "Host-Level Metrics",
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.Redis.html."""
+    specs: list[AlarmSpec] = []
+    for member in member_cluster_ids(name, args.node_count):
+        node = {"CacheClusterId": member}
+        index = member.rsplit("-", 1)[1]
+        specs += [
+            AlarmSpec(f"engine-cpu-{index}", "AWS/ElastiCache", "EngineCPUUtilization", node, "GreaterThanThreshold",
+                      80, f"Cache node {member}: engine CPU above 80%, the single-threaded engine is saturating"),
+            AlarmSpec(f"memory-{index}", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage", node,
+                      "GreaterThanThreshold", 80, f"Cache node {member}: memory above 80%, evictions follow"),
+            AlarmSpec(f"evictions-{index}", "AWS/ElastiCache", "Evictions", node, "GreaterThanThreshold", 100,
+                      f"Cache node {member} evicting keys: the working set no longer fits", statistic="Sum"),
+        ]  # fmt: skip
+        if args.node_count > 1:
+            # Only a replica publishes ReplicationLag; a failover swaps roles, so every member has the alarm
+            # and the primary's missing data is not a breach.
+            specs.append(
+                AlarmSpec(f"replication-lag-{index}", "AWS/ElastiCache", "ReplicationLag", node,
+                          "GreaterThanThreshold", 1, f"Cache replica {member} more than 1 s behind: a failover "
+                          "would lose writes", statistic="Maximum", period_seconds=60, evaluation_periods=5,
+                          treat_missing_data="notBreaching")
+            )  # fmt: skip
     return specs

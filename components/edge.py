@@ -21,7 +21,7 @@ import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
 from components.iam import policy_document
-from components.shared import AlarmSpec, create_alarms, encrypted_log_group
+from components.shared import AlarmSpec, autoname_base, create_alarms, encrypted_log_group
 
 TLS13_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -41,6 +41,8 @@ ELB_LOG_ACCOUNTS = {
     "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928",
 }  # fmt: skip
 """Elastic Load Balancing log-delivery accounts of regions older than August 2022 (AWS documentation)."""
+ELB_NAME_LIMIT = 32
+"""Characters in a load balancer or target group name (Elastic Load Balancing API reference)."""
 _CERTIFICATE_ARN = re.compile(
     r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[0-9a-f-]{36}$"
 )
@@ -94,6 +96,11 @@ class EdgeArgs:
     """Days access logs (S3) and WAF logs (CloudWatch) are kept. Default: 365."""
     deletion_protection: bool = True
     """ALB deletion protection. Default: True."""
+    log_bucket_force_destroy: bool = False
+    """Let `pulumi destroy` empty the access-log bucket (for stacks that are torn down); off, a bucket holding
+    logs refuses deletion. Default: False."""
+    protect: bool = False
+    """Register the access-log bucket (audit evidence) with protect=True. Default: False."""
     alarm_topic_arn: pulumi.Input[str] | None = None
     """Topic the alarms notify; None creates no alarms. Default: None."""
 
@@ -139,7 +146,7 @@ class Edge(pulumi.ComponentResource):
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
         security_group = self._security_group(args)
-        bucket = self._access_log_bucket(args)
+        bucket, bucket_settings = self._access_log_bucket(args)
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
@@ -152,14 +159,30 @@ class Edge(pulumi.ComponentResource):
             enable_http2=True,
             idle_timeout=60,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix="alb", enabled=True),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket]),
+            # ELB checks that it may write to the bucket when access logs are switched on and fails with
+            # "Access Denied for bucket: <bucket>. Please check S3bucket permission" if the bucket policy is
+            # not there yet ("Enable access logs for your Application Load Balancer", troubleshooting,
+            # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html;
+            # aws-cdk#1633 orders the same). Nothing in the ALB's inputs references the policy, so Pulumi
+            # would create both at once: wait for the policy and the bucket settings explicitly.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket, *bucket_settings]),
         )
         https = self._listeners(alb, args)
         self.target_group_arns = {}
         target_groups = {}
+        target_group_names = {
+            route.name: autoname_base(name, route.name, ELB_NAME_LIMIT, "routes") for route in args.routes
+        }
+        if len(set(target_group_names.values())) != len(target_group_names):
+            raise InvalidArgumentError(
+                f"routes: the target group names {sorted(target_group_names.values())} collide once cut to the "
+                f"{ELB_NAME_LIMIT}-character limit; use a shorter stack name or distinct route name starts"
+            )
         for route in args.routes:
+            # Auto-named (replacements create the new group before deleting the old one): the logical name
+            # leaves room for the 8-character suffix within the 32 characters ELB allows.
             group = aws.lb.TargetGroup(
-                f"{name}-{route.name}",
+                target_group_names[route.name],
                 target_type="ip",
                 protocol="HTTP",
                 port=route.port,
@@ -223,19 +246,24 @@ class Edge(pulumi.ComponentResource):
             )  # fmt: skip
         return group
 
-    def _access_log_bucket(self, args: EdgeArgs) -> aws.s3.Bucket:
-        bucket = aws.s3.Bucket(f"{self._name}-alb-logs", force_destroy=False, opts=self._child)
-        aws.s3.BucketPublicAccessBlock(
+    def _access_log_bucket(self, args: EdgeArgs) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+        """The bucket, and the settings that must exist before the ALB delivers logs to it."""
+        bucket = aws.s3.Bucket(
+            f"{self._name}-alb-logs",
+            force_destroy=args.log_bucket_force_destroy,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
             f"{self._name}-alb-logs", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
             ignore_public_acls=True, restrict_public_buckets=True, opts=self._child,
         )  # fmt: skip
-        aws.s3.BucketOwnershipControls(
+        ownership = aws.s3.BucketOwnershipControls(
             f"{self._name}-alb-logs",
             bucket=bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=self._child,
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{self._name}-alb-logs",
             bucket=bucket.id,
             rules=[
@@ -263,13 +291,14 @@ class Edge(pulumi.ComponentResource):
             ],
             opts=self._child,
         )
-        aws.s3.BucketPolicy(
+        policy = aws.s3.BucketPolicy(
             f"{self._name}-alb-logs",
             bucket=bucket.id,
             policy=bucket.arn.apply(lambda arn: access_log_bucket_policy(arn, args)),
-            opts=self._child,
+            # S3 refuses a policy while the public access block is being applied (409 conflicting operation).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
-        return bucket
+        return bucket, [public_access, ownership, encryption, policy]
 
     def _listeners(self, alb: aws.lb.LoadBalancer, args: EdgeArgs) -> aws.lb.Listener:
         aws.lb.Listener(
@@ -327,11 +356,11 @@ class Edge(pulumi.ComponentResource):
         ]
         web_acl = aws.wafv2.WebAcl(
             f"{self._name}-waf",
-            name=f"{self._name}-waf",
+            name=web_acl_name(self._name),
             scope="REGIONAL",
             default_action=cast(Any, {"allow": {}}),
             rules=cast(Any, rules),
-            visibility_config=cast(Any, _visibility(f"{self._name}-waf")),
+            visibility_config=cast(Any, _visibility(web_acl_name(self._name))),
             opts=self._child,
         )
         log_group = encrypted_log_group(
@@ -357,6 +386,11 @@ class Edge(pulumi.ComponentResource):
             f"{self._name}-waf", resource_arn=alb.arn, web_acl_arn=web_acl.arn, opts=self._child
         )
         return web_acl
+
+
+def web_acl_name(name: str) -> str:
+    """Name of the web ACL, also its CloudWatch metric name (the WebACL dimension of AWS/WAFV2 metrics)."""
+    return f"{name}-waf"
 
 
 def _visibility(metric: str) -> dict[str, Any]:
@@ -405,6 +439,12 @@ def _waf_log_delivery_policy(log_group_arn: str, args: EdgeArgs) -> str:
 def _alarms(
     name: str, alb: aws.lb.LoadBalancer, target_groups: dict[str, aws.lb.TargetGroup], args: EdgeArgs
 ) -> list[AlarmSpec]:
+    """ALB metrics carry LoadBalancer (the ARN suffix 'app/<name>/<id>'), and per target group also
+    TargetGroup ('targetgroup/<name>/<id>'); UnHealthyHostCount exists only per target group. Source:
+    "CloudWatch metrics for your Application Load Balancer", https://docs.aws.amazon.com/
+    elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html. WAF publishes
+    BlockedRequests per Region, Rule ('ALL' for the web ACL) and WebACL (its metric name): "Monitoring
+    with Amazon CloudWatch", https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html."""
     lb = {"LoadBalancer": alb.arn_suffix}
     specs = [
         AlarmSpec("alb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lb, "GreaterThanThreshold", 50,
@@ -416,7 +456,7 @@ def _alarms(
         AlarmSpec("target-p99", "AWS/ApplicationELB", "TargetResponseTime", lb, "GreaterThanThreshold", 1.0,
                   "p99 target response time above 1 s", statistic="p99", period_seconds=60, evaluation_periods=5),
         AlarmSpec("waf-blocked", "AWS/WAFV2", "BlockedRequests",
-                  {"WebACL": f"{name}-waf", "Region": args.region, "Rule": "ALL"}, "GreaterThanThreshold", 1000,
+                  {"WebACL": web_acl_name(name), "Region": args.region, "Rule": "ALL"}, "GreaterThanThreshold", 1000,
                   "WAF blocking over 1000 requests in 5 minutes: an attack or a false positive", statistic="Sum",
                   evaluation_periods=1, treat_missing_data="notBreaching"),
     ]  # fmt: skip

@@ -17,6 +17,8 @@ from components.errors import InvalidArgumentError
 from components.shared import AlarmSpec, create_alarms, encrypted_log_group, service_security_group
 
 SASL_IAM_PORT = 9098
+AUTOSCALED_VOLUME_PATH = "brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"
+"""Property path of the broker volume size (aws.msk.Cluster, pulumi-aws 7), which storage autoscaling owns."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,16 @@ class KafkaCluster(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                # Storage autoscaling grows the volumes behind Pulumi's back; MSK cannot shrink a volume, so an
+                # update back to volume_size_gib would fail. Ignore that one field when autoscaling owns it.
+                # Source: MSK "Automatic scaling for Amazon MSK storage" (scale-in is not supported),
+                # https://docs.aws.amazon.com/msk/latest/developerguide/msk-autoexpand.html; the path uses
+                # the schema (camelCase) property names, as ResourceOptions.ignore_changes documents.
+                ignore_changes=[AUTOSCALED_VOLUME_PATH] if args.volume_max_gib else None,
+            ),
         )
         if args.volume_max_gib:
             self._storage_autoscaling(name, cluster, args)
@@ -218,6 +229,10 @@ class KafkaCluster(pulumi.ComponentResource):
 
 
 def _alarms(name: str, args: KafkaClusterArgs) -> list[AlarmSpec]:
+    """MSK publishes OfflinePartitionsCount per "Cluster Name", and KafkaDataLogsDiskUsed and
+    UnderReplicatedPartitions per "Cluster Name" and "Broker ID" (broker IDs 1..N), all at the DEFAULT
+    monitoring level. Source: "Amazon MSK metrics for monitoring Standard brokers with CloudWatch",
+    https://docs.aws.amazon.com/msk/latest/developerguide/metrics-details.html."""
     specs = [
         AlarmSpec("offline-partitions", "AWS/Kafka", "OfflinePartitionsCount", {"Cluster Name": name},
                   "GreaterThanThreshold", 0, "Kafka partitions offline: producers and consumers of them are down",

@@ -53,6 +53,8 @@ class AppSecretsArgs:
     """Config-provided secrets by name. Default: none."""
     recovery_window_days: int = 30
     """Days a deleted secret can be restored (7-30). Default: 30."""
+    protect: bool = False
+    """Register the secrets with protect=True. Default: False."""
 
     def __post_init__(self) -> None:
         if not 7 <= self.recovery_window_days <= 30:
@@ -99,11 +101,15 @@ class AppSecrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         secret = aws.secretsmanager.Secret(
             f"{name}-{secret_name}",
-            name=f"{name}/{secret_name}",
+            # A prefix, not a fixed name: a deleted secret keeps its name for the recovery window, so a stack
+            # destroyed and created again within it would fail with "already scheduled for deletion"
+            # (Secrets Manager DeleteSecret, https://docs.aws.amazon.com/secretsmanager/latest/apireference/
+            # API_DeleteSecret.html). Workloads find a secret by the ARN they are given, never by name.
+            name_prefix=f"{name}/{secret_name}-",
             description=description,
             kms_key_id=args.kms_key_arn,
             recovery_window_in_days=args.recovery_window_days,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.secretsmanager.SecretVersion(f"{name}-{secret_name}", secret_id=secret.id, secret_string=value, opts=child)
         aws.secretsmanager.SecretPolicy(

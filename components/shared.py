@@ -1,4 +1,5 @@
-"""Building blocks several components use: encrypted log groups, service security groups, alarms."""
+"""Building blocks several components use: encrypted log groups, service security groups, final snapshot
+names, alarms."""
 
 from __future__ import annotations
 
@@ -8,10 +9,31 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
+
+from components.errors import InvalidArgumentError
+
+AUTONAME_SUFFIX_LENGTH = 8
+"""What Pulumi auto-naming appends to a logical name: '-' and 7 random hex characters (pulumi-aws
+`AutoName`); where the name would overflow the property's limit the create fails."""
 
 Comparison = Literal[
     "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
 ]
+
+
+def autoname_base(prefix: str, label: str, limit: int, argument: str) -> str:
+    """A logical name '<prefix>-<label>' whose auto-name fits `limit`, cutting `label` short when needed
+    (at least 3 characters are kept; InvalidArgumentError naming `argument` when even that overflows)."""
+    room = limit - AUTONAME_SUFFIX_LENGTH - len(prefix) - 1
+    if room >= len(label):
+        return f"{prefix}-{label}"
+    if room < 3:
+        raise InvalidArgumentError(
+            f"{argument}: '{prefix}' leaves {room} characters for '{label}' within the {limit}-character name limit "
+            f"(after Pulumi's {AUTONAME_SUFFIX_LENGTH}-character auto-name suffix)"
+        )
+    return f"{prefix}-{label[:room].rstrip('-')}"
 
 
 def encrypted_log_group(
@@ -62,6 +84,17 @@ def service_security_group(
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return group
+
+
+def final_snapshot_identifier(identifier: str, resource_name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """'<identifier>-final-<8 hex>': the suffix is drawn once when the store is created, so a stack destroyed
+    and created again does not collide with the final snapshot of its previous life, which outlives it
+    (RDS DeleteDBCluster and ElastiCache DeleteReplicationGroup fail with DBClusterSnapshotAlreadyExists /
+    SnapshotAlreadyExistsFault when the final snapshot name is taken)."""
+    suffix = random.RandomId(
+        f"{resource_name}-final-snapshot", byte_length=4, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    return suffix.hex.apply(lambda hex_suffix: f"{identifier}-final-{hex_suffix}")
 
 
 @dataclass(frozen=True)

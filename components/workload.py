@@ -1,8 +1,8 @@
 """One platform workload: its namespace, IRSA role, ECR repository and Helm release.
 
 The namespace enforces Pod Security `restricted`. The role is trusted by exactly one service account
-and may only read the workload's own secrets, connect to Aurora as its own database user and use its
-own Kafka topics and consumer group. Chart values are computed here from stack outputs; they never
+and may only read the workload's own secrets, connect to Aurora and ElastiCache as its own users and
+use its own Kafka topics and consumer group. Chart values are computed here from stack outputs; they never
 carry a secret value (pods read secrets at run time with their role).
 """
 
@@ -38,6 +38,16 @@ class KafkaAccess:
     """Topics it reads. Default: none."""
     consumer_group: str = ""
     """Its consumer group; required when it consumes. Default: none."""
+
+
+@dataclass(frozen=True)
+class CacheAccess:
+    """IAM authentication to ElastiCache as one RBAC user."""
+
+    replication_group_arn: pulumi.Input[str]
+    """ARN of the replication group."""
+    user_arn: pulumi.Input[str]
+    """ARN of the workload's own cache user."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,8 @@ class WorkloadArgs:
     """Aurora IAM authentication, if it uses the database. Default: None."""
     kafka: KafkaAccess | None = None
     """Kafka access, if it uses Kafka. Default: None."""
+    cache: CacheAccess | None = None
+    """ElastiCache IAM authentication, if it uses the cache. Default: None."""
     untagged_image_days: int = 7
     """Days before ECR expires untagged images. Default: 7."""
     kept_images: int = 50
@@ -100,9 +112,10 @@ class WorkloadArgs:
             )
         if self.kafka and self.kafka.consumes and not self.kafka.consumer_group:
             raise InvalidArgumentError("kafka.consumer_group: required when the workload consumes topics")
-        if not (self.secret_arns or self.database or self.kafka):
+        if not (self.secret_arns or self.database or self.kafka or self.cache):
             raise InvalidArgumentError(
-                "secret_arns/database/kafka: the workload uses none of them; a role with nothing to do is not made"
+                "secret_arns/database/kafka/cache: the workload uses none of them; a role with nothing to do is not "
+                "made"
             )
         replicas = self.chart_values.get("replicas", {})
         if replicas and replicas.get("min", 1) > replicas.get("max", 1):
@@ -212,6 +225,7 @@ def _access_policy(args: WorkloadArgs) -> pulumi.Output[str]:
         secrets_key=args.secrets_kms_key_arn,
         db=args.database.cluster_resource_id if args.database else "",
         kafka_cluster=kafka.cluster_arn if kafka else "",
+        cache=[args.cache.replication_group_arn, args.cache.user_arn] if args.cache else [],
     ).apply(lambda resolved: _policy_document(args, resolved))
 
 
@@ -230,6 +244,11 @@ def _policy_document(args: WorkloadArgs, resolved: dict[str, Any]) -> str:
             {"Sid": "ConnectAsOwnDatabaseUser", "Effect": "Allow", "Action": "rds-db:connect",
              "Resource": f"arn:{args.partition}:rds-db:{args.region}:{args.account_id}:dbuser:{resolved['db']}/"
                          f"{args.database.db_user}"}
+        )  # fmt: skip
+    if args.cache:
+        statements.append(
+            {"Sid": "ConnectAsOwnCacheUser", "Effect": "Allow", "Action": "elasticache:Connect",
+             "Resource": resolved["cache"]}
         )  # fmt: skip
     if args.kafka:
         statements += _kafka_statements(args.kafka, resolved["kafka_cluster"])

@@ -2,9 +2,10 @@
 
 What `pulumi up` would get from the CLI, the engine builds itself: the stack's config (Pulumi.yaml
 defaults under the values of Pulumi.<stack>.yaml), the project and stack names, and a resource
-monitor. The monitor records every registration (type, name, parent, provider, options, inputs) and
-the stack outputs. Config values stored encrypted (`secure:`) cannot be decrypted offline; they are
-passed as secrets holding a placeholder, so they stay secret all the way through.
+monitor. The monitor records every registration (type, name, parent, provider, options such as
+protect and ignoreChanges, inputs) and the stack outputs. Config values stored encrypted (`secure:`)
+cannot be decrypted offline; they are passed as secrets holding a placeholder, so they stay secret
+all the way through.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Registration:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -110,6 +112,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 property_dependencies={
                     prop: list(dependencies.urns) for prop, dependencies in request.propertyDependencies.items()
                 },
+                ignore_changes=list(request.ignoreChanges),
             )
         )
         return response

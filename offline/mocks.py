@@ -78,6 +78,8 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         return {"latestVersion": 1}
     if type_token == "random:index/randomPassword:RandomPassword":
         return {"result": f"offline-{_short_hash(resource_id)}"}
+    if type_token == "random:index/randomId:RandomId":
+        return {"hex": _short_hash(resource_id)[: 2 * int(inputs.get("byteLength", 4))]}
     return {}
 
 

@@ -18,6 +18,7 @@ import yaml
 DATA_DIR = Path(__file__).resolve().parent
 FREE_TYPES = {
     "pulumi:providers:aws", "pulumi:providers:kubernetes", "random:index/randomPassword:RandomPassword",
+    "random:index/randomId:RandomId", "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup",
     "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
     "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:ec2/securityGroup:SecurityGroup",

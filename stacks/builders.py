@@ -20,15 +20,14 @@ from components.eks import EksCluster, EksClusterArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
-from components.secrets import AppSecrets, AppSecretsArgs, GeneratedSecret
+from components.secrets import AppSecrets, AppSecretsArgs
 from components.subnet_plan import plan_subnets
-from components.workload import DatabaseAccess, KafkaAccess, Workload, WorkloadArgs
+from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs
 from stacks.aws_context import AwsContext, make_provider
 from stacks.config import StackConfig
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of
 
-CACHE_AUTH_SECRET = "cache-auth-token"
 WORKLOAD_PORT = 8080
 PUBLIC_ROUTES = (
     Route("validator", ("/v1/transactions/validate", "/v1/transactions/validate/*"), priority=10, port=WORKLOAD_PORT),
@@ -100,8 +99,8 @@ def secrets(ctx: Context, platform_keys: PlatformKeys) -> AppSecrets:
         AppSecretsArgs(
             kms_key_arn=platform_keys.arn("secrets"),
             account_id=ctx.aws.account_id,
-            generated={CACHE_AUTH_SECRET: GeneratedSecret("AUTH token of the platform cache (ElastiCache)")},
             recovery_window_days=ctx.config.secret_recovery_days,
+            protect=ctx.config.protect_stateful,
         ),
         opts=ctx.options,
     )
@@ -167,12 +166,7 @@ def database(
 
 
 def cache(
-    ctx: Context,
-    platform_keys: PlatformKeys,
-    net: Network,
-    topic: AlarmTopic,
-    app_secrets: AppSecrets,
-    clients: pulumi.Input[str],
+    ctx: Context, platform_keys: PlatformKeys, net: Network, topic: AlarmTopic, clients: pulumi.Input[str]
 ) -> Cache:
     config = ctx.config
     return Cache(
@@ -183,7 +177,7 @@ def cache(
             zone_names=ctx.aws.zone_names,
             data_kms_key_arn=platform_keys.arn("data"),
             logs_kms_key_arn=platform_keys.arn("logs"),
-            auth_token=app_secrets.value(CACHE_AUTH_SECRET),
+            iam_users=tuple(spec.name for spec in WORKLOADS if "cache" in spec.data_stores),
             allowed_security_group_ids=(clients,),
             node_type=config.cache_node_type,
             node_count=config.cache_nodes,
@@ -272,6 +266,8 @@ def edge(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: EksCl
             waf_rate_limit=config.waf_rate_limit,
             log_retention_days=config.log_retention_days,
             deletion_protection=config.deletion_protection,
+            log_bucket_force_destroy=not config.deletion_protection,
+            protect=config.protect_stateful,
             alarm_topic_arn=topic.topic_arn,
         ),
         opts=ctx.options,
@@ -314,7 +310,7 @@ def workloads(
         "aurora": {"DB_HOST": db.endpoint, "DB_READER_HOST": db.reader_endpoint, "DB_PORT": db.port,
                    "DB_NAME": db.database_name, "DB_IAM_AUTH": "true", "DB_SSLMODE": "verify-full"},
         "cache": {"REDIS_HOST": redis.primary_endpoint, "REDIS_PORT": redis.port, "REDIS_TLS": "true",
-                  "REDIS_AUTH_SECRET_ARN": app_secrets.arns[CACHE_AUTH_SECRET]},
+                  "REDIS_AUTH": "iam", "REDIS_CACHE_NAME": redis.replication_group_id},
         "kafka": {"KAFKA_BOOTSTRAP_SERVERS": bus.bootstrap_brokers_sasl_iam, "KAFKA_SECURITY": "SASL_SSL/AWS_MSK_IAM"},
     }  # fmt: skip
     return [
@@ -333,11 +329,14 @@ def workloads(
                 image_tag=ctx.config.image_tag(spec.name),
                 ecr_kms_key_arn=platform_keys.arn("data"),
                 secrets_kms_key_arn=platform_keys.arn("secrets"),
-                chart_values=chart_values(ctx, spec, endpoints, front),
+                chart_values=chart_values(ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, "")),
                 secret_arns=tuple(app_secrets.arns[name] for name in spec.secrets),
                 database=DatabaseAccess(db.cluster_resource_id, spec.db_user) if spec.db_user else None,
                 kafka=KafkaAccess(bus.cluster_arn, spec.produces, spec.consumes, spec.name if spec.consumes else "")
                 if "kafka" in spec.data_stores
+                else None,
+                cache=CacheAccess(redis.replication_group_arn, redis.user_arns[spec.name])
+                if spec.name in redis.user_arns
                 else None,
                 depends_on=[*cluster.ready, *addons.charts.values()],
             ),
@@ -347,13 +346,20 @@ def workloads(
     ]
 
 
-def chart_values(ctx: Context, spec: WorkloadSpec, endpoints: dict[str, dict[str, Any]], front: Edge) -> dict[str, Any]:
-    """The chart values of one workload: sizes from the tier, endpoints from stack outputs, no secrets."""
+def chart_values(
+    ctx: Context, spec: WorkloadSpec, endpoints: dict[str, dict[str, Any]], front: Edge, cache_user: str = ""
+) -> dict[str, Any]:
+    """The chart values of one workload: sizes from the tier, endpoints from stack outputs, no secrets.
+    `cache_user` is its ElastiCache user, when it uses the cache."""
     config = ctx.config
     subnets = {tier: [str(cidr) for cidr in cidrs] for tier, cidrs in plan_subnets(config.vpc_cidr).items()}
     settings: dict[str, Any] = {"AWS_REGION": ctx.aws.region, "WORKLOAD": spec.name}
     for store in spec.data_stores:
         settings |= endpoints[store]
+    if cache_user:
+        # IAM authentication: the workload's own user signs a token for REDIS_CACHE_NAME and may touch only
+        # keys under its own prefix (components/cache.py).
+        settings |= {"REDIS_USER": cache_user, "REDIS_KEY_PREFIX": f"{spec.name}:"}
     if spec.db_user:
         settings["DB_USER"] = spec.db_user
     if spec.produces:

@@ -23,6 +23,7 @@ from components.eks import STANDARD_SUPPORT_ENDS
 from components.errors import InvalidArgumentError
 from components.subnet_plan import ZONE_COUNT, parse_vpc_cidr
 from stacks.capacity import ALLOCATABLE, Fit, fit
+from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
 from stacks.tiers import TIER_PRESETS, TIER_RULES, TierName, TierPreset
 from stacks.workload_specs import WORKLOADS
 from stacks.zones import DEFAULT_ZONE_IDS
@@ -467,6 +468,22 @@ def read_project_config() -> dict[str, Any]:
     return {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
 
 
+def check_stack_name(stack: str) -> None:
+    """Refuse a stack name that would make some physical AWS name invalid (stacks/name_limits.py)."""
+    if not STACK_NAME_PATTERN.match(stack):
+        raise ConfigError(
+            f"stack name '{stack}': every AWS name of the stack starts with 'fintech-<stack>'; S3 bucket, RDS and "
+            "ElastiCache names allow only lowercase letters, digits and single hyphens, starting with a letter"
+        )
+    if len(stack) > MAX_STACK_NAME_LENGTH:
+        raise ConfigError(
+            f"stack name '{stack}': {len(stack)} characters, at most {MAX_STACK_NAME_LENGTH}: the load balancer's "
+            f"name 'fintech-{stack}-alb' plus Pulumi's 8-character auto-name suffix must fit the 32 characters "
+            "Elastic Load Balancing allows"
+        )
+
+
 def load_stack_config() -> StackConfig:
-    """Load and validate the running stack's configuration; raises ConfigError on any mistake."""
+    """Load and validate the running stack's configuration (and its name); raises ConfigError on any mistake."""
+    check_stack_name(pulumi.get_stack())
     return parse_stack_config(read_project_config())

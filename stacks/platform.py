@@ -114,7 +114,7 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     cluster = builders.kubernetes(ctx, keys, network)
     clients = cluster.cluster_security_group_id
     database = builders.database(ctx, keys, network, alarms, clients)
-    cache = builders.cache(ctx, keys, network, alarms, secrets, clients)
+    cache = builders.cache(ctx, keys, network, alarms, clients)
     kafka = builders.kafka(ctx, keys, network, alarms, clients)
     backup = builders.backup(ctx, keys, database) if config.cross_region_backup else None
     edge = builders.edge(ctx, keys, network, cluster, alarms)

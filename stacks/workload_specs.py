@@ -45,12 +45,10 @@ class WorkloadSpec:
 
 WORKLOADS: tuple[WorkloadSpec, ...] = (
     WorkloadSpec("validator", public=True, requests=("200m", "256Mi"), limits=("1", "512Mi"),
-                 data_stores=("cache", "kafka"), produces=("transactions.validated",),
-                 secrets=("cache-auth-token",)),
+                 data_stores=("cache", "kafka"), produces=("transactions.validated",)),
     WorkloadSpec("payments", public=True, requests=("200m", "256Mi"), limits=("1", "512Mi"),
                  data_stores=("aurora", "cache", "kafka"), db_user="payments_app",
-                 produces=("payments.initiated",), consumes=("transactions.validated",), calls=("ledger",),
-                 secrets=("cache-auth-token",)),
+                 produces=("payments.initiated",), consumes=("transactions.validated",), calls=("ledger",)),
     WorkloadSpec("ledger", public=False, requests=("200m", "320Mi"), limits=("1", "640Mi"),
                  data_stores=("aurora", "kafka"), db_user="ledger_app", produces=("ledger.posted",),
                  consumes=("payments.initiated",)),

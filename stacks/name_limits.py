@@ -1,0 +1,112 @@
+"""AWS limits on the physical names this program gives resources, and the stack names that fit them.
+
+One row per resource type: the input property that holds the physical name, its maximum length, and
+whether Pulumi auto-names it when the program leaves the property unset. Auto-naming takes the
+logical name and appends '-' and 7 random hex characters (pulumi-aws `AutoName`, 8 characters in
+all); a name over the limit fails at create time, e.g. "name 'fintech-staging-validator' plus 7
+random chars is longer than maximum length 32" for a target group. A `name_prefix` gets a 26-character
+unique suffix from the provider (terraform-plugin-sdk `id.PrefixedUniqueId`).
+
+Limits are those of each service's API reference (CreateX, parameter constraints).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from components.edge import ELB_NAME_LIMIT
+from components.shared import AUTONAME_SUFFIX_LENGTH
+
+PREFIX_SUFFIX_LENGTH = 26
+"""Characters the provider appends to a name_prefix."""
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    """The physical-name rule of one resource type."""
+
+    property: str
+    """Input property (camelCase, as registered) holding the name."""
+    max_length: int
+    """Longest name AWS accepts."""
+    autonamed: bool
+    """True when Pulumi derives the name from the logical name if the property is unset."""
+    prefix_property: str = ""
+    """Input property holding a name prefix instead, if the type has one. Default: none."""
+
+
+NAME_LIMITS: dict[str, NameLimit] = {
+    # Elastic Load Balancing: CreateLoadBalancer / CreateTargetGroup, Name up to 32 characters.
+    "aws:lb/loadBalancer:LoadBalancer": NameLimit("name", ELB_NAME_LIMIT, autonamed=True),
+    "aws:lb/targetGroup:TargetGroup": NameLimit("name", ELB_NAME_LIMIT, autonamed=True),
+    # S3 bucket names: 3-63 characters, lowercase.
+    "aws:s3/bucket:Bucket": NameLimit("bucket", 63, autonamed=True, prefix_property="bucketPrefix"),
+    # IAM: role names 64, inline policy names 128 (IAM quotas, "IAM name requirements").
+    "aws:iam/role:Role": NameLimit("name", 64, autonamed=True, prefix_property="namePrefix"),
+    "aws:iam/rolePolicy:RolePolicy": NameLimit("name", 128, autonamed=True, prefix_property="namePrefix"),
+    # EC2 security group names: 255 characters.
+    "aws:ec2/securityGroup:SecurityGroup": NameLimit("name", 255, autonamed=True, prefix_property="namePrefix"),
+    "aws:ec2/launchTemplate:LaunchTemplate": NameLimit("name", 128, autonamed=True, prefix_property="namePrefix"),
+    # CloudWatch: alarm names 255, log group names 512, resource policy names 255.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": NameLimit("name", 255, autonamed=True),
+    "aws:cloudwatch/logGroup:LogGroup": NameLimit("name", 512, autonamed=True, prefix_property="namePrefix"),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": NameLimit("policyName", 255, autonamed=False),
+    # RDS: cluster and instance identifiers 63; parameter and subnet group names 255.
+    "aws:rds/cluster:Cluster": NameLimit("clusterIdentifier", 63, autonamed=True),
+    "aws:rds/clusterInstance:ClusterInstance": NameLimit("identifier", 63, autonamed=True),
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": NameLimit("name", 255, autonamed=True),
+    "aws:rds/parameterGroup:ParameterGroup": NameLimit("name", 255, autonamed=True),
+    "aws:rds/subnetGroup:SubnetGroup": NameLimit("name", 255, autonamed=True),
+    # ElastiCache: replication group ID 40 (member clusters add '-00N' within the 50 of a cluster ID);
+    # user and user group IDs follow the same identifier rule; parameter and subnet groups 255.
+    "aws:elasticache/replicationGroup:ReplicationGroup": NameLimit("replicationGroupId", 40, autonamed=False),
+    "aws:elasticache/user:User": NameLimit("userId", 40, autonamed=False),
+    "aws:elasticache/userGroup:UserGroup": NameLimit("userGroupId", 40, autonamed=False),
+    "aws:elasticache/parameterGroup:ParameterGroup": NameLimit("name", 255, autonamed=True),
+    "aws:elasticache/subnetGroup:SubnetGroup": NameLimit("name", 255, autonamed=True),
+    # MSK: cluster names 64; configuration names 64.
+    "aws:msk/cluster:Cluster": NameLimit("clusterName", 64, autonamed=False),
+    "aws:msk/configuration:Configuration": NameLimit("name", 64, autonamed=False),
+    # AWS Backup: vault, plan and selection names 50.
+    "aws:backup/vault:Vault": NameLimit("name", 50, autonamed=False),
+    "aws:backup/plan:Plan": NameLimit("name", 50, autonamed=False),
+    "aws:backup/selection:Selection": NameLimit("name", 50, autonamed=False),
+    # Others: KMS alias 256, SNS topic 256, Secrets Manager 512, ECR repository 256, WAF web ACL 128.
+    "aws:kms/alias:Alias": NameLimit("name", 256, autonamed=True, prefix_property="namePrefix"),
+    "aws:sns/topic:Topic": NameLimit("name", 256, autonamed=True, prefix_property="namePrefix"),
+    "aws:secretsmanager/secret:Secret": NameLimit("name", 512, autonamed=True, prefix_property="namePrefix"),
+    "aws:ecr/repository:Repository": NameLimit("name", 256, autonamed=False),
+    "aws:wafv2/webAcl:WebAcl": NameLimit("name", 128, autonamed=True),
+    # EKS: cluster names 100, managed node group names 63.
+    "eks:index:Cluster": NameLimit("name", 100, autonamed=True),
+    "aws:eks/nodeGroup:NodeGroup": NameLimit(
+        "nodeGroupName", 63, autonamed=True, prefix_property="nodeGroupNamePrefix"
+    ),
+}
+"""Name rules of every named resource type the program registers."""
+
+STACK_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+"""Stack names usable in every physical name: S3 buckets and ElastiCache/RDS identifiers take only
+lowercase letters, digits and single hyphens, starting with a letter."""
+MAX_STACK_NAME_LENGTH = ELB_NAME_LIMIT - AUTONAME_SUFFIX_LENGTH - len("fintech--alb")
+"""The tightest name: the ALB, auto-named from 'fintech-<stack>-alb', within the 32 characters of ELB
+(12). Target group names cut the workload name to fit the same limit (components/shared.autoname_base)."""
+
+
+def physical_names(type_token: str, logical_name: str, inputs: dict[str, Any]) -> list[tuple[str, int]]:
+    """The longest physical name each named property of a registration can take, with its limit; [] for a
+    type without a row in NAME_LIMITS. Unknown (not yet computed) names are skipped."""
+    limit = NAME_LIMITS.get(type_token)
+    if limit is None:
+        return []
+    value = inputs.get(limit.property)
+    if isinstance(value, str):
+        return [(value, limit.max_length)]
+    prefix = inputs.get(limit.prefix_property) if limit.prefix_property else None
+    if isinstance(prefix, str):
+        return [(prefix + "x" * PREFIX_SUFFIX_LENGTH, limit.max_length)]
+    if value is None and limit.autonamed:
+        return [(f"{logical_name}-{'x' * (AUTONAME_SUFFIX_LENGTH - 1)}", limit.max_length)]
+    return []
