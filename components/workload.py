@@ -114,8 +114,7 @@ class WorkloadArgs:
             raise InvalidArgumentError("kafka.consumer_group: required when the workload consumes topics")
         if not (self.secret_arns or self.database or self.kafka or self.cache):
             raise InvalidArgumentError(
-                "secret_arns/database/kafka/cache: the workload uses none of them; a role with nothing to do is not "
-                "made"
+                "secret_arns/database/kafka: the workload uses none of them; a role with nothing to do is not made"
             )
         replicas = self.chart_values.get("replicas", {})
         if replicas and replicas.get("min", 1) > replicas.get("max", 1):

@@ -1,4 +1,4 @@
-"""ElastiCache in both stacks: TLS required, AUTH from a generated secret, encryption, placement, logs."""
+"""ElastiCache in both stacks: TLS required, IAM-authenticated users, encryption, placement, logs, alarms."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from pulumi.runtime import rpc
 
-from components.cache import CacheArgs
+from components.cache import DEFAULT_USER_ACCESS, CacheArgs, member_cluster_ids
 from components.errors import InvalidArgumentError
 from offline.engine import OfflineRun
 from offline.plan import summarize
@@ -26,16 +25,36 @@ def test_encrypted_at_rest_with_the_data_key_and_tls_required(stack_run: Offline
     assert (group["engine"], group["engineVersion"]) == ("valkey", "8.0")
 
 
-def test_auth_token_is_the_generated_secret_and_never_plain(stack_run: OfflineRun) -> None:
+def test_clients_authenticate_as_iam_users_and_no_static_token_exists(stack_run: OfflineRun) -> None:
     group = one(stack_run, GROUP).inputs
-    assert rpc.is_rpc_secret(group["authToken"])
-    token = rpc.unwrap_rpc_secret(group["authToken"])
-    password = one(stack_run, "random:index/randomPassword:RandomPassword", "cache-auth-token")
-    assert token == password.outputs["result"]
-    assert password.inputs["length"] == 64 and password.inputs["special"] is False
-    version = one(stack_run, "aws:secretsmanager/secretVersion:SecretVersion", "cache-auth-token")
-    assert rpc.is_rpc_secret(version.inputs["secretString"])
-    assert token not in json.dumps(summarize(stack_run))
+    assert "authToken" not in group and "authTokenUpdateStrategy" not in group
+    user_group = one(stack_run, "aws:elasticache/userGroup:UserGroup").inputs
+    assert group["userGroupIds"] == [user_group["userGroupId"]]
+    users = {u.inputs["userId"]: u.inputs for u in stack_run.of_type("aws:elasticache/user:User")}
+    assert sorted(user_group["userIds"]) == sorted(users)
+    prefix = f"fintech-{stack_run.stack}"
+    default = users.pop(f"{prefix}-default")
+    assert default["userName"] == "default" and default["accessString"] == DEFAULT_USER_ACCESS == "off -@all"
+    assert default["authenticationMode"] == {"type": "no-password-required"}
+    assert set(users) == {f"{prefix}-validator", f"{prefix}-payments"}  # the workloads with "cache" in their spec
+    for user_id, user in users.items():
+        assert user["userName"] == user_id  # IAM authentication requires user name == user ID
+        assert user["authenticationMode"] == {"type": "iam"}
+        workload = user_id.removeprefix(f"{prefix}-")
+        assert user["accessString"] == f"on ~{workload}:* +@all -@dangerous"
+    assert {u.inputs["engine"] for u in stack_run.of_type("aws:elasticache/user:User")} == {user_group["engine"]}
+    assert stack_run.of_type("random:index/randomPassword:RandomPassword") == []
+    assert not any("auth" in r.name for r in stack_run.of_type("aws:secretsmanager/secret:Secret"))
+    assert "authToken" not in json.dumps(summarize(stack_run))
+
+
+def test_final_snapshot_name_carries_a_suffix_drawn_with_the_cache(dev_run: OfflineRun) -> None:
+    """A fixed '<name>-final' collides with the snapshot left by the previous deletion of the stack."""
+    suffix = one(dev_run, "random:index/randomId:RandomId", "-cache-final-snapshot")
+    cache = one(dev_run, "fintech:cache:Cache")
+    assert suffix.parent == cache.urn and suffix.inputs["byteLength"] == 4
+    identifier = one(dev_run, GROUP).inputs["finalSnapshotIdentifier"]
+    assert identifier == f"fintech-dev-final-{suffix.outputs['hex']}"
 
 
 def test_nodes_failover_and_snapshots_per_tier(stack_run: OfflineRun) -> None:
@@ -70,11 +89,21 @@ def test_parameter_group_and_port(stack_run: OfflineRun) -> None:
     assert one(stack_run, GROUP).inputs["port"] == 6379
 
 
-def test_alarms_and_protection_per_tier(stack_run: OfflineRun) -> None:
-    alarms = {a.inputs["metricName"] for a in children(stack_run, "fintech:cache:Cache")
-              if a.type == "aws:cloudwatch/metricAlarm:MetricAlarm"}  # fmt: skip
+def test_alarms_watch_every_member_cluster_and_protection_per_tier(stack_run: OfflineRun) -> None:
+    """ElastiCache publishes per CacheClusterId (a member '<group>-00N'), not per ReplicationGroupId."""
+    group = one(stack_run, GROUP).inputs
+    members = member_cluster_ids(group["replicationGroupId"], int(group["numCacheClusters"]))
+    assert members == {"dev": ["fintech-dev-001"], "prod": ["fintech-prod-001", "fintech-prod-002"]}[stack_run.stack]
+    alarms = [a.inputs for a in children(stack_run, "fintech:cache:Cache")
+              if a.type == "aws:cloudwatch/metricAlarm:MetricAlarm"]  # fmt: skip
     expected = {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"}
-    assert alarms == (expected | {"ReplicationLag"} if stack_run.stack == "prod" else expected)
+    if stack_run.stack == "prod":
+        expected.add("ReplicationLag")
+    by_member = {m: {a["metricName"] for a in alarms if a["dimensions"] == {"CacheClusterId": m}} for m in members}
+    assert by_member == {m: expected for m in members}
+    assert len(alarms) == len(members) * len(expected)
+    lag = [a for a in alarms if a["metricName"] == "ReplicationLag"]
+    assert all(a["treatMissingData"] == "notBreaching" for a in lag)  # the primary publishes no lag
     assert one(stack_run, GROUP).protect is (stack_run.stack == "prod")
 
 
@@ -86,7 +115,7 @@ def test_dev_warns_about_the_single_node(dev_run: OfflineRun, prod_run: OfflineR
 def _args(**changes: Any) -> CacheArgs:
     values: dict[str, Any] = {
         "vpc_id": "vpc", "subnet_group_name": "cache", "zone_names": ("a", "b", "c"), "data_kms_key_arn": "k",
-        "logs_kms_key_arn": "k", "auth_token": "x" * 32, **changes,
+        "logs_kms_key_arn": "k", "iam_users": ("validator",), **changes,
     }  # fmt: skip
     return CacheArgs(**values)
 
@@ -94,7 +123,10 @@ def _args(**changes: Any) -> CacheArgs:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"auth_token": None}, "auth_token: required; a cache without AUTH"),
+        ({"iam_users": ()}, "iam_users: at least one"),
+        ({"iam_users": ("Validator",)}, "iam_users: .* must be unique lowercase names"),
+        ({"iam_users": ("default",)}, "iam_users: .* not 'default'"),
+        ({"iam_users": ("a", "a")}, "iam_users: .* must be unique"),
         ({"node_count": 4}, "node_count: 4 nodes need as many distinct zones"),
         ({"engine_version": "6.2", "engine": "redis"}, "engine/engine_version: redis 6.2 is not one of"),
         ({"snapshot_retention_days": 40}, "snapshot_retention_days: 40 is outside 0-35"),

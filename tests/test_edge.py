@@ -92,6 +92,24 @@ def test_access_logs_bucket_is_private_tls_only_and_expires(stack_run: OfflineRu
     assert delivery["Resource"].endswith(f"/alb/AWSLogs/{account}/*")
 
 
+def test_alb_waits_for_the_bucket_policy_and_settings_that_let_elb_write_logs(stack_run: OfflineRun) -> None:
+    """ELB checks its write access when logging is switched on ("Access Denied for bucket")."""
+    alb = one(stack_run, ALB)
+    settings = ("aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")  # fmt: skip
+    for setting in settings:
+        assert one(stack_run, setting, "-alb-logs").urn in alb.dependencies, setting
+    policy = one(stack_run, "aws:s3/bucketPolicy:BucketPolicy", "-alb-logs")
+    assert one(stack_run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").urn in policy.dependencies
+
+
+def test_log_bucket_can_be_emptied_by_destroy_in_dev_and_is_protected_in_prod(stack_run: OfflineRun) -> None:
+    bucket = one(stack_run, "aws:s3/bucket:Bucket", "-alb-logs")
+    assert bucket.inputs["forceDestroy"] is (stack_run.stack == "dev")
+    assert bucket.protect is (stack_run.stack == "prod")
+
+
 def test_waf_has_the_managed_groups_rate_rule_metrics_and_association(stack_run: OfflineRun) -> None:
     acl = one(stack_run, "aws:wafv2/webAcl:WebAcl")
     rules = {r["name"]: r for r in acl.inputs["rules"]}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.errors import InvalidArgumentError
-from components.kafka import KafkaClusterArgs
+from components.kafka import AUTOSCALED_VOLUME_PATH, KafkaClusterArgs
 from offline.engine import OfflineRun
 from tests.helpers import children, key_arn, one
 
@@ -68,6 +68,19 @@ def test_storage_autoscaling_in_prod_only(stack_run: OfflineRun) -> None:
     policy = one(stack_run, "aws:appautoscaling/policy:Policy").inputs
     tracking = policy["targetTrackingScalingPolicyConfiguration"]
     assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == "KafkaBrokerStorageUtilization"
+
+
+def test_autoscaled_volume_size_drift_is_ignored(stack_run: OfflineRun) -> None:
+    """Autoscaling grows the volumes; an update back to the configured size would try to shrink them."""
+    cluster = one(stack_run, "aws:msk/cluster:Cluster")
+    if stack_run.stack == "dev":  # no autoscaling: the program owns the size
+        assert cluster.ignore_changes == []
+        return
+    assert cluster.ignore_changes == [AUTOSCALED_VOLUME_PATH]
+    value: Any = cluster.inputs
+    for part in AUTOSCALED_VOLUME_PATH.split("."):  # the path names a property the cluster really sets
+        value = value[part]
+    assert value == 100
 
 
 def test_alarms_cover_disk_replication_and_offline_partitions(stack_run: OfflineRun) -> None:

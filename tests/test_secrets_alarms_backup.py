@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pulumi
 import pytest
@@ -10,30 +11,56 @@ from pulumi.runtime import rpc
 
 from components.errors import InvalidArgumentError
 from components.secrets import AppSecrets, AppSecretsArgs, GeneratedSecret, ProvidedSecret
-from offline.engine import OfflineRun, run_program, run_stack
+from offline.engine import OfflineRun, Registration, run_program, run_stack
 from tests.helpers import key_arn, one
 
-STATEFUL = {
-    "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance",
-    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster", "aws:kms/key:Key",
-    "aws:backup/vault:Vault", "eks:index:Cluster",
+STATEFUL_LEAVES = {
+    "aws:rds/cluster:Cluster": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1, "aws:msk/cluster:Cluster": 1,
+    "aws:kms/key:Key": 6, "aws:backup/vault:Vault": 2, "aws:s3/bucket:Bucket": 1,
 }  # fmt: skip
+"""What prod protects outside the EKS components: data stores, keys (5 + the DR key), vaults, the log bucket."""
+EKS_COMPONENTS = ("fintech:eks:", "fintech:addons:")
+"""Components whose protection engineer h1 owns (EKS cluster and add-ons)."""
+KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
 
 
-def test_secrets_use_the_secrets_key_and_the_tier_recovery_window(stack_run: OfflineRun) -> None:
-    secret = one(stack_run, "aws:secretsmanager/secret:Secret", "cache-auth-token").inputs
-    assert secret["kmsKeyId"] == key_arn(stack_run, "secrets")
-    assert secret["recoveryWindowInDays"] == {"dev": 7, "prod": 30}[stack_run.stack]
-    assert secret["name"] == f"fintech-{stack_run.stack}/cache-auth-token"
+def _generated_secret_run(**changes: object) -> OfflineRun:
+    def program() -> None:
+        AppSecrets(
+            "unit",
+            AppSecretsArgs(
+                kms_key_arn=KEY, account_id="123456789012", generated={"api-key": GeneratedSecret("x")},
+                recovery_window_days=7, **changes,  # type: ignore[arg-type]
+            ),
+        )  # fmt: skip
+
+    run = run_program(program, "unit", "unit")
+    assert run.error is None, run.error
+    return run
 
 
-def test_secret_policy_denies_other_accounts_and_blocks_public_policies(stack_run: OfflineRun) -> None:
-    policy = one(stack_run, "aws:secretsmanager/secretPolicy:SecretPolicy", "cache-auth-token").inputs
+def test_secrets_use_the_secrets_key_the_recovery_window_and_a_name_prefix() -> None:
+    """A fixed name is held for the recovery window after deletion: destroy + up would fail."""
+    secret = one(_generated_secret_run(), "aws:secretsmanager/secret:Secret")
+    assert secret.inputs["kmsKeyId"] == KEY
+    assert secret.inputs["recoveryWindowInDays"] == 7
+    assert "name" not in secret.inputs and secret.inputs["namePrefix"] == "unit/api-key-"
+    assert secret.protect is False
+    assert one(_generated_secret_run(protect=True), "aws:secretsmanager/secret:Secret").protect is True
+
+
+def test_secret_policy_denies_other_accounts_and_blocks_public_policies() -> None:
+    policy = one(_generated_secret_run(), "aws:secretsmanager/secretPolicy:SecretPolicy").inputs
     assert policy["blockPublicPolicy"] is True
     (statement,) = json.loads(policy["policy"])["Statement"]
-    account = key_arn(stack_run, "secrets").split(":")[4]
     assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
-    assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": account}}
+    assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}
+
+
+def test_the_stacks_hold_no_generated_secret(stack_run: OfflineRun) -> None:
+    """The cache authenticates with IAM: no static credential is generated (issue 13.5)."""
+    assert stack_run.of_type("random:index/randomPassword:RandomPassword") == []
+    assert stack_run.outputs["secretArns"] == {}
 
 
 def test_alarm_topic_is_encrypted_tls_only_and_every_alarm_notifies_it(stack_run: OfflineRun) -> None:
@@ -56,14 +83,28 @@ def test_alarm_email_subscription_when_configured(prod_run: OfflineRun, dev_run:
     assert any("no alarm e-mail configured" in w for w in dev_run.warnings)
 
 
-def test_every_stateful_resource_is_protected_in_prod_and_none_in_dev(stack_run: OfflineRun) -> None:
-    stateful = [r for r in stack_run.resources if r.type in STATEFUL]
-    assert {r.type for r in stateful} == (
-        STATEFUL if stack_run.stack == "prod" else STATEFUL - {"aws:backup/vault:Vault"}
-    )
-    assert {r.protect for r in stateful} == {stack_run.stack == "prod"}
-    unprotected = [r for r in stack_run.resources if r.protect and r.type not in STATEFUL]
-    assert unprotected == []
+def _outside_eks(run: OfflineRun) -> list[Registration]:
+    by_urn = {r.urn: r for r in run.resources}
+
+    def inside(resource: Registration) -> bool:
+        while resource.parent in by_urn:
+            resource = by_urn[resource.parent]
+            if resource.type.startswith(EKS_COMPONENTS):
+                return True
+        return False
+
+    return [r for r in run.resources if not r.type.startswith(EKS_COMPONENTS) and not inside(r)]
+
+
+def test_prod_protects_exactly_the_stateful_leaves_and_dev_nothing(stack_run: OfflineRun) -> None:
+    """Protect on a component or a role/security group/parameter group makes routine replacements fail."""
+    protected = Counter(r.type for r in _outside_eks(stack_run) if r.protect)
+    if stack_run.stack == "dev":
+        assert not any(r.protect for r in stack_run.resources)
+        return
+    assert protected == STATEFUL_LEAVES
+    components = [r for r in stack_run.resources if not r.custom and r.type.startswith("fintech:")]
+    assert components and not any(r.protect for r in components)
 
 
 def test_prod_backs_up_aurora_daily_with_a_copy_in_the_dr_region(prod_run: OfflineRun) -> None:

@@ -39,16 +39,19 @@ def test_role_is_trusted_by_exactly_its_service_account(stack_run: OfflineRun, w
     assert "StringLike" not in statement["Condition"]
 
 
-def test_secrets_are_read_only_by_the_workloads_that_need_them(stack_run: OfflineRun) -> None:
-    token_arn = stack_run.outputs["secretArns"]["cache-auth-token"]
-    for workload in ("validator", "payments"):
-        statements = _policy(stack_run, workload)
-        assert statements["ReadOwnSecrets"]["Resource"] == [token_arn]
-        assert statements["ReadOwnSecrets"]["Action"] == "secretsmanager:GetSecretValue"
-        decrypt = statements["DecryptOwnSecrets"]
-        assert decrypt["Resource"] == key_arn(stack_run, "secrets")
-        assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
-    assert "ReadOwnSecrets" not in _policy(stack_run, "ledger")
+@pytest.mark.parametrize("workload", ["validator", "payments"])
+def test_cache_access_is_its_own_iam_user(stack_run: OfflineRun, workload: str) -> None:
+    """elasticache:Connect on the replication group and on the workload's own user, nothing else."""
+    group = one(stack_run, "aws:elasticache/replicationGroup:ReplicationGroup").outputs["arn"]
+    user = one(stack_run, "aws:elasticache/user:User", f"-{workload}")
+    statement = _policy(stack_run, workload)["ConnectAsOwnCacheUser"]
+    assert statement["Action"] == "elasticache:Connect"
+    assert statement["Resource"] == [group, user.outputs["arn"]]
+    assert "ReadOwnSecrets" not in _policy(stack_run, workload)
+
+
+def test_ledger_has_no_cache_access(stack_run: OfflineRun) -> None:
+    assert "ConnectAsOwnCacheUser" not in _policy(stack_run, "ledger")
 
 
 @pytest.mark.parametrize(("workload", "user"), [("payments", "payments_app"), ("ledger", "ledger_app")])
