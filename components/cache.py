@@ -212,7 +212,7 @@ class Cache(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         create_alarms(name, _alarms(name, args), args.alarm_topic_arn, parent=self)
-        self.replication_group_id = group.id
+        self.replication_group_id = group.replication_group_id
         self.replication_group_arn = group.arn
         self.primary_endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address

@@ -53,7 +53,7 @@ _IMAGE_TAG_PATTERN = re.compile(r"^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 BASELINE_SETTINGS = {
-    "cacheAuth": "AUTH on the cache",
+    "cacheAuth": "IAM authentication on the cache",
     "cacheTransitEncryption": "TLS to the cache",
     "storageEncrypted": "encryption at rest",
     "auroraForceSsl": "TLS to Aurora",

@@ -11,10 +11,11 @@ from policies.rules.base import ResourceView, Rule, of_type
 
 AREA = "resilience"
 STATEFUL_TYPES = (
-    "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance",
-    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster", "aws:kms/key:Key",
-    "aws:backup/vault:Vault",
+    "aws:rds/cluster:Cluster", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster",
+    "aws:kms/key:Key", "aws:backup/vault:Vault",
 )  # fmt: skip
+"""Types that hold data or keys. Aurora instances are not among them: the data lives in the cluster
+volume, and protecting an instance makes its routine replacement (zone, identifier) fail (issue 11.11)."""
 
 
 def _aurora_multi_az(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
