@@ -109,7 +109,7 @@ class CacheArgs:
         if (self.engine, self.engine_version.split(".")[0]) not in _FAMILIES:
             raise InvalidArgumentError(
                 f"engine/engine_version: {self.engine} {self.engine_version} is not one of "
-                f"{sorted(f'{e} {v}' for e, v in _FAMILIES)} (major versions with TLS and AUTH support)"
+                f"{sorted(f'{e} {v}' for e, v in _FAMILIES)} (major versions with TLS and IAM authentication)"
             )
         if not 1 <= self.node_count <= 6:
             raise InvalidArgumentError(f"node_count: {self.node_count} is outside 1-6")
