@@ -295,7 +295,8 @@ class Edge(pulumi.ComponentResource):
             f"{self._name}-alb-logs",
             bucket=bucket.id,
             policy=bucket.arn.apply(lambda arn: access_log_bucket_policy(arn, args)),
-            # S3 refuses a policy while the public access block is being applied (409 conflicting operation).
+            # S3 may refuse a policy put while the public access block is being applied ("OperationAborted: A
+            # conflicting conditional operation is currently in progress", hashicorp/terraform-provider-aws#7628).
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
         return bucket, [public_access, ownership, encryption, policy]
