@@ -46,9 +46,11 @@ _USER_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 def member_cluster_ids(replication_group_id: str, node_count: int) -> list[str]:
-    """IDs of the clusters (one node each) of a cluster-mode-disabled replication group: ElastiCache
-    names them '<replication-group-id>-001', '-002', ... in creation order (the `memberClusters`
-    attribute lists the same IDs)."""
+    """IDs of the clusters (one node each) of a cluster-mode-disabled replication group created with
+    num_cache_clusters: ElastiCache names them '<replication-group-id>-001', '-002', ... (the IDs
+    DescribeReplicationGroups returns in MemberClusters; the API reference shows the pattern in its
+    examples without stating it as a rule, so after a deploy compare them with the replication group's
+    `memberClusters` output). Alarms need them at plan time, before that output exists."""
     return [f"{replication_group_id}-{index:03d}" for index in range(1, node_count + 1)]
 
 
