@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from components.errors import InvalidArgumentError
+from components.shared import AUTONAME_SUFFIX_LENGTH, autoname_base
 from offline.engine import PROJECT_DIR, OfflineRun, load_project, run_program, stack_config
 from stacks.config import ConfigError, check_stack_name
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, NAME_LIMITS, physical_names
@@ -140,3 +142,22 @@ def test_a_refused_stack_name_registers_nothing() -> None:
     run = run_as("s" * (MAX_STACK_NAME_LENGTH + 1), "dev")
     assert run.error is not None and "at most" in run.error
     assert run.resources == []
+
+
+@pytest.mark.parametrize(
+    ("prefix", "label", "expected"),
+    [
+        ("fintech-dev", "validator", "fintech-dev-validator"),  # fits: unchanged
+        ("fintech-staging", "validator", "fintech-staging-validato"),  # 24 + 8 = 32
+        ("fintech-abcdefghijkl", "payments", "fintech-abcdefghijkl-pay"),
+        ("fintech-abcdefghij", "abcd-efg", "fintech-abcdefghij-abcd"),  # never ends with a hyphen
+    ],
+)
+def test_autoname_base_cuts_the_label_to_fit(prefix: str, label: str, expected: str) -> None:
+    assert autoname_base(prefix, label, 32, "routes") == expected
+    assert len(expected) + AUTONAME_SUFFIX_LENGTH <= 32
+
+
+def test_autoname_base_refuses_a_prefix_that_leaves_no_room() -> None:
+    with pytest.raises(InvalidArgumentError, match="routes: 'fintech-abcdefghijklmn' leaves 1 characters"):
+        autoname_base("fintech-abcdefghijklmn", "validator", 32, "routes")
