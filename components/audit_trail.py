@@ -113,8 +113,6 @@ class AuditTrailArgs:
     """Other buckets whose object-level (data) events the trail records; its own bucket always is. Default: none."""
     force_destroy: bool = False
     """Let `pulumi destroy` empty the trail bucket (GOVERNANCE locks only). Default: False."""
-    protect: bool = False
-    """Register the trail bucket with Pulumi protect. Default: False."""
 
     def __post_init__(self) -> None:
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
@@ -149,7 +147,6 @@ class AuditTrail(pulumi.ComponentResource):
                 source="cloudtrail",
                 kms_key_arn=args.kms_key_arn,
                 force_destroy=args.force_destroy,
-                protect=args.protect,
             ),
             lambda arn: trail_bucket_statements(arn, args.account_id, trail_arn),
             parent=self,

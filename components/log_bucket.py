@@ -17,7 +17,9 @@ Life cycle, as relied on here:
   removes noncurrent versions one day later (lifecycle never removes a locked version; `lock_days` <=
   `retention_days` keeps expiry possible) and aborts incomplete multipart uploads after 7 days.
 - Destroy: the bucket can be deleted only when it holds no version. In GOVERNANCE mode pulumi-aws's
-  `force_destroy` deletes every version with the governance bypass; in COMPLIANCE mode no destroy can
+  `force_destroy` deletes every version with the governance bypass (terraform-provider-aws
+  internal/service/s3 `deleteAllObjectVersions`: "Set `force` to `true` to override any S3 object lock
+  protections"); in COMPLIANCE mode no destroy can
   succeed before the newest version's retention ends, which is the point.
 """
 
@@ -54,8 +56,6 @@ class LogBucketArgs:
     """Customer-managed key for SSE-KMS; None for SSE-S3 (ALB log delivery supports only SSE-S3). Default: None."""
     force_destroy: bool = False
     """Let `pulumi destroy` empty the bucket (every version; GOVERNANCE locks are bypassed). Default: False."""
-    protect: bool = False
-    """Register the bucket with Pulumi protect. Default: False."""
 
     def __post_init__(self) -> None:
         if self.retention_days < 1:
@@ -106,7 +106,7 @@ def immutable_log_bucket(
         name,
         force_destroy=args.force_destroy,
         tags={"log-source": args.source},
-        opts=pulumi.ResourceOptions(parent=parent, protect=args.protect),
+        opts=child,
     )
     aws.s3.BucketPublicAccessBlock(
         name, bucket=bucket.id, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,

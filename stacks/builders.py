@@ -300,7 +300,6 @@ def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, fr
             lock_days=config.log_lock_days,
             data_event_bucket_arns=(front.access_log_bucket_arn,),
             force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
-            protect=config.protect_stateful,
         ),
         opts=ctx.options,
     )
