@@ -16,6 +16,11 @@ Life cycle, as relied on here:
 - Lifecycle expires the current version after `retention_days` (a delete marker on a versioned bucket),
   removes noncurrent versions one day later (lifecycle never removes a locked version; `lock_days` <=
   `retention_days` keeps expiry possible) and aborts incomplete multipart uploads after 7 days.
+- Writers: CloudTrail and ELB log delivery must write into a bucket with default retention. S3 requires
+  a Content-MD5 or checksum header on PUTs to such buckets; whether ELB access-log delivery sends one is
+  not documented and cannot be exercised offline: after the first deploy, check that objects appear
+  under alb/AWSLogs/ within 5 minutes (S3 server access logging, unlike these, refuses Object Lock
+  destinations: S3 User Guide, "Troubleshoot server access logging").
 - Destroy: the bucket can be deleted only when it holds no version. In GOVERNANCE mode pulumi-aws's
   `force_destroy` deletes every version with the governance bypass (terraform-provider-aws
   internal/service/s3 `deleteAllObjectVersions`: "Set `force` to `true` to override any S3 object lock

@@ -61,6 +61,7 @@ BASELINE_SETTINGS = {
     "kafkaUnauthenticatedAccess": "authenticated Kafka clients",
     "kafkaTls": "TLS to Kafka",
     "flowLogs": "VPC flow logs",
+    "auditTrail": "the account audit trail (where an organization trail records the account, set organizationTrail)",
 }
 """Settings a user may look for that do not exist: they are the security baseline in every tier."""
 

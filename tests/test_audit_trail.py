@@ -155,6 +155,7 @@ def test_an_organization_trail_replaces_the_stack_trail() -> None:
         ({"logLockDays": "60"}, "logLockDays = 60 must be 1 to fintech-platform:logRetentionDays = 30"),
         ({"logLockDays": "0"}, "logLockDays = 0 must be 1 to"),
         ({"logLockMode": "LEGAL_HOLD"}, "logLockMode = 'LEGAL_HOLD'"),
+        ({"auditTrail": "false"}, "auditTrail: not a setting: the account audit trail"),
     ],
 )
 def test_bad_audit_config_is_refused_before_anything_is_registered(values: dict[str, str], fragment: str) -> None:
