@@ -41,11 +41,11 @@ MANAGED_RULE_GROUPS = (
 )
 """AWS managed rule groups of the web ACL, with their priorities (the rate rule is priority 1)."""
 COUNTED_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
-"""Rules of a managed group set to count, not block: HostingProviderIPList matches cloud and hosting
-provider ranges, where the partners that call this API server-to-server run (AWS WAF Developer Guide,
-"IP reputation rule groups": "AWSManagedIPReputationList ... HostingProviderIPList ... Inspects for IP
-addresses that are associated with web hosting and cloud providers, which are less likely to source
-end-user traffic"). AnonymousIPList (VPNs, proxies, Tor) keeps blocking."""
+"""Rules of a managed group set to count, not block. HostingProviderIPList matches addresses of web hosting
+and cloud providers, where the partners that call this API server-to-server run; AnonymousIPList (VPNs,
+proxies, Tor exit nodes) keeps blocking (AWS WAF Developer Guide, "IP reputation rule groups", section
+"Anonymous IP list managed rule group"; AWS re:Post "waf-allow-ip-using-reputation-anon-list" for scoping
+them down per caller)."""
 ELB_LOG_ACCOUNTS = {
     "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
     "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928",
