@@ -352,7 +352,7 @@ RULES = [
          Severity.HIGH, "11.5.1", "Add DetectorFeatures EKS_AUDIT_LOGS and RUNTIME_MONITORING (EKS_ADDON_MANAGEMENT "
          "enabled).", stack_check=_eks_protection),
     Rule("guardduty-findings-routed", AREA, "GuardDuty findings of medium severity and above reach people.",
-         Severity.HIGH, "10.7.1", "Add an EventBridge rule on source aws.guardduty with a target (the alarm topic).",
+         Severity.HIGH, "11.5.1", "Add an EventBridge rule on source aws.guardduty with a target (the alarm topic).",
          stack_check=_findings_routed, config={"maxMinSeverity": {"type": "number", "default": 4}}),
     Rule("alb-https-only-listeners", AREA, "Load balancer listeners speak HTTPS only; there is no port 80.",
          Severity.HIGH, "4.2.1", "Delete the HTTP listener (and its security group rule).", LISTENERS, _https_only),
