@@ -93,6 +93,24 @@ class ThreatDetection(pulumi.ComponentResource):
         self.register_outputs({"detector_id": self.detector_id})
 
 
+def detector_problems(
+    detector_ids: list[str], builds_detector: bool, required: bool, stack_detector_id: str = ""
+) -> list[str]:
+    """What `ops preflight` must report about GuardDuty before `pulumi up`, from boto3's
+    `guardduty.list_detectors()["DetectorIds"]` in the stack's region, whether the stack builds a detector
+    (config `guardDuty`), whether its tier requires one (prod) and the stack output `guardDutyDetectorId`
+    (empty before the first deployment). GuardDuty allows one detector per account and region."""
+    others = [d for d in detector_ids if d != stack_detector_id]
+    if builds_detector and others:
+        return [
+            f"GuardDuty detector {others[0]} already exists in this region and is not this stack's: creating "
+            "another fails; set guardDuty=false (the existing detector, e.g. an organization's, covers the account)"
+        ]
+    if required and not builds_detector and not detector_ids:
+        return ["guardDuty=false but no GuardDuty detector covers this region; this tier requires one"]
+    return []
+
+
 def finding_pattern(min_severity: float) -> dict[str, object]:
     """EventBridge pattern matching GuardDuty findings of at least `min_severity`."""
     return {

@@ -11,7 +11,7 @@ import pytest
 from components.audit_trail import AUDIT_EVENTS, AuditTrailArgs, organization_trail_problems
 from components.errors import InvalidArgumentError
 from components.log_bucket import LogBucketArgs
-from components.threat_detection import ThreatDetectionArgs, finding_pattern
+from components.threat_detection import ThreatDetectionArgs, detector_problems, finding_pattern
 from offline.engine import OfflineRun, run_stack
 from offline.plan import summarize
 from pricing.model import price_plan
@@ -179,6 +179,15 @@ def test_organization_trail_problems_name_what_preflight_must_find() -> None:
                         "the trail is not logging"]  # fmt: skip
     single_home = {**good, "IsMultiRegionTrail": False}
     assert organization_trail_problems(single_home, {"IsLogging": True}, "us-east-1") == []
+
+
+def test_detector_problems_name_what_preflight_must_find() -> None:
+    assert detector_problems([], builds_detector=True, required=True) == []
+    assert detector_problems(["own"], builds_detector=True, required=True, stack_detector_id="own") == []
+    assert "already exists in this region and is not this stack's" in detector_problems(["org"], True, False)[0]
+    assert detector_problems(["org"], builds_detector=False, required=True) == []
+    assert detector_problems([], builds_detector=False, required=False) == []  # dev: GuardDuty is optional
+    assert "no GuardDuty detector covers this region" in detector_problems([], False, required=True)[0]
 
 
 def test_trail_and_guardduty_are_priced(stack_run: OfflineRun) -> None:
