@@ -200,7 +200,11 @@ def test_trail_and_guardduty_are_priced(stack_run: OfflineRun) -> None:
     assert ("audit_trail", "CloudTrail log storage") in items and ("edge", "access-log storage") in items
     guardduty = report.by_component().get("threat_detection")
     if stack_run.stack == "prod":
-        assert guardduty is not None and guardduty[1] > guardduty[0] > 0  # runtime monitoring grows with nodes
+        # usage.yaml prod: 3 M events x 4.00 + 30 GB x 1.00 + 5 M audit events x 1.60 + 2 vCPU x 1.50 per node,
+        # 3 nodes at baseline and 10 at peak; 3 x 100k data events x 0.10; 5 GB x 0.50 of trail logs
+        assert guardduty == (59.0, 80.0)
+        assert data_events == pytest.approx(0.30)
+        assert items[("audit_trail", "CloudWatch Logs ingestion (5 GB)")] == pytest.approx(2.50)
     else:
         assert guardduty is None
     assert not report.over_budget and report.unpriced == []
