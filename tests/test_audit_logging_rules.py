@@ -96,7 +96,8 @@ def _filters(*words: str) -> list[ResourceView]:
                      {"pattern": f"{{ $.eventName = {word} }}", "metricTransformation": metric},
                      {"logGroupName": [GROUP.urn]}),
                   _r("aws:cloudwatch/metricAlarm:MetricAlarm", word,
-                     {"namespace": "audit", "metricName": word, "alarmActions": ["arn:sns"]})]  # fmt: skip
+                     {"namespace": "audit", "metricName": word, "alarmActions": ["arn:sns"], "threshold": 1,
+                      "comparisonOperator": "GreaterThanOrEqualToThreshold"})]  # fmt: skip
     return views
 
 
@@ -216,6 +217,38 @@ def test_legacy_datasources_and_the_older_runtime_feature_shape() -> None:
     assert RULES["guardduty-eks-protection"].evaluate_stack([legacy], {})
 
 
+def test_findings_must_reach_a_topic_that_admits_eventbridge() -> None:
+    topic = _r("aws:sns/topic:Topic", "alarms")
+    rule, _ = _finding_rule(4)
+    target = _r(
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "t",
+        {"arn": "arn:sns:alarms"},
+        {"rule": [rule.urn], "arn": [topic.urn]},
+    )
+
+    def topic_policy(principal: str) -> ResourceView:
+        statement = {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sns:Publish", "Resource": "*"}
+        return _r(
+            "aws:sns/topicPolicy:TopicPolicy",
+            "p",
+            {"policy": json.dumps({"Statement": [statement]})},
+            {"arn": [topic.urn]},
+        )
+
+    routed = RULES["guardduty-findings-routed"]
+    assert routed.evaluate_stack([DETECTOR, topic, rule, target, topic_policy("events.amazonaws.com")], {}) == []
+    assert routed.evaluate_stack([DETECTOR, topic, rule, target, topic_policy("cloudwatch.amazonaws.com")], {})
+    assert routed.evaluate_stack([DETECTOR, topic, rule, target], {})
+
+
+def test_an_alarm_that_waits_for_many_events_does_not_count() -> None:
+    views = _filters(*ALL_WORDS)
+    lenient = [_r(v.type, v.name, {**v.props, "threshold": 100, "comparisonOperator": "GreaterThanThreshold"})
+               if v.type.endswith("metricAlarm:MetricAlarm") and v.name == "Root" else v for v in views]  # fmt: skip
+    assert RULES["audit-event-alarms"].evaluate_stack([GROUP, _trail(), *lenient], {})
+
+
 def test_untargeted_finding_rules_do_not_count() -> None:
     assert RULES["guardduty-findings-routed"].evaluate_stack([DETECTOR, *_finding_rule(4, targeted=False)], {})
 
@@ -251,6 +284,12 @@ def test_both_listener_and_anonymous_ip_shapes() -> None:
         ),
         lambda r: r.inputs.update(status="DISABLED") if r.type.endswith("DetectorFeature") else None,
         lambda r: r.inputs.update(protocol="HTTP") if r.type == "aws:lb/listener:Listener" else None,
+        lambda r: r.inputs.update(threshold=10) if r.name.endswith("-RootAccountUsage") else None,
+        lambda r: (
+            r.inputs.update(policy=r.inputs["policy"].replace("events.amazonaws.com", "example.com"))
+            if r.type == "aws:sns/topicPolicy:TopicPolicy"
+            else None
+        ),
     ],
 )
 def test_the_pack_fails_prod_when_a_setting_of_this_issue_is_weakened(prod_run: OfflineRun, weaken: Any) -> None:

@@ -139,7 +139,7 @@ def _log_bucket_data_events(resources: Sequence[ResourceView], config: Mapping[s
 def _event_alarms(resources: Sequence[ResourceView], _: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     filters = of_type(resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter")
     alarms = of_type(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")
-    alarmed = {(a.get("namespace"), a.get("metricName")) for a in alarms if a.get("alarmActions")}
+    alarmed = {(a.get("namespace"), a.get("metricName")) for a in alarms if a.get("alarmActions") and _on_first(a)}
     for trail in of_type(resources, TRAIL):
         groups = trail.depends_on("cloudWatchLogsGroupArn")
         watched = [
@@ -152,6 +152,15 @@ def _event_alarms(resources: Sequence[ResourceView], _: Mapping[str, Any]) -> It
         missing = [event for event, word in ALARM_EVENTS.items() if not any(word in p for p in watched)]
         if missing:
             yield trail.urn, f"no alarmed metric filter on the trail's log group for: {', '.join(missing)}"
+
+
+def _on_first(alarm: ResourceView) -> bool:
+    """The alarm fires on the first occurrence of the event in a period."""
+    threshold = float(alarm.get("threshold") or 0)
+    comparison = alarm.get("comparisonOperator")
+    return (comparison == "GreaterThanOrEqualToThreshold" and threshold <= 1) or (
+        comparison == "GreaterThanThreshold" and threshold < 1
+    )
 
 
 # --- log buckets -----------------------------------------------------------------------------------------
@@ -262,8 +271,10 @@ def _eks_protection(resources: Sequence[ResourceView], _: Mapping[str, Any]) -> 
 
 
 def _findings_routed(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    topics = _topics_admitting_eventbridge(resources)
     targeted = set().union(*(t.depends_on("rule") for t in of_type(resources, "aws:cloudwatch/eventTarget:EventTarget")
-                             if t.get("arn")))  # fmt: skip
+                             if t.get("arn") and (t.depends_on("arn") & topics
+                                                  or not t.depends_on("arn") & _topic_urns(resources))))  # fmt: skip
     routed = False
     for rule in of_type(resources, "aws:cloudwatch/eventRule:EventRule"):
         pattern = rule.get("eventPattern")
@@ -281,6 +292,28 @@ def _findings_routed(resources: Sequence[ResourceView], config: Mapping[str, Any
         for detector in of_type(resources, DETECTOR):
             yield detector.urn, (f"no EventBridge rule with a target sends GuardDuty findings of severity "
                                  f"{config['maxMinSeverity']:g} and above anywhere")  # fmt: skip
+
+
+def _topic_urns(resources: Sequence[ResourceView]) -> set[str]:
+    return {t.urn for t in of_type(resources, "aws:sns/topic:Topic")}
+
+
+def _topics_admitting_eventbridge(resources: Sequence[ResourceView]) -> set[str]:
+    """SNS topics whose policy lets EventBridge publish (without it, EventBridge's delivery fails silently)."""
+    admitted: set[str] = set()
+    for policy in of_type(resources, "aws:sns/topicPolicy:TopicPolicy"):
+        document = policy.get("policy")
+        try:
+            statements = _list(json.loads(document).get("Statement")) if isinstance(document, str) else []
+        except ValueError:
+            statements = []
+        for statement in statements:
+            services = _list((statement.get("Principal") or {}).get("Service")) if isinstance(
+                statement.get("Principal"), Mapping) else []  # fmt: skip
+            if statement.get("Effect") == "Allow" and "events.amazonaws.com" in services and "sns:Publish" in _list(
+                    statement.get("Action")):  # fmt: skip
+                admitted |= policy.depends_on("arn")
+    return admitted
 
 
 # --- edge ------------------------------------------------------------------------------------------------
