@@ -13,7 +13,11 @@ Life cycle, as relied on here:
 - Alarms: CIS AWS Foundations Benchmark v1.4 section 4 (also AWS Security Hub controls CloudWatch.1,
   .4, .5, .7): metric filters on the trail's log group, each feeding an alarm that fires on one event.
 - The first copy of management events is free; data events on the log buckets are billed per event
-  (CloudTrail pricing), priced in pricing/.
+  (CloudTrail pricing), priced in pricing/. Recording the trail's own bucket records CloudTrail's own
+  deliveries too: one PutObject event per delivered file, carried in a later file, so the volume stays
+  proportional to the deliveries (no runaway as with S3 server access logs written into their own bucket).
+  Two stacks in one account would each run a multi-region trail: the second copy of management events
+  is billed ($2.00 per 100k); use organizationTrail or separate accounts.
 - Only one trail is needed per account: where an organization trail already covers the account, the
   stack does not build this component and `ops preflight` checks the organization trail instead, with
   `organization_trail_problems()` below.
