@@ -16,7 +16,8 @@ class AlarmTopicArgs:
     """Arguments of AlarmTopic."""
 
     kms_key_arn: pulumi.Input[str]
-    """Key that encrypts the topic; it must admit cloudwatch.amazonaws.com (the KMS 'alerts' domain). Required."""
+    """Key that encrypts the topic; it must admit cloudwatch.amazonaws.com and events.amazonaws.com (the KMS
+    'alerts' domain). Required."""
     account_id: str
     """Account whose CloudWatch alarms may publish. Required."""
     email: str = ""
@@ -61,7 +62,12 @@ class AlarmTopic(pulumi.ComponentResource):
 
 
 def _topic_policy(topic_arn: str, account_id: str) -> str:
-    """CloudWatch alarms of this account may publish; nothing may use the topic without TLS."""
+    """CloudWatch alarms and EventBridge rules of this account may publish; nothing may use the topic without TLS.
+
+    EventBridge publishes to an SNS target through the topic's resource policy, not a role ("Permissions for
+    Amazon SNS", EventBridge User Guide); aws:SourceArn pins it to this account's rules.
+    """
+    partition = topic_arn.split(":")[1]
     return policy_document(
         {
             "Sid": "CloudWatchAlarmsOfThisAccount",
@@ -70,6 +76,17 @@ def _topic_policy(topic_arn: str, account_id: str) -> str:
             "Action": "sns:Publish",
             "Resource": topic_arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        {
+            "Sid": "EventBridgeRulesOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:events:*:{account_id}:rule/*"},
+            },
         },
         {
             "Sid": "DenyInsecureTransport",

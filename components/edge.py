@@ -1,11 +1,13 @@
 """The internet edge: an HTTPS-only ALB in the public subnets behind a WAFv2 web ACL.
 
-The ALB terminates TLS 1.3/1.2 with the ACM certificate, redirects HTTP to HTTPS, answers 404 by
-default and forwards path rules to one IP target group per exposed workload (pods are registered
-by the AWS Load Balancer Controller through TargetGroupBindings). It may send only to the node/pod
-security group, on the target ports. Access logs go to an S3 bucket that is private, TLS-only and
-expires objects by retention; ALB log delivery supports only SSE-S3 (AES-256) on that bucket, so
-this is the one store not encrypted with a customer-managed key.
+The ALB listens on 443 only (an API has no client that needs a port-80 redirect), terminates TLS 1.3/1.2
+with the ACM certificate, answers 404 by default and forwards path rules to one IP target group per
+exposed workload (pods are registered by the AWS Load Balancer Controller through TargetGroupBindings).
+It may send only to the node/pod security group, on the target ports. Access logs go to an immutable
+log bucket (components/log_bucket.py: versioned, Object Lock, private, TLS-only, expiring by retention);
+ALB log delivery supports only SSE-S3 (AES-256) on that bucket ("The only server-side encryption option
+that's supported is Amazon S3-managed keys (SSE-S3)", ELB User Guide, "Enable access logs for your
+Application Load Balancer"), so this is the one store not encrypted with a customer-managed key.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
 from components.iam import policy_document
+from components.log_bucket import LockMode, LogBucket, LogBucketArgs, immutable_log_bucket
 from components.shared import AlarmSpec, autoname_base, create_alarms, encrypted_log_group
 
 TLS13_POLICIES = (
@@ -34,8 +37,15 @@ MANAGED_RULE_GROUPS = (
     ("AWSManagedRulesCommonRuleSet", 20),
     ("AWSManagedRulesKnownBadInputsRuleSet", 30),
     ("AWSManagedRulesSQLiRuleSet", 40),
+    ("AWSManagedRulesAnonymousIpList", 50),
 )
 """AWS managed rule groups of the web ACL, with their priorities (the rate rule is priority 1)."""
+COUNTED_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
+"""Rules of a managed group set to count, not block. HostingProviderIPList matches addresses of web hosting
+and cloud providers, where the partners that call this API server-to-server run; AnonymousIPList (VPNs,
+proxies, Tor exit nodes) keeps blocking (AWS WAF Developer Guide, "IP reputation rule groups", section
+"Anonymous IP list managed rule group"; AWS re:Post "waf-allow-ip-using-reputation-anon-list" for scoping
+them down per caller)."""
 ELB_LOG_ACCOUNTS = {
     "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
     "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928",
@@ -87,13 +97,18 @@ class EdgeArgs:
     partition: str = "aws"
     """AWS partition for ARNs. Default: aws."""
     ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-    """Clients admitted on 80 and 443. Default: the whole internet."""
+    """Clients admitted on 443. Default: the whole internet."""
     ssl_policy: str = TLS13_POLICIES[0]
     """HTTPS listener policy, one of TLS13_POLICIES. Default: ELBSecurityPolicy-TLS13-1-2-2021-06."""
     waf_rate_limit: int = 2000
     """Requests per client IP per 5 minutes before WAF blocks it (10 or more). Default: 2000."""
     log_retention_days: int = 365
     """Days access logs (S3) and WAF logs (CloudWatch) are kept. Default: 365."""
+    log_lock_mode: LockMode = "COMPLIANCE"
+    """Object Lock mode of the access-log bucket (GOVERNANCE lets privileged principals delete).
+    Default: COMPLIANCE."""
+    log_lock_days: int = 365
+    """Days each access-log object is locked (1 to log_retention_days). Default: 365."""
     deletion_protection: bool = True
     """ALB deletion protection. Default: True."""
     log_bucket_force_destroy: bool = False
@@ -129,6 +144,10 @@ class EdgeArgs:
                 raise InvalidArgumentError(f"ingress_cidrs: '{cidr}' is not a CIDR") from None
         if self.waf_rate_limit < 10:
             raise InvalidArgumentError(f"waf_rate_limit: {self.waf_rate_limit} is below the WAF minimum of 10")
+        if not 1 <= self.log_lock_days <= self.log_retention_days:
+            raise InvalidArgumentError(
+                f"log_lock_days: {self.log_lock_days} must be 1 to log_retention_days ({self.log_retention_days})"
+            )
 
 
 class Edge(pulumi.ComponentResource):
@@ -138,6 +157,8 @@ class Edge(pulumi.ComponentResource):
     dns_name: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     web_acl_arn: pulumi.Output[str]
+    access_log_bucket_arn: pulumi.Output[str]
+    """ARN of the access-log bucket (the audit trail records its object-level events)."""
     target_group_arns: dict[str, pulumi.Output[str]]
     """ARN of each exposed workload's target group, by workload name."""
 
@@ -146,7 +167,8 @@ class Edge(pulumi.ComponentResource):
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
         security_group = self._security_group(args)
-        bucket, bucket_settings = self._access_log_bucket(args)
+        logs = self._access_log_bucket(args)
+        bucket = logs.bucket
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
@@ -164,10 +186,10 @@ class Edge(pulumi.ComponentResource):
             # not there yet ("Enable access logs for your Application Load Balancer", troubleshooting,
             # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html;
             # aws-cdk#1633 orders the same). Nothing in the ALB's inputs references the policy, so Pulumi
-            # would create both at once: wait for the policy and the bucket settings explicitly.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket, *bucket_settings]),
+            # would create both at once: wait for the policy and the lock configuration explicitly.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket, logs.policy, logs.lock]),
         )
-        https = self._listeners(alb, args)
+        https = self._listener(alb, args)
         self.target_group_arns = {}
         target_groups = {}
         target_group_names = {
@@ -215,24 +237,26 @@ class Edge(pulumi.ComponentResource):
         self.dns_name = alb.dns_name
         self.security_group_id = security_group.id
         self.web_acl_arn = web_acl.arn
+        self.access_log_bucket_arn = bucket.arn
         self.register_outputs({"alb_arn": self.alb_arn, "dns_name": self.dns_name, "web_acl_arn": self.web_acl_arn})
 
     def _security_group(self, args: EdgeArgs) -> aws.ec2.SecurityGroup:
         group = aws.ec2.SecurityGroup(
             f"{self._name}-alb",
             vpc_id=args.vpc_id,
-            description=f"{self._name}: HTTPS and HTTP (redirect) from clients; to workload pods only",
+            # A new description replaces the group (create-before-delete: the ALB moves to the new group first).
+            description=f"{self._name}: HTTPS from clients; to workload pods only",
             tags={"Name": f"{self._name}-alb"},
             opts=self._child,
         )
-        for port in (443, 80):
-            for index, cidr in enumerate(args.ingress_cidrs):
-                ipv6 = ":" in cidr
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{self._name}-alb-{port}-{index}", security_group_id=group.id, ip_protocol="tcp",
-                    from_port=port, to_port=port, description=f"clients on {port}", opts=self._child,
-                    cidr_ipv4=None if ipv6 else cidr, cidr_ipv6=cidr if ipv6 else None,
-                )  # fmt: skip
+        port = 443
+        for index, cidr in enumerate(args.ingress_cidrs):
+            ipv6 = ":" in cidr
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-alb-{port}-{index}", security_group_id=group.id, ip_protocol="tcp",
+                from_port=port, to_port=port, description=f"clients on {port}", opts=self._child,
+                cidr_ipv4=None if ipv6 else cidr, cidr_ipv6=cidr if ipv6 else None,
+            )  # fmt: skip
         for port in sorted({route.port for route in args.routes}):
             aws.vpc.SecurityGroupEgressRule(
                 f"{self._name}-alb-to-pods-{port}", security_group_id=group.id, ip_protocol="tcp",
@@ -246,77 +270,23 @@ class Edge(pulumi.ComponentResource):
             )  # fmt: skip
         return group
 
-    def _access_log_bucket(self, args: EdgeArgs) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
-        """The bucket, and the settings that must exist before the ALB delivers logs to it."""
-        bucket = aws.s3.Bucket(
+    def _access_log_bucket(self, args: EdgeArgs) -> LogBucket:
+        return immutable_log_bucket(
             f"{self._name}-alb-logs",
-            force_destroy=args.log_bucket_force_destroy,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            LogBucketArgs(
+                retention_days=args.log_retention_days,
+                lock_mode=args.log_lock_mode,
+                lock_days=args.log_lock_days,
+                source="alb",
+                force_destroy=args.log_bucket_force_destroy,
+                protect=args.protect,
+            ),
+            lambda arn: access_log_bucket_statements(arn, args),
+            parent=self,
         )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{self._name}-alb-logs", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=self._child,
-        )  # fmt: skip
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{self._name}-alb-logs",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._child,
-        )
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-alb-logs",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=self._child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{self._name}-alb-logs",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.log_retention_days),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
-            opts=self._child,
-        )
-        policy = aws.s3.BucketPolicy(
-            f"{self._name}-alb-logs",
-            bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: access_log_bucket_policy(arn, args)),
-            # S3 may refuse a policy put while the public access block is being applied ("OperationAborted: A
-            # conflicting conditional operation is currently in progress", hashicorp/terraform-provider-aws#7628).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-        )
-        return bucket, [public_access, ownership, encryption, policy]
 
-    def _listeners(self, alb: aws.lb.LoadBalancer, args: EdgeArgs) -> aws.lb.Listener:
-        aws.lb.Listener(
-            f"{self._name}-http",
-            load_balancer_arn=alb.arn,
-            port=80,
-            protocol="HTTP",
-            default_actions=[
-                aws.lb.ListenerDefaultActionArgs(
-                    type="redirect",
-                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                        protocol="HTTPS", port="443", status_code="HTTP_301"
-                    ),
-                )
-            ],
-            opts=self._child,
-        )
+    def _listener(self, alb: aws.lb.LoadBalancer, args: EdgeArgs) -> aws.lb.Listener:
+        """The HTTPS listener; there is no port-80 listener (removing it from a running stack deletes it)."""
         return aws.lb.Listener(
             f"{self._name}-https",
             load_balancer_arn=alb.arn,
@@ -350,7 +320,7 @@ class Edge(pulumi.ComponentResource):
                 "name": group,
                 "priority": priority,
                 "override_action": {"none": {}},
-                "statement": {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                "statement": {"managed_rule_group_statement": _managed_group(group)},
                 "visibility_config": _visibility(group),
             }
             for group, priority in MANAGED_RULE_GROUPS
@@ -394,32 +364,32 @@ def web_acl_name(name: str) -> str:
     return f"{name}-waf"
 
 
+def _managed_group(group: str) -> dict[str, Any]:
+    statement: dict[str, Any] = {"name": group, "vendor_name": "AWS"}
+    counted = COUNTED_RULES.get(group, ())
+    if counted:
+        statement["rule_action_overrides"] = [{"name": rule, "action_to_use": {"count": {}}} for rule in counted]
+    return statement
+
+
 def _visibility(metric: str) -> dict[str, Any]:
     return {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True, "metric_name": metric}
 
 
-def access_log_bucket_policy(bucket_arn: str, args: EdgeArgs) -> str:
-    """ELB log delivery may write under AWSLogs/<account>/ only; nothing may use the bucket without TLS."""
+def access_log_bucket_statements(bucket_arn: str, args: EdgeArgs) -> list[dict[str, Any]]:
+    """ELB log delivery may write under AWSLogs/<account>/ only (the TLS-only deny is added by the bucket)."""
     writers: dict[str, Any] = {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     if args.region in ELB_LOG_ACCOUNTS:
         writers = {"AWS": f"arn:{args.partition}:iam::{ELB_LOG_ACCOUNTS[args.region]}:root", **writers}
-    return policy_document(
+    return [
         {
             "Sid": "ElbLogDelivery",
             "Effect": "Allow",
             "Principal": writers,
             "Action": "s3:PutObject",
             "Resource": f"{bucket_arn}/alb/AWSLogs/{args.account_id}/*",
-        },
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-    )
+        }
+    ]
 
 
 def _waf_log_delivery_policy(log_group_arn: str, args: EdgeArgs) -> str:

@@ -30,6 +30,9 @@ USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateData
 
 DirectService = Literal["logs", "cloudwatch"]
 """Service principals a key may admit directly: CloudWatch Logs (log groups), CloudWatch (alarm actions)."""
+AuditService = Literal["cloudtrail", "events"]
+"""Audit and detection services a key may admit directly: CloudTrail (trail log files), EventBridge (rules
+publishing GuardDuty findings to an encrypted SNS topic)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class KeyDomain:
     """Services that call KMS as themselves, each pinned to this account and region. Default: none."""
     service_linked_roles: tuple[str, ...] = ()
     """Service-linked roles ('<service>/<role name>') that use the key as themselves. Default: none."""
+    audit_services: tuple[AuditService, ...] = ()
+    """Audit services that call KMS as themselves, each pinned to this account (and region). Default: none."""
 
 
 DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
@@ -53,9 +58,11 @@ DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
               via_services=("rds", "elasticache", "kafka", "ec2", "backup", "ecr"),
               service_linked_roles=("autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",)),
     KeyDomain("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
-    KeyDomain("logs", "CloudWatch log groups", direct_services=("logs",)),
+    KeyDomain("logs", "CloudWatch log groups and CloudTrail log files", direct_services=("logs",),
+              audit_services=("cloudtrail",)),
     KeyDomain("eks", "EKS Kubernetes secrets envelope encryption", via_services=("eks",)),
-    KeyDomain("alerts", "SNS topics of platform alarms", via_services=("sns",), direct_services=("cloudwatch",)),
+    KeyDomain("alerts", "SNS topics of platform alarms", via_services=("sns",),
+              direct_services=("cloudwatch",), audit_services=("events",)),
 )  # fmt: skip
 """The platform's key domains: data stores, secrets, logs, EKS secrets and alarm notifications."""
 
@@ -130,6 +137,7 @@ def key_policy(args: PlatformKeysArgs, domain: KeyDomain) -> dict[str, Any]:
             },
         ]
     statements += [_direct_service_statement(args, service) for service in domain.direct_services]
+    statements += [s for service in domain.audit_services for s in _audit_service_statements(args, service)]
     if domain.service_linked_roles:
         statements.append(_service_linked_roles_statement(args, domain.service_linked_roles))
     return {"Version": "2012-10-17", "Statement": statements}
@@ -148,6 +156,68 @@ def _service_linked_roles_statement(args: PlatformKeysArgs, roles: tuple[str, ..
         "Resource": "*",
         "Condition": {"StringEquals": {"aws:PrincipalArn": arns, "kms:CallerAccount": args.account_id}},
     }
+
+
+def _audit_service_statements(args: PlatformKeysArgs, service: AuditService) -> list[dict[str, Any]]:
+    """CloudTrail encrypting trail log files, or EventBridge publishing to an encrypted topic, pinned to this
+    account (and for CloudTrail, to its trails by aws:SourceArn and the encryption context).
+
+    CloudTrail: "Configure AWS KMS key policies for CloudTrail" (CloudTrail User Guide): GenerateDataKey* for
+    cloudtrail.amazonaws.com with aws:SourceArn the trail and kms:EncryptionContext:aws:cloudtrail:arn the
+    account's trails; DescribeKey; account principals decrypt log files only with that encryption context.
+    EventBridge: "Amazon SNS topic targets encrypted with a customer managed key" (EventBridge User Guide):
+    kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com.
+    """
+    prefix = f"arn:{args.partition}"
+    if service == "events":
+        return [
+            {
+                "Sid": "EventBridgeRulesOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": args.account_id},
+                    "ArnLike": {"aws:SourceArn": f"{prefix}:events:{args.region}:{args.account_id}:rule/*"},
+                },
+            }
+        ]
+    trails = f"{prefix}:cloudtrail:{args.region}:{args.account_id}:trail/*"
+    context = f"{prefix}:cloudtrail:*:{args.account_id}:trail/*"
+    return [
+        {
+            "Sid": "CloudTrailEncryptsLogFiles",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": args.account_id},
+                "ArnLike": {"aws:SourceArn": trails},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": context},
+            },
+        },
+        {
+            "Sid": "CloudTrailDescribesKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}, "ArnLike": {"aws:SourceArn": trails}},
+        },
+        {
+            "Sid": "AccountReadsTrailLogFiles",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"{prefix}:iam::{args.account_id}:root"},
+            "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"kms:CallerAccount": args.account_id},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": context},
+            },
+        },
+    ]
 
 
 def _direct_service_statement(args: PlatformKeysArgs, service: DirectService) -> dict[str, Any]:

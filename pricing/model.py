@@ -40,6 +40,9 @@ FREE_TYPES = {
     "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "aws:ecr/lifecyclePolicy:LifecyclePolicy",
     "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v4:Chart",
+    "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/eventRule:EventRule",
+    "aws:cloudwatch/eventTarget:EventTarget",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 
@@ -292,6 +295,51 @@ def _vault(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
         yield "cross-region copy transfer", copy, copy
 
 
+LOG_BUCKET_USAGE = {"cloudtrail": ("trail_bucket_gb", "CloudTrail log storage")}
+"""Usage figure of a log bucket by its 'log-source' tag; other buckets hold ALB access logs (access_log_gb)."""
+
+
+def _bucket(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    source = (r["inputs"].get("tags") or {}).get("log-source", "alb")
+    usage_key, label = LOG_BUCKET_USAGE.get(source, ("access_log_gb", "access-log storage"))
+    peers = [b for b in c.find(r["type"]) if (b["inputs"].get("tags") or {}).get("log-source", "alb") == source]
+    monthly = c.usage.get(usage_key, 0.0) / max(1, len(peers)) * c.table.get("s3_standard")
+    yield label, monthly, monthly
+
+
+def _trail(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """Management events: first copy free; data events billed per event; CloudWatch Logs delivery billed as logs."""
+    yield "management events (first copy)", c.table.get("cloudtrail_management_events"), 0.0
+    events = c.usage["trail_data_events_100k"] * c.table.get("cloudtrail_data_events")
+    yield f"data events ({c.usage['trail_data_events_100k']:g} x 100k)", events, events
+    if r["inputs"].get("cloudWatchLogsGroupArn"):
+        gb = c.usage["trail_log_gb"]
+        ingestion = gb * c.table.get("logs_ingestion")
+        yield f"CloudWatch Logs ingestion ({gb:g} GB)", ingestion, ingestion
+
+
+def _guardduty(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    events = c.usage["guardduty_million_events"] * c.table.get("guardduty_cloudtrail_events")
+    flows = c.usage["guardduty_flow_dns_gb"] * c.table.get("guardduty_flow_dns")
+    yield f"CloudTrail event analysis ({c.usage['guardduty_million_events']:g} M)", events, events
+    yield f"VPC flow and DNS log analysis ({c.usage['guardduty_flow_dns_gb']:g} GB)", flows, flows
+
+
+def _guardduty_feature(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    name = r["inputs"].get("name")
+    if name == "EKS_AUDIT_LOGS":
+        audit = c.usage["guardduty_eks_audit_million"] * c.table.get("guardduty_eks_audit")
+        yield f"EKS audit log analysis ({c.usage['guardduty_eks_audit_million']:g} M events)", audit, audit
+    elif name in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING"):
+        low = high = 0
+        for group in c.find("aws:eks/nodeGroup:NodeGroup"):
+            scaling = group["inputs"].get("scalingConfig") or {}
+            low += int(scaling.get("minSize", 1))
+            high += int(scaling.get("maxSize", 1))
+        per_node = c.usage["guardduty_vcpus_per_node"] * c.table.get("guardduty_runtime_vcpu")
+        yield f"EKS runtime monitoring ({low} to {high} nodes)", per_node * low, per_node * high
+
+
 PRICERS: dict[str, Pricer] = {
     "eks:index:Cluster": _eks,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -309,7 +357,10 @@ PRICERS: dict[str, Pricer] = {
     "aws:kms/key:Key": _kms_key,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:ecr/repository:Repository": _usage_share("ecr_storage", "ecr_storage_gb", "image storage"),
-    "aws:s3/bucket:Bucket": _usage_share("s3_standard", "access_log_gb", "access-log storage"),
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudtrail/trail:Trail": _trail,
+    "aws:guardduty/detector:Detector": _guardduty,
+    "aws:guardduty/detectorFeature:DetectorFeature": _guardduty_feature,
     "aws:backup/vault:Vault": _vault,
 }
 

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 
 from components.alerts import AlarmTopic, AlarmTopicArgs
+from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
 from components.backup import BackupPlan, BackupPlanArgs
 from components.cache import CACHE_PORT, Cache, CacheArgs
@@ -22,6 +23,7 @@ from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.subnet_plan import plan_subnets
+from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs
 from stacks.aws_context import AwsContext, make_provider
 from stacks.config import StackConfig
@@ -265,6 +267,8 @@ def edge(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: EksCl
             ingress_cidrs=config.alb_ingress_cidrs,
             waf_rate_limit=config.waf_rate_limit,
             log_retention_days=config.log_retention_days,
+            log_lock_mode=config.log_lock_mode,
+            log_lock_days=config.log_lock_days,
             deletion_protection=config.deletion_protection,
             log_bucket_force_destroy=not config.deletion_protection,
             protect=config.protect_stateful,
@@ -272,6 +276,36 @@ def edge(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: EksCl
         ),
         opts=ctx.options,
     )
+
+
+def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, front: Edge) -> AuditTrail | None:
+    """The account's CloudTrail trail, unless an organization trail already records the account."""
+    config = ctx.config
+    if config.organization_trail:
+        return None
+    return AuditTrail(
+        ctx.prefix,
+        AuditTrailArgs(
+            account_id=ctx.aws.account_id,
+            region=ctx.aws.region,
+            partition=ctx.aws.partition,
+            kms_key_arn=platform_keys.arn("logs"),
+            alarm_topic_arn=topic.topic_arn,
+            retention_days=config.log_retention_days,
+            lock_mode=config.log_lock_mode,
+            lock_days=config.log_lock_days,
+            data_event_bucket_arns=(front.access_log_bucket_arn,),
+            force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )
+
+
+def threat_detection(ctx: Context, topic: AlarmTopic) -> ThreatDetection | None:
+    """GuardDuty with EKS protection where the tier (or the stack) turns it on."""
+    if not ctx.config.guard_duty:
+        return None
+    return ThreatDetection(ctx.prefix, ThreatDetectionArgs(alarm_topic_arn=topic.topic_arn), opts=ctx.options)
 
 
 def cluster_addons(ctx: Context, net: Network, cluster: EksCluster, front: Edge) -> ClusterAddons:

@@ -51,6 +51,7 @@ _CERTIFICATE_PATTERN = re.compile(
 )
 _IMAGE_TAG_PATTERN = re.compile(r"^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TRAIL_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
 
 BASELINE_SETTINGS = {
     "cacheAuth": "IAM authentication on the cache",
@@ -61,6 +62,7 @@ BASELINE_SETTINGS = {
     "kafkaUnauthenticatedAccess": "authenticated Kafka clients",
     "kafkaTls": "TLS to Kafka",
     "flowLogs": "VPC flow logs",
+    "auditTrail": "the account audit trail (where an organization trail records the account, set organizationTrail)",
 }
 """Settings a user may look for that do not exist: they are the security baseline in every tier."""
 
@@ -104,7 +106,7 @@ class StackConfig(TierPreset):
     certificate_arn: str = ""
     """ACM certificate of the ALB's HTTPS listener, in the stack's region. Required."""
     alb_ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-    """Clients admitted to the ALB on 80 and 443. Default: 0.0.0.0/0."""
+    """Clients admitted to the ALB on 443 (it does not listen on 80). Default: 0.0.0.0/0."""
     waf_rate_limit: int = 2000
     """Requests per client IP per 5 minutes before WAF blocks it. Default: 2000."""
     validator_image_tag: str = ""
@@ -113,6 +115,9 @@ class StackConfig(TierPreset):
     """Image tag or sha256 digest of payments. Required."""
     ledger_image_tag: str = ""
     """Image tag or sha256 digest of the ledger. Required."""
+    organization_trail: str = ""
+    """ARN of an organization CloudTrail trail that already records this account; empty builds the stack's
+    own trail. Default: empty."""
 
     def image_tag(self, workload: str) -> str:
         """The pinned image of a workload."""
@@ -244,6 +249,24 @@ class StackConfig(TierPreset):
         if bad:
             raise ValueError(f"{bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>)")
         return value
+
+    @field_validator("organization_trail")
+    @classmethod
+    def _trail_arn(cls, value: str) -> str:
+        if value and not _TRAIL_ARN_PATTERN.match(value):
+            raise ValueError(
+                "must be a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>), or empty"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _log_lock_within_retention(self) -> StackConfig:
+        if not 1 <= self.log_lock_days <= self.log_retention_days:
+            raise ValueError(
+                f"{_key('logLockDays')} = {self.log_lock_days} must be 1 to {_key('logRetentionDays')} = "
+                f"{self.log_retention_days}: a lock longer than the retention keeps expired logs (and their cost)"
+            )
+        return self
 
     @field_validator("waf_rate_limit")
     @classmethod

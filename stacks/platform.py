@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.alerts import AlarmTopic
+from components.audit_trail import AuditTrail
 from components.aurora import AuroraPostgres
 from components.backup import BackupPlan
 from components.cache import Cache
@@ -20,6 +21,7 @@ from components.kafka import KafkaCluster
 from components.kms import PlatformKeys
 from components.network import Network
 from components.secrets import AppSecrets
+from components.threat_detection import ThreatDetection
 from components.workload import Workload
 from stacks import builders
 from stacks.aws_context import aws_context
@@ -48,6 +50,8 @@ class Platform:
     addons: ClusterAddons
     workloads: list[Workload]
     config: StackConfig
+    audit_trail: AuditTrail | None = None
+    threat_detection: ThreatDetection | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -96,6 +100,11 @@ class Platform:
         if self.backup:
             outputs["backupVaultArn"] = self.backup.vault_arn
             outputs["drBackupVaultArn"] = self.backup.dr_vault_arn
+        outputs["auditTrailArn"] = self.audit_trail.trail_arn if self.audit_trail else self.config.organization_trail
+        if self.audit_trail:
+            outputs["auditTrailBucket"] = self.audit_trail.bucket_name
+        if self.threat_detection:
+            outputs["guardDutyDetectorId"] = self.threat_detection.detector_id
         return outputs
 
     def export(self) -> None:
@@ -120,6 +129,9 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     edge = builders.edge(ctx, keys, network, cluster, alarms)
     addons = builders.cluster_addons(ctx, network, cluster, edge)
     workloads = builders.workloads(ctx, keys, cluster, addons, edge, secrets, database, cache, kafka)
+    trail = builders.audit_trail(ctx, keys, alarms, edge)
+    detection = builders.threat_detection(ctx, alarms)
     return Platform(
-        keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config
-    )
+        keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
+        audit_trail=trail, threat_detection=detection,
+    )  # fmt: skip

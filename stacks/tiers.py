@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 TierName = Literal["dev", "prod"]
 NatStrategy = Literal["single", "one-per-az"]
 KafkaMonitoring = Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
+LogLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 
 
 class TierPreset(BaseModel):
@@ -77,6 +78,12 @@ class TierPreset(BaseModel):
     """Register stateful resources (databases, cache, Kafka, keys, vaults) with Pulumi protect."""
     cross_region_backup: bool
     """AWS Backup plan with a copy to the DR region."""
+    log_lock_mode: LogLockMode
+    """S3 Object Lock mode of the log buckets (ALB access logs, CloudTrail): GOVERNANCE or COMPLIANCE."""
+    log_lock_days: int
+    """Days each log object is locked against deletion and overwrite (1 to logRetentionDays)."""
+    guard_duty: bool
+    """GuardDuty detector with EKS protection, findings to the alarm topic."""
 
 
 class TierRules(BaseModel):
@@ -120,6 +127,9 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         deletion_protection=False,
         protect_stateful=False,
         cross_region_backup=False,
+        log_lock_mode="GOVERNANCE",
+        log_lock_days=1,
+        guard_duty=False,
     ),
     "prod": TierPreset(
         nat_strategy="one-per-az",
@@ -150,6 +160,9 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         deletion_protection=True,
         protect_stateful=True,
         cross_region_backup=True,
+        log_lock_mode="COMPLIANCE",
+        log_lock_days=365,
+        guard_duty=True,
     ),
 }
 

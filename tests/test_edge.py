@@ -1,4 +1,4 @@
-"""The edge in both stacks: HTTPS-only ALB, redirect-only HTTP, access logs, WAF rules, logging, alarms."""
+"""The edge in both stacks: HTTPS-only ALB (no port 80), immutable access logs, WAF rules, logging, alarms."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.edge import MANAGED_RULE_GROUPS, EdgeArgs, Route
+from components.edge import COUNTED_RULES, MANAGED_RULE_GROUPS, EdgeArgs, Route
 from components.errors import InvalidArgumentError
 from offline.engine import OfflineRun
 from tests.helpers import key_arn, one
@@ -38,13 +38,9 @@ def test_https_listener_uses_tls13_policy_and_the_configured_certificate(stack_r
     assert default["type"] == "fixed-response" and default["fixedResponse"]["statusCode"] == "404"
 
 
-def test_http_listener_only_redirects_to_https(stack_run: OfflineRun) -> None:
-    (action,) = _listener(stack_run, 80)["defaultActions"]
-    assert action["type"] == "redirect"
-    assert action["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
-    rules = stack_run.of_type("aws:lb/listenerRule:ListenerRule")
-    http_arn = next(x.outputs["arn"] for x in stack_run.of_type("aws:lb/listener:Listener") if x.inputs["port"] == 80)
-    assert not [r for r in rules if r.inputs["listenerArn"] == http_arn]
+def test_the_alb_listens_on_443_only(stack_run: OfflineRun) -> None:
+    listeners = [x.inputs for x in stack_run.of_type("aws:lb/listener:Listener")]
+    assert [(x["port"], x["protocol"]) for x in listeners] == [(443, "HTTPS")]
 
 
 def test_validator_and_payments_are_public_and_the_ledger_is_not(stack_run: OfflineRun) -> None:
@@ -57,33 +53,46 @@ def test_validator_and_payments_are_public_and_the_ledger_is_not(stack_run: Offl
     assert forwards == {g.outputs["arn"] for g in groups.values()}
 
 
-def test_alb_security_group_admits_80_443_and_sends_only_to_pods(stack_run: OfflineRun) -> None:
+def test_alb_security_group_admits_443_only_and_sends_only_to_pods(stack_run: OfflineRun) -> None:
     group = one(stack_run, "aws:ec2/securityGroup:SecurityGroup", "-alb")
     ingress = [r.inputs for r in stack_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                if r.inputs["securityGroupId"] == group.id]  # fmt: skip
-    assert sorted((r["fromPort"], r["cidrIpv4"]) for r in ingress) == [(80, "0.0.0.0/0"), (443, "0.0.0.0/0")]
+    assert sorted((r["fromPort"], r["toPort"], r["cidrIpv4"]) for r in ingress) == [(443, 443, "0.0.0.0/0")]
+    assert "HTTP (redirect)" not in group.inputs["description"]
     egress = [r.inputs for r in stack_run.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
               if r.inputs["securityGroupId"] == group.id]  # fmt: skip
     assert egress == [{**egress[0], "referencedSecurityGroupId": stack_run.outputs["eksClusterSecurityGroupId"],
                        "fromPort": 8080, "toPort": 8080}]  # fmt: skip
 
 
-def test_access_logs_bucket_is_private_tls_only_and_expires(stack_run: OfflineRun) -> None:
-    alb = one(stack_run, ALB).inputs
+def test_access_logs_bucket_is_private_tls_only_immutable_and_expires(stack_run: OfflineRun) -> None:
+    alb = one(stack_run, ALB)
     bucket = one(stack_run, "aws:s3/bucket:Bucket", "-alb-logs")
-    assert alb["accessLogs"]["enabled"] is True
-    assert alb["accessLogs"]["bucket"] == bucket.outputs["bucket"]
-    block = one(stack_run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert alb.inputs["accessLogs"]["enabled"] is True
+    assert alb.inputs["accessLogs"]["bucket"] == bucket.outputs["bucket"]
+    assert bucket.inputs["forceDestroy"] is False and bucket.inputs["tags"] == {"log-source": "alb"}
+
+    def of_bucket(type_token: str) -> dict[str, Any]:
+        (found,) = [r.inputs for r in stack_run.of_type(type_token) if r.inputs["bucket"] == bucket.id]
+        return found
+
+    block = of_bucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
                                           "restrictPublicBuckets"))  # fmt: skip
-    ownership = one(stack_run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    ownership = of_bucket("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    sse = one(stack_run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
-    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    (rule,) = one(stack_run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    sse = of_bucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    assert of_bucket("aws:s3/bucketVersioning:BucketVersioning")["versioningConfiguration"] == {"status": "Enabled"}
+    lock = of_bucket("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock["objectLockEnabled"] == "Enabled"
+    expected = {"dev": {"mode": "GOVERNANCE", "days": 1}, "prod": {"mode": "COMPLIANCE", "days": 365}}
+    assert lock["rule"]["defaultRetention"] == expected[stack_run.stack]
+    (rule,) = of_bucket("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
     assert rule["expiration"]["days"] == {"dev": 30, "prod": 365}[stack_run.stack]
-    statements = {s["Sid"]: s for s in json.loads(one(stack_run, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])[
-        "Statement"]}  # fmt: skip
+    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
+    statements = {s["Sid"]: s for s in json.loads(of_bucket("aws:s3/bucketPolicy:BucketPolicy")["policy"])["Statement"]}
     assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     delivery = statements["ElbLogDelivery"]
     assert delivery["Action"] == "s3:PutObject"
@@ -92,16 +101,15 @@ def test_access_logs_bucket_is_private_tls_only_and_expires(stack_run: OfflineRu
     assert delivery["Resource"].endswith(f"/alb/AWSLogs/{account}/*")
 
 
-def test_alb_waits_for_the_bucket_policy_and_settings_that_let_elb_write_logs(stack_run: OfflineRun) -> None:
+def test_access_logs_start_after_the_bucket_policy_and_lock(stack_run: OfflineRun) -> None:
     """ELB checks its write access when logging is switched on ("Access Denied for bucket")."""
     alb = one(stack_run, ALB)
-    settings = ("aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-                "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")  # fmt: skip
-    for setting in settings:
-        assert one(stack_run, setting, "-alb-logs").urn in alb.dependencies, setting
     policy = one(stack_run, "aws:s3/bucketPolicy:BucketPolicy", "-alb-logs")
-    assert one(stack_run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").urn in policy.dependencies
+    lock = one(stack_run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "-alb-logs")
+    assert {policy.urn, lock.urn} <= set(alb.dependencies)
+    assert one(stack_run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-alb-logs").urn in (
+        policy.dependencies
+    )
 
 
 def test_log_bucket_can_be_emptied_by_destroy_in_dev_and_is_protected_in_prod(stack_run: OfflineRun) -> None:
@@ -122,6 +130,11 @@ def test_waf_has_the_managed_groups_rate_rule_metrics_and_association(stack_run:
     assert rate["action"] == {"block": {}}
     assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] is True for r in rules.values())
     assert acl.inputs["scope"] == "REGIONAL"
+    anonymous = rules["AWSManagedRulesAnonymousIpList"]
+    assert anonymous["overrideAction"] == {"none": {}}
+    overrides = anonymous["statement"]["managedRuleGroupStatement"]["ruleActionOverrides"]
+    assert overrides == [{"name": "HostingProviderIPList", "actionToUse": {"count": {}}}]
+    assert COUNTED_RULES == {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
     association = one(stack_run, "aws:wafv2/webAclAssociation:WebAclAssociation").inputs
     assert association["resourceArn"] == one(stack_run, ALB).outputs["arn"]
     assert association["webAclArn"] == acl.outputs["arn"]
@@ -167,6 +180,8 @@ def _args(**changes: Any) -> EdgeArgs:
         ({"routes": ()}, "routes: at least one workload"),
         ({"routes": (Route("a", ("/a",), 1), Route("b", ("/b",), 1))}, "routes: each priority must be unique"),
         ({"waf_rate_limit": 5}, "waf_rate_limit: 5 is below the WAF minimum"),
+        ({"log_lock_days": 400}, "log_lock_days: 400 must be 1 to log_retention_days"),
+        ({"log_lock_days": 0}, "log_lock_days: 0 must be 1 to"),
     ],
 )
 def test_bad_edge_arguments_are_refused(changes: dict[str, Any], message: str) -> None:

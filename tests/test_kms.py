@@ -81,14 +81,16 @@ def test_use_is_only_through_the_domain_services_of_this_account_and_region(
     assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
     assert grants["Condition"]["StringEquals"] == use["Condition"]["StringEquals"]
     direct = {sid for sid, statement in statements.items() if "Service" in statement["Principal"]}
-    assert direct == ({"CloudWatchAlarmsOfThisAccount"} if domain == "alerts" else set())
+    alerts = {"CloudWatchAlarmsOfThisAccount", "EventBridgeRulesOfThisAccount"}
+    assert direct == (alerts if domain == "alerts" else set())
 
 
 def test_only_the_logs_key_admits_cloudwatch_logs_for_this_accounts_log_groups(stack_run: OfflineRun) -> None:
     account, region = _account_and_region(stack_run)
     keys = _keys(stack_run)
     logs = _statements(keys["logs"])
-    assert set(logs) == {"AccountAdministration", "CloudWatchLogsOfThisAccount"}
+    assert set(logs) == {"AccountAdministration", "CloudWatchLogsOfThisAccount", "CloudTrailEncryptsLogFiles",
+                         "CloudTrailDescribesKey", "AccountReadsTrailLogFiles"}  # fmt: skip
     statement = logs["CloudWatchLogsOfThisAccount"]
     assert statement["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     assert statement["Condition"] == {
@@ -107,6 +109,41 @@ def test_only_the_alerts_key_admits_cloudwatch_alarms_of_this_account(stack_run:
         "StringEquals": {"aws:SourceAccount": account},
         "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account}:alarm:*"},
     }
+
+
+def test_only_the_logs_key_admits_cloudtrail_for_this_accounts_trails(stack_run: OfflineRun) -> None:
+    account, region = _account_and_region(stack_run)
+    keys = _keys(stack_run)
+    logs = _statements(keys["logs"])
+    context = {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}
+    encrypt = logs["CloudTrailEncryptsLogFiles"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudtrail:{region}:{account}:trail/*"},
+        "StringLike": context,
+    }
+    assert logs["CloudTrailDescribesKey"]["Action"] == "kms:DescribeKey"
+    read = logs["AccountReadsTrailLogFiles"]
+    assert set(read["Action"]) == {"kms:Decrypt", "kms:ReEncryptFrom"}
+    assert read["Condition"] == {"StringEquals": {"kms:CallerAccount": account}, "StringLike": context}
+    for domain in DOMAINS - {"logs"}:
+        assert not {"CloudTrailEncryptsLogFiles", "AccountReadsTrailLogFiles"} & set(_statements(keys[domain]))
+
+
+def test_only_the_alerts_key_admits_eventbridge_rules_of_this_account(stack_run: OfflineRun) -> None:
+    account, region = _account_and_region(stack_run)
+    keys = _keys(stack_run)
+    statement = _statements(keys["alerts"])["EventBridgeRulesOfThisAccount"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:{account}:rule/*"},
+    }
+    for domain in DOMAINS - {"alerts"}:
+        assert "EventBridgeRulesOfThisAccount" not in _statements(keys[domain])
 
 
 def test_prod_keys_live_in_the_pinned_account(prod_run: OfflineRun) -> None:

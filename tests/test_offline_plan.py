@@ -43,7 +43,8 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun) ->
         "(stack)", "fintech:kms:PlatformKeys", "fintech:network:Network", "fintech:alerts:AlarmTopic",
         "fintech:aurora:AuroraPostgres", "fintech:cache:Cache",
         "fintech:kafka:KafkaCluster", "fintech:backup:BackupPlan", "fintech:eks:EksCluster", "fintech:edge:Edge",
-        "fintech:addons:ClusterAddons", "fintech:workload:Workload",
+        "fintech:addons:ClusterAddons", "fintech:workload:Workload", "fintech:audit_trail:AuditTrail",
+        "fintech:threat_detection:ThreatDetection",
     }  # fmt: skip
 
 

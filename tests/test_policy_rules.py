@@ -10,6 +10,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
+from tests import test_audit_logging_rules as audit_logging_cases
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
@@ -136,6 +137,7 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
     "instance-classes-in-tier": ("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["m7g.large"]},
                                  {"instanceTypes": ["p5.48xlarge"]}, {}),
 }  # fmt: skip
+RESOURCE_CASES |= audit_logging_cases.RESOURCE_CASES
 
 
 def _view(type_token: str, props: dict[str, Any], **extra: Any) -> ResourceView:
@@ -241,6 +243,9 @@ STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[Resour
         [ALB, _r("aws:wafv2/webAclAssociation:WebAclAssociation", "a", {}, {"resourceArn": ["urn:x"]})],
         [_r("aws:lb/loadBalancer:LoadBalancer", "alb")]),
 }  # fmt: skip
+
+
+STACK_CASES |= audit_logging_cases.STACK_CASES
 
 
 @pytest.mark.parametrize("name", sorted(STACK_CASES))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from policies.rules import (
+    audit_logging,
     cost,
     encryption,
     exposure,
@@ -23,6 +24,7 @@ ALL_RULES: list[Rule] = [
     *identity.RULES,
     *resilience.RULES,
     *logging_rules.RULES,
+    *audit_logging.RULES,
     *waf.RULES,
     *tagging.RULES,
     *kubernetes_rules.RULES,
