@@ -79,6 +79,11 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:secretsmanager/secret:Secret": NameLimit("name", 512, autonamed=True, prefix_property="namePrefix"),
     "aws:ecr/repository:Repository": NameLimit("name", 256, autonamed=False),
     "aws:wafv2/webAcl:WebAcl": NameLimit("name", 128, autonamed=True),
+    # CloudTrail CreateTrail: trail names 3-128; CloudWatch Logs PutMetricFilter: filter names 1-512;
+    # EventBridge PutRule: rule names 1-64.
+    "aws:cloudtrail/trail:Trail": NameLimit("name", 128, autonamed=True),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": NameLimit("name", 512, autonamed=True),
+    "aws:cloudwatch/eventRule:EventRule": NameLimit("name", 64, autonamed=True, prefix_property="namePrefix"),
     # EKS: cluster names 100, managed node group names 63.
     "eks:index:Cluster": NameLimit("name", 100, autonamed=True),
     "aws:eks/nodeGroup:NodeGroup": NameLimit(

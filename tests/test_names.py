@@ -80,8 +80,9 @@ def test_every_physical_name_fits_its_aws_limit(label: str) -> None:
 
 
 def _names_another_resource(type_token: str) -> bool:
-    """Types whose name-like input is the name of the resource they configure (a bucket, a cluster)."""
-    return type_token == "aws:eks/addon:Addon" or (
+    """Types whose name-like input is the name of the resource they configure (a bucket, a cluster) or an
+    enumerated setting (a GuardDuty feature name)."""
+    return type_token in ("aws:eks/addon:Addon", "aws:guardduty/detectorFeature:DetectorFeature") or (
         type_token.startswith("aws:s3/bucket") and type_token != "aws:s3/bucket:Bucket"
     )
 
