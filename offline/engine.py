@@ -3,9 +3,9 @@
 What `pulumi up` would get from the CLI, the engine builds itself: the stack's config (Pulumi.yaml
 defaults under the values of Pulumi.<stack>.yaml), the project and stack names, and a resource
 monitor. The monitor records every registration (type, name, parent, provider, options such as
-protect and ignoreChanges, inputs) and the stack outputs. Config values stored encrypted (`secure:`)
-cannot be decrypted offline; they are passed as secrets holding a placeholder, so they stay secret
-all the way through.
+protect and ignoreChanges, inputs) and the stack outputs. Config values stored encrypted (`secure:`,
+whole or inside a list) cannot be decrypted offline; such a key takes its declared default (a
+placeholder when it has none) and is marked secret, so it stays secret all the way through.
 """
 
 from __future__ import annotations
@@ -176,16 +176,35 @@ def stack_config(
     config: dict[str, Any] = {}
     secret_keys: list[str] = []
     for key, value in values.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = OFFLINE_SECRET_PLACEHOLDER
+        if _has_secure(value):
+            # `secure:` values (a whole value, or items of a list set with --path) cannot be decrypted
+            # offline. The key takes its declared default instead - a value of the right type ('tier' for
+            # a preset key, [] for a list) - and is marked secret, so it stays secret all the way through.
+            declared = (project.get("config") or {}).get(key.removeprefix(f"{name}:"))
+            value = declared["default"] if isinstance(declared, dict) and "default" in declared else None
+            config[key] = OFFLINE_SECRET_PLACEHOLDER if value is None else _as_text(value)
             secret_keys.append(key)
-        elif isinstance(value, (list, dict)):
-            config[key] = json.dumps(value)
-        elif isinstance(value, bool):
-            config[key] = "true" if value else "false"
         else:
-            config[key] = str(value)
+            config[key] = _as_text(value)
     return config, secret_keys
+
+
+def _has_secure(value: Any) -> bool:
+    """Whether a stack-file value is, or holds, an encrypted `secure:` value."""
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_has_secure(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(item) for item in value)
+    return False
+
+
+def _as_text(value: Any) -> str:
+    """A config value as the CLI passes it to a program: text, lists and maps JSON-encoded."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:

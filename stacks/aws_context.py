@@ -22,16 +22,22 @@ class AwsContext:
     """Names of the pinned zones in this account, in the order of the configured zone IDs."""
 
 
-def default_tags(config: StackConfig, stack: str) -> dict[str, str]:
-    """Tags every AWS resource of the stack carries, through the providers' default_tags."""
-    return {
+def default_tags(config: StackConfig, stack: str) -> dict[str, pulumi.Input[str]]:
+    """Tags every AWS resource of the stack carries, through the providers' default_tags. A tag whose
+    value was set with --secret stays a secret output, so it is encrypted in state like the config."""
+
+    def tag(key: str, value: str) -> pulumi.Input[str]:
+        return pulumi.Output.secret(value) if key in config.secret_keys else value
+
+    tags: dict[str, pulumi.Input[str]] = {
         "environment": stack,
         "project": CONFIG_NAMESPACE,
-        "owner": config.owner,
-        "cost-center": config.cost_center,
-        "data-classification": config.data_classification,
+        "owner": tag("owner", config.owner),
+        "cost-center": tag("costCenter", config.cost_center),
+        "data-classification": tag("dataClassification", config.data_classification),
         "managed-by": "pulumi",
     }
+    return tags
 
 
 def make_provider(name: str, region: str, config: StackConfig, stack: str) -> aws.Provider:

@@ -12,16 +12,39 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from functools import cache
+from typing import Any, Literal, get_args, get_origin
 
 import pulumi
-from pydantic import ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel, to_snake
 
-from components.eks import STANDARD_SUPPORT_ENDS
+from components.cluster_addons import AUTOSCALER_IMAGE_TAGS
+from components.eks import ADDON_VERSIONS, STANDARD_SUPPORT_ENDS
 from components.errors import InvalidArgumentError
 from components.subnet_plan import ZONE_COUNT, parse_vpc_cidr
+from stacks.aws_limits import (
+    ACCOUNT_PATTERN,
+    ACU_MAX_FLOOR,
+    BOOL_TEXT,
+    CERTIFICATE_PATTERN,
+    EMAIL_PATTERN,
+    FLOAT_TEXT,
+    IMAGE_TAG_PATTERN,
+    INT_TEXT,
+    MSK_VOLUME_GIB,
+    NODE_DISK_GIB,
+    NODE_GROUP_MAX,
+    REGION_PATTERN,
+    ROLE_ARN_PATTERN,
+    WAF_RATE_LIMIT,
+    ZONE_ID_PATTERN,
+    covers_internet,
+    partition_of,
+    tag_value_problem,
+)
 from stacks.capacity import ALLOCATABLE, Fit, fit
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
 from stacks.tiers import TIER_PRESETS, TIER_RULES, TierName, TierPreset
@@ -42,16 +65,8 @@ CLOUDWATCH_RETENTION_DAYS = (
 
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
 
-_REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_ZONE_ID_PATTERN = re.compile(r"^[a-z]{2,5}\d-az\d+$")
-_ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
-_ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-_CERTIFICATE_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[0-9a-f-]{36}$"
-)
-_IMAGE_TAG_PATTERN = re.compile(r"^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
-_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TRAIL_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
+_TRAIL_ARN_PATTERN = re.compile(r"arn:[a-z-]+:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}")
+"""A CloudTrail trail ARN, matched whole with ASCII digits."""
 
 BASELINE_SETTINGS = {
     "cacheAuth": "IAM authentication on the cache",
@@ -67,6 +82,16 @@ BASELINE_SETTINGS = {
 """Settings a user may look for that do not exist: they are the security baseline in every tier."""
 
 
+SECRET_CAPABLE_KEYS = frozenset({"owner", "costCenter", "dataClassification"})
+"""Keys whose value stays a secret Output wherever the program uses it (the providers' default tags).
+Every other key feeds typed component arguments that are checked as plain values (or, for
+monthlyBudgetUsd, a stack output the cost report reads as a number)."""
+
+
+_VALIDATING_SECRETS: ContextVar[frozenset[str]] = ContextVar("validating_secrets", default=frozenset())
+"""Secret keys of the config being validated (the model's own set is attached only after validation)."""
+
+
 class ConfigError(pulumi.RunError):
     """Invalid stack configuration; the message names the key, the value and what is allowed."""
 
@@ -76,6 +101,7 @@ class StackConfig(TierPreset):
     camelCase names of these fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     tier: TierName
     """Cost tier preset: dev or prod. Default: dev."""
@@ -124,17 +150,27 @@ class StackConfig(TierPreset):
         tag: str = getattr(self, f"{workload}_image_tag")
         return tag
 
+    @property
+    def secret_keys(self) -> frozenset[str]:
+        """Config keys (camelCase) whose values were set with --secret; their values stay secret."""
+        return self._secret_keys
+
+    @property
+    def partition(self) -> str:
+        """The AWS partition of the stack's region."""
+        return partition_of(self.region)
+
     @field_validator("region", "dr_region")
     @classmethod
     def _region_shape(cls, value: str) -> str:
-        if not _REGION_PATTERN.match(value):
+        if not REGION_PATTERN.fullmatch(value):
             raise ValueError("must be an AWS region name such as us-east-1")
         return value
 
     @field_validator("account_id")
     @classmethod
     def _account_shape(cls, value: str) -> str:
-        if value and not _ACCOUNT_PATTERN.match(value):
+        if value and not ACCOUNT_PATTERN.fullmatch(value):
             raise ValueError("must be a 12-digit AWS account ID, or empty")
         return value
 
@@ -152,7 +188,7 @@ class StackConfig(TierPreset):
     def _three_distinct_zone_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if len(value) != ZONE_COUNT or len(set(value)) != ZONE_COUNT:
             raise ValueError(f"must list exactly {ZONE_COUNT} distinct zone IDs")
-        bad = [zone for zone in value if not _ZONE_ID_PATTERN.match(zone)]
+        bad = [zone for zone in value if not ZONE_ID_PATTERN.fullmatch(zone)]
         if bad:
             raise ValueError(f"{bad} are not zone IDs; use IDs such as use1-az1, not names such as us-east-1a")
         return value
@@ -171,20 +207,30 @@ class StackConfig(TierPreset):
     def _non_empty_tag(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty: every resource is tagged with it")
+        problem = tag_value_problem(value)
+        if problem:
+            raise ValueError(f"{problem}; every resource is tagged with it")
         return value
 
     @field_validator("alarm_email")
     @classmethod
     def _email_shape(cls, value: str) -> str:
-        if value and not _EMAIL_PATTERN.match(value):
-            raise ValueError("must be an e-mail address, or empty")
+        if value and (len(value) > 254 or not EMAIL_PATTERN.fullmatch(value)):
+            raise ValueError("must be an e-mail address such as oncall@example.com (at most 254 characters), or empty")
         return value
 
-    @field_validator("aurora_min_acu", "aurora_max_acu")
+    @field_validator("aurora_min_acu")
     @classmethod
     def _acu_range(cls, value: float) -> float:
         if not 0.5 <= value <= 256 or (value * 2) % 1:
             raise ValueError("must be 0.5 to 256 ACUs in steps of 0.5")
+        return value
+
+    @field_validator("aurora_max_acu")
+    @classmethod
+    def _acu_max_range(cls, value: float) -> float:
+        if not ACU_MAX_FLOOR <= value <= 256 or (value * 2) % 1:
+            raise ValueError("must be 1 to 256 ACUs in steps of 0.5 (Aurora refuses a maximum below 1 ACU)")
         return value
 
     @field_validator("aurora_instances", "cache_nodes")
@@ -225,9 +271,12 @@ class StackConfig(TierPreset):
     @field_validator("kubernetes_version")
     @classmethod
     def _supported_kubernetes(cls, value: str) -> str:
-        if value not in STANDARD_SUPPORT_ENDS:
+        # Only versions in standard support for which the add-on versions and the autoscaler image are
+        # pinned (components/eks.py, components/cluster_addons.py), so no component is the first to refuse.
+        allowed = [v for v in STANDARD_SUPPORT_ENDS if v in ADDON_VERSIONS and v in AUTOSCALER_IMAGE_TAGS]
+        if value not in allowed:
             raise ValueError(
-                f"not in EKS standard support; allowed: {', '.join(STANDARD_SUPPORT_ENDS)} (older versions bill "
+                f"not in EKS standard support; allowed: {', '.join(allowed)} (older versions bill "
                 "extended support at six times the control-plane price)"
             )
         return value
@@ -236,24 +285,36 @@ class StackConfig(TierPreset):
     @classmethod
     def _cidr_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for cidr in value:
+            if not isinstance(cidr, str) or not cidr.isascii() or cidr != cidr.strip():
+                raise ValueError(f"{cidr!r} is not a CIDR such as 203.0.113.0/24")
             try:
                 ipaddress.ip_network(cidr, strict=True)
             except ValueError:
-                raise ValueError(f"'{cidr}' is not a CIDR such as 203.0.113.0/24") from None
+                raise ValueError(f"'{cidr}' is not a CIDR such as 203.0.113.0/24 (no host bits set)") from None
+        return value
+
+    @field_validator("eks_public_access_cidrs")
+    @classmethod
+    def _eks_cidrs_ipv4(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # EKS publicAccessCidrs takes IPv4 blocks only
+        # (https://docs.aws.amazon.com/eks/latest/APIReference/API_VpcConfigRequest.html).
+        ipv6 = [cidr for cidr in value if ipaddress.ip_network(cidr).version == 6]
+        if ipv6:
+            raise ValueError(f"{ipv6} are IPv6; the EKS public endpoint admits IPv4 CIDRs only")
         return value
 
     @field_validator("eks_admin_role_arns")
     @classmethod
     def _role_arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [arn for arn in value if not _ROLE_ARN_PATTERN.match(arn)]
+        bad = [arn for arn in value if not isinstance(arn, str) or not ROLE_ARN_PATTERN.fullmatch(arn)]
         if bad:
-            raise ValueError(f"{bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>)")
+            raise ValueError(f"{bad} are not IAM role ARNs (arn:<partition>:iam::<12-digit account>:role/<name>)")
         return value
 
     @field_validator("organization_trail")
     @classmethod
     def _trail_arn(cls, value: str) -> str:
-        if value and not _TRAIL_ARN_PATTERN.match(value):
+        if value and not _TRAIL_ARN_PATTERN.fullmatch(value):
             raise ValueError(
                 "must be a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>), or empty"
             )
@@ -271,60 +332,162 @@ class StackConfig(TierPreset):
     @field_validator("waf_rate_limit")
     @classmethod
     def _waf_rate(cls, value: int) -> int:
-        if value < 10:
-            raise ValueError("WAF rate-based rules need a limit of at least 10 requests per 5 minutes")
+        low, high = WAF_RATE_LIMIT
+        if not low <= value <= high:
+            raise ValueError(f"WAF rate-based rules take a limit of {low} to {high:,} requests per 5 minutes")
+        return value
+
+    @field_validator("kafka_volume_gib")
+    @classmethod
+    def _msk_volume(cls, value: int) -> int:
+        low, high = MSK_VOLUME_GIB
+        if not low <= value <= high:
+            raise ValueError(f"MSK broker volumes are {low} to {high} GiB")
+        return value
+
+    @field_validator("kafka_volume_max_gib")
+    @classmethod
+    def _msk_volume_ceiling(cls, value: int) -> int:
+        if value != 0 and not MSK_VOLUME_GIB[0] <= value <= MSK_VOLUME_GIB[1]:
+            raise ValueError(f"must be 0 (no storage autoscaling) or a ceiling of up to {MSK_VOLUME_GIB[1]} GiB")
+        return value
+
+    @field_validator("node_disk_gib")
+    @classmethod
+    def _node_disk(cls, value: int) -> int:
+        low, high = NODE_DISK_GIB
+        if not low <= value <= high:
+            raise ValueError(
+                f"must be {low} to {high} GiB (the EKS AL2023 AMI's root snapshot is {low} GiB; gp3 holds 16 TiB)"
+            )
+        return value
+
+    @field_validator("node_min", "node_max")
+    @classmethod
+    def _node_count(cls, value: int) -> int:
+        if not 1 <= value <= NODE_GROUP_MAX:
+            raise ValueError(f"must be 1 to {NODE_GROUP_MAX} nodes (an EKS managed node group holds at most 450)")
+        return value
+
+    @field_validator("hpa_min_replicas", "hpa_max_replicas")
+    @classmethod
+    def _replicas(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1 pod")
+        return value
+
+    @field_validator("kafka_brokers")
+    @classmethod
+    def _brokers(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be a positive number of brokers (a multiple of kafkaZones)")
+        return value
+
+    @field_validator("monthly_budget_usd")
+    @classmethod
+    def _budget(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be a positive number of US dollars (AWS Budgets refuses 0 or less)")
+        return value
+
+    @field_validator("node_instance_type")
+    @classmethod
+    def _node_type_known(cls, value: str) -> str:
+        known = sorted(set(ALLOCATABLE) & _priced("ec2:"))
+        if value not in known:
+            raise ValueError(
+                f"no allocatable figures (stacks/capacity.py) and price (pricing/prices.yaml) for it; known: "
+                f"{', '.join(known)}"
+            )
+        return value
+
+    @field_validator("cache_node_type")
+    @classmethod
+    def _cache_type_known(cls, value: str) -> str:
+        known = sorted(_priced("elasticache:valkey:"))
+        if value not in known:
+            raise ValueError(f"no Valkey price for it in pricing/prices.yaml; known: {', '.join(known)}")
+        return value
+
+    @field_validator("kafka_broker_type")
+    @classmethod
+    def _broker_type_known(cls, value: str) -> str:
+        known = sorted(_priced("msk:"))
+        if value not in known:
+            raise ValueError(f"no MSK price for it in pricing/prices.yaml; known: {', '.join(known)}")
         return value
 
     @model_validator(mode="after")
-    def _edge_and_cluster(self) -> StackConfig:
+    def _edge_and_cluster(self, info: ValidationInfo) -> StackConfig:
         if not self.certificate_arn:
             raise ValueError(
                 f"{_key('certificateArn')} is missing: the ALB serves HTTPS only and needs an ACM certificate ARN "
                 f"in {self.region} (pulumi config set certificateArn arn:aws:acm:...)"
             )
-        match = _CERTIFICATE_PATTERN.match(self.certificate_arn)
+        shown = self._shown("certificateArn", self.certificate_arn)
+        match = CERTIFICATE_PATTERN.fullmatch(self.certificate_arn)
         if not match:
             raise ValueError(
-                f"{_key('certificateArn')} = '{self.certificate_arn}' is not an ACM certificate ARN "
-                "(arn:aws:acm:<region>:<account>:certificate/<uuid>)"
+                f"{_key('certificateArn')} = {shown} is not an ACM certificate ARN "
+                f"(arn:{self.partition}:acm:<region>:<12-digit account>:certificate/<uuid>)"
             )
         if match["region"] != self.region or (self.account_id and match["account"] != self.account_id):
             raise ValueError(
-                f"{_key('certificateArn')} = '{self.certificate_arn}' must be in the stack's region {self.region}"
+                f"{_key('certificateArn')} = {shown} must be in the stack's region {self.region}"
                 + (f" and account {self.account_id}" if self.account_id else "")
             )
-        if self.node_min < 1 or self.node_max < self.node_min:
+        if match["partition"] != self.partition:
             raise ValueError(
-                f"{_key('nodeMax')} = {self.node_max} is below {_key('nodeMin')} = {self.node_min} (or nodeMin < 1)"
+                f"{_key('certificateArn')} = {shown} is in partition '{match['partition']}'; region {self.region} "
+                f"is in partition '{self.partition}'"
             )
+        other = [arn for arn in self.eks_admin_role_arns if arn.split(":")[1] != self.partition]
+        if other:
+            raise ValueError(
+                f"{_key('eksAdminRoleArns')} = {self._shown('eksAdminRoleArns', other)}: not in partition "
+                f"'{self.partition}' of region {self.region}; use arn:{self.partition}:iam::<account>:role/<name>"
+            )
+        if self.node_max < self.node_min:
+            raise ValueError(self._pair_message("nodeMin", "nodeMax", info, "nodeMax must be at least nodeMin"))
         return self
+
+    def _pair_message(self, low: str, high: str, info: ValidationInfo, rule: str) -> str:
+        """A message for two keys out of order that names first the one the stack set (the value at fault);
+        when the stack set both, or neither, the pair is named low first."""
+        set_keys = (info.context or {}).get("set_keys", set())
+        low_value, high_value = self._v(low), self._v(high)
+        if high in set_keys and low not in set_keys:
+            return f"{_key(high)} = {high_value} is below {_key(low)} = {low_value}; {rule}"
+        return f"{_key(low)} = {low_value} is above {_key(high)} = {high_value}; {rule}"
+
+    def _shown(self, key: str, value: Any) -> str:
+        """How an error message shows a key's value: repr, or [secret] for a value set with --secret."""
+        return "[secret]" if key in self._secret_keys | _VALIDATING_SECRETS.get() else repr(value)
+
+    def _v(self, key: str) -> str:
+        """The value of config key `key` as an error message shows it."""
+        return self._shown(key, getattr(self, to_snake(key)))
 
     @field_validator("validator_image_tag", "payments_image_tag", "ledger_image_tag")
     @classmethod
     def _pinned_image(cls, value: str) -> str:
         if not value:
             raise ValueError("missing: every workload runs a pinned image (a version tag or sha256:<digest>)")
-        if value == "latest" or not _IMAGE_TAG_PATTERN.match(value):
+        if value == "latest" or not IMAGE_TAG_PATTERN.fullmatch(value):
             raise ValueError("must be a version tag such as 1.4.2 or sha256:<64 hex>, never 'latest'")
         return value
 
     @model_validator(mode="after")
-    def _workloads_fit(self) -> StackConfig:
-        if self.hpa_min_replicas < 1 or self.hpa_min_replicas > self.hpa_max_replicas:
+    def _workloads_fit(self, info: ValidationInfo) -> StackConfig:
+        if self.hpa_min_replicas > self.hpa_max_replicas:
             raise ValueError(
-                f"{_key('hpaMinReplicas')} = {self.hpa_min_replicas} is above {_key('hpaMaxReplicas')} = "
-                f"{self.hpa_max_replicas} (or below 1)"
-            )
-        if self.node_instance_type not in ALLOCATABLE:
-            raise ValueError(
-                f"{_key('nodeInstanceType')} = '{self.node_instance_type}': no allocatable figures for it in "
-                f"stacks/capacity.py; known: {', '.join(ALLOCATABLE)}"
+                self._pair_message("hpaMinReplicas", "hpaMaxReplicas", info, "the minimum must not exceed the maximum")
             )
         _, at_max = self.capacity()
         if at_max.headroom_nodes < 0:
             raise ValueError(
-                f"{_key('nodeMax')} = {self.node_max} cannot hold every workload at {_key('hpaMaxReplicas')} = "
-                f"{self.hpa_max_replicas}: {at_max.describe()}; raise nodeMax to {at_max.nodes_needed} or lower "
+                f"{_key('nodeMax')} = {self._v('nodeMax')} cannot hold every workload at {_key('hpaMaxReplicas')} = "
+                f"{self._v('hpaMaxReplicas')}: {at_max.describe()}; raise nodeMax to {at_max.nodes_needed} or lower "
                 "hpaMaxReplicas"
             )
         return self
@@ -335,25 +498,44 @@ class StackConfig(TierPreset):
         return fit(demands, self.node_instance_type, self.node_min, self.node_max)
 
     @model_validator(mode="after")
-    def _consistent(self) -> StackConfig:
+    def _consistent(self, info: ValidationInfo) -> StackConfig:
         if self.aurora_min_acu > self.aurora_max_acu:
             raise ValueError(
-                f"{_key('auroraMinAcu')} = {self.aurora_min_acu} is above {_key('auroraMaxAcu')} = "
-                f"{self.aurora_max_acu}: Serverless v2 minimum capacity must not exceed the maximum"
+                self._pair_message(
+                    "auroraMinAcu", "auroraMaxAcu", info, "Serverless v2 minimum capacity must not exceed the maximum"
+                )
             )
-        if self.kafka_brokers < self.kafka_zones or self.kafka_brokers % self.kafka_zones:
+        if self.kafka_brokers < self.kafka_zones:
             raise ValueError(
-                f"{_key('kafkaBrokers')} = {self.kafka_brokers} is not a multiple of {_key('kafkaZones')} = "
-                f"{self.kafka_zones}: MSK spreads brokers evenly over its subnets"
+                f"{_key('kafkaBrokers')} = {self._v('kafkaBrokers')} is fewer than {_key('kafkaZones')} = "
+                f"{self._v('kafkaZones')}: MSK needs at least one broker per zone"
+            )
+        if self.kafka_brokers % self.kafka_zones:
+            raise ValueError(
+                f"{_key('kafkaBrokers')} = {self._v('kafkaBrokers')} is not a multiple of {_key('kafkaZones')} = "
+                f"{self._v('kafkaZones')}: MSK spreads brokers evenly over its subnets"
             )
         if self.kafka_volume_max_gib and self.kafka_volume_max_gib <= self.kafka_volume_gib:
+            set_keys = (info.context or {}).get("set_keys", set())
+            if "kafkaVolumeGib" in set_keys and "kafkaVolumeMaxGib" not in set_keys:
+                raise ValueError(
+                    f"{_key('kafkaVolumeGib')} = {self._v('kafkaVolumeGib')} is not below "
+                    f"{_key('kafkaVolumeMaxGib')} = {self._v('kafkaVolumeMaxGib')}: the initial size must be below "
+                    "the autoscaling ceiling (or set "
+                    "kafkaVolumeMaxGib to 0 to turn storage autoscaling off)"
+                )
             raise ValueError(
-                f"{_key('kafkaVolumeMaxGib')} = {self.kafka_volume_max_gib} must be above {_key('kafkaVolumeGib')} "
-                f"= {self.kafka_volume_gib}, or 0 to turn storage autoscaling off"
+                f"{_key('kafkaVolumeMaxGib')} = {self._v('kafkaVolumeMaxGib')} must be above {_key('kafkaVolumeGib')} "
+                f"= {self._v('kafkaVolumeGib')}, or 0 to turn storage autoscaling off"
+            )
+        if self.cross_region_backup and partition_of(self.dr_region) != self.partition:
+            raise ValueError(
+                f"{_key('drRegion')} = {self._v('drRegion')} is in partition '{partition_of(self.dr_region)}'; backups "
+                f"can only be copied within partition '{self.partition}' of {self.region}"
             )
         if self.cross_region_backup and self.dr_region == self.region:
             raise ValueError(
-                f"{_key('drRegion')} = '{self.dr_region}' is the stack's own region: a regional outage would take "
+                f"{_key('drRegion')} = {self._v('drRegion')} is the stack's own region: a regional outage would take "
                 "the copies with it"
             )
         return self
@@ -368,6 +550,11 @@ class StackConfig(TierPreset):
                 f"{_key('accountId')} must be set for tier '{self.tier}', so the stack can never "
                 "deploy into another account"
             )
+        if rules.requires_cross_region_backup and not self.cross_region_backup:
+            raise ValueError(
+                f"{_key('crossRegionBackup')} = false is not allowed for tier '{self.tier}': the database's "
+                f"backups must be copied to {_key('drRegion')} (allowed: true)"
+            )
         return self
 
     def _require_high_availability(self) -> None:
@@ -381,14 +568,15 @@ class StackConfig(TierPreset):
                            "replication factor of 3 across zones; use 3"),
             "nodeMin": (self.node_min < ZONE_COUNT, "fewer than 3 nodes cannot place a workload in every zone; "
                         "use 3 or more"),
-            "eksPublicAccessCidrs": (any(ipaddress.ip_network(c).prefixlen == 0 for c in self.eks_public_access_cidrs),
-                                     "the Kubernetes API must not be open to the whole internet; leave it empty "
-                                     "(private endpoint only) or list your own CIDRs"),
+            "eksPublicAccessCidrs": (covers_internet(self.eks_public_access_cidrs),
+                                     "the Kubernetes API must not be open to the whole internet (these CIDRs "
+                                     "together cover it); leave it empty (private endpoint only) or list your own "
+                                     "CIDRs"),
         }  # fmt: skip
         for key, (broken, reason) in single_points.items():
             if broken:
-                value = getattr(self, to_snake(key))
-                raise ValueError(f"{_key(key)} = {value!r} is not allowed for tier '{self.tier}': {reason}")
+                value = self._shown(key, getattr(self, to_snake(key)))
+                raise ValueError(f"{_key(key)} = {value} is not allowed for tier '{self.tier}': {reason}")
 
 
 def config_keys() -> list[str]:
@@ -400,8 +588,13 @@ def _key(key: str) -> str:
     return f"{CONFIG_NAMESPACE}:{key}"
 
 
-def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
-    """Validate the project-namespace config values `raw` (keys without namespace) against the tier."""
+def parse_stack_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackConfig:
+    """Validate the project-namespace config values `raw` (keys without namespace) against the tier.
+
+    Values arrive as text, as the Pulumi engine passes them; keys in `secret_keys` were set with
+    --secret and their values are never shown in an error message.
+    """
+    secrets = frozenset(secret_keys)
     known = set(config_keys())
     unknown = sorted(set(raw) - known)
     baseline = [key for key in unknown if key in BASELINE_SETTINGS]
@@ -416,12 +609,16 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         hint = difflib.get_close_matches(key, sorted(known), n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         raise ConfigError(f"{_key(key)}: unknown config key{suggestion} Known keys: {', '.join(sorted(known))}")
+
+    def shown(key: str) -> str:
+        return "[secret]" if key in secrets else repr(raw.get(key))
+
     tier = raw.get("tier", "dev")
     if tier not in TIER_PRESETS:
-        raise ConfigError(f"{_key('tier')} = '{tier}': unknown tier; allowed: {', '.join(TIER_PRESETS)}")
+        raise ConfigError(f"{_key('tier')} = {shown('tier')}: unknown tier; allowed: {', '.join(TIER_PRESETS)}")
     region = raw.get("region", "us-east-1")
-    if not isinstance(region, str) or not _REGION_PATTERN.match(region):
-        raise ConfigError(f"{_key('region')} = {region!r}: not an AWS region name such as us-east-1")
+    if not isinstance(region, str) or not REGION_PATTERN.fullmatch(region):
+        raise ConfigError(f"{_key('region')} = {shown('region')}: not an AWS region name such as us-east-1")
     preset_keys = {to_camel(name) for name in TIER_PRESETS[tier].model_dump()}
     values: dict[str, Any] = TIER_PRESETS[tier].model_dump(by_alias=False)
     values = {to_camel(name): value for name, value in values.items()}
@@ -429,11 +626,11 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     for key, value in raw.items():
         if key in preset_keys and value == TIER_DEFAULT:
             continue
-        values[key] = value
+        values[key] = _from_text(key, value, "[secret]" if key in secrets else repr(value))
     values["region"] = region
     for key in _array_keys():
         if key in values:
-            values[key] = tuple(_json_array(values[key], key))
+            values[key] = tuple(_json_array(values[key], key, "[secret]" if key in secrets else None))
     zones = list(values.get("availabilityZoneIds", ()))
     if not zones:
         zones = list(DEFAULT_ZONE_IDS.get(values["region"], ()))
@@ -444,9 +641,66 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
             )
     values["availabilityZoneIds"] = tuple(zones)
     try:
-        return StackConfig.model_validate(values)
+        set_keys = {key for key, value in raw.items() if not (key in preset_keys and value == TIER_DEFAULT)}
+        token = _VALIDATING_SECRETS.set(secrets)
+        try:
+            config = StackConfig.model_validate(values, context={"set_keys": set_keys})
+        finally:
+            _VALIDATING_SECRETS.reset(token)
     except ValidationError as err:
-        raise ConfigError(_describe(err)) from None
+        raise ConfigError(_scrub(_describe(err, raw, secrets), raw, secrets)) from None
+    config._secret_keys = secrets
+    return config
+
+
+def _scrub(message: str, raw: Mapping[str, Any], secrets: frozenset[str]) -> str:
+    """A last guard: no secret text value of 4 or more characters is ever printed in a message."""
+    for key in secrets:
+        value = raw.get(key)
+        if isinstance(value, str) and len(value) >= 4:
+            message = message.replace(value, "[secret]")
+    return message
+
+
+def _field_type(key: str) -> Any:
+    """The annotation of the model field behind a config key."""
+    return StackConfig.model_fields[to_snake(key)].annotation
+
+
+def _from_text(key: str, value: Any, shown: str) -> Any:
+    """A config value as its field's type. The engine passes every value as text ('60', 'true', '0.5'), so
+    numbers and booleans are parsed here, strictly: ASCII digits only, the whole value, no spaces."""
+    annotation = _field_type(key)
+    if not isinstance(value, str):
+        return value
+    choices = get_args(annotation) if get_origin(annotation) is Literal else ()
+    if choices and all(isinstance(choice, int) for choice in choices):
+        if not INT_TEXT.fullmatch(value) or int(value) not in choices:
+            raise ConfigError(f"{_key(key)} = {shown}: allowed: {', '.join(map(str, choices))}")
+        return int(value)
+    if annotation is bool:
+        if value not in BOOL_TEXT:
+            raise ConfigError(f"{_key(key)} = {shown}: allowed: true, false")
+        return BOOL_TEXT[value]
+    if annotation is int:
+        if not INT_TEXT.fullmatch(value):
+            raise ConfigError(f"{_key(key)} = {shown}: not a whole number (digits 0-9, such as 3)")
+        return int(value)
+    if annotation is float:
+        if not FLOAT_TEXT.fullmatch(value):
+            raise ConfigError(
+                f"{_key(key)} = {shown}: not a number (digits 0-9 and an optional decimal point, such as 0.5)"
+            )
+        return float(value)
+    return value
+
+
+@cache
+def _priced(prefix: str) -> frozenset[str]:
+    """Instance types the cost model has a price for: the rows of pricing/prices.yaml under `prefix`."""
+    from pricing.model import load_prices
+
+    return frozenset(key[len(prefix) :] for key in load_prices().prices if key.startswith(prefix))
 
 
 def _array_keys() -> list[str]:
@@ -458,25 +712,31 @@ def _array_keys() -> list[str]:
     ]
 
 
-def _json_array(value: Any, key: str) -> list[Any]:
+def _json_array(value: Any, key: str, shown: str | None = None) -> list[Any]:
     """Config arrays arrive JSON-encoded from the Pulumi engine; accept both forms."""
+    shown = shown or repr(value)
     if isinstance(value, str):
         try:
             value = json.loads(value) if value.strip() else []
         except json.JSONDecodeError:
-            raise ConfigError(f"{_key(key)} = '{value}': not a list; set it with --path '{key}[0]'") from None
+            raise ConfigError(f"{_key(key)} = {shown}: not a list; set it with --path '{key}[0]'") from None
     if not isinstance(value, list):
-        raise ConfigError(f"{_key(key)} = '{value}': must be a list")
+        raise ConfigError(f"{_key(key)} = {shown}: must be a list of strings")
+    bad = [item for item in value if not isinstance(item, str)]
+    if bad:
+        raise ConfigError(f"{_key(key)} = {shown}: must be a list of strings; {len(bad)} item(s) are not")
     return value
 
 
-def _describe(err: ValidationError) -> str:
+def _describe(err: ValidationError, raw: Mapping[str, Any], secrets: frozenset[str]) -> str:
     lines = []
     for problem in err.errors():
         message = problem["msg"].removeprefix("Value error, ")
         if problem["loc"]:
             key = str(problem["loc"][0])
-            lines.append(f"{_key(key)} = {problem['input']!r}: {message}")
+            shown = repr(raw[key]) if key in raw else repr(problem["input"])
+            value = "[secret]" if key in secrets else shown
+            lines.append(f"{_key(key)} = {value}: {message}")
         else:
             lines.append(message)
     return "invalid stack configuration:\n  " + "\n  ".join(lines)
@@ -484,11 +744,53 @@ def _describe(err: ValidationError) -> str:
 
 def read_project_config() -> dict[str, Any]:
     """All config values of this project's namespace, keys without the namespace prefix."""
+    prefix = f"{CONFIG_NAMESPACE}:"
+    return {key[len(prefix) :]: value for key, value in _all_config().items() if key.startswith(prefix)}
+
+
+def _all_config() -> dict[str, Any]:
+    from pulumi.runtime import config as runtime_config
+
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def _secret_keys() -> set[str]:
+    """Project keys (without namespace) whose values the engine marked secret."""
     from pulumi.runtime import config as runtime_config
 
     prefix = f"{CONFIG_NAMESPACE}:"
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
+    marked = set(runtime_config.get_config_secret_keys_env()) | {
+        key for key in _all_config() if runtime_config.is_config_secret(key)
+    }
+    return {key[len(prefix) :] for key in marked if key.startswith(prefix)}
+
+
+def ignored_settings(config: Mapping[str, Any], region: str | None) -> list[str]:
+    """Warnings for config the program never reads: keys of a namespace that looks like a misspelling of
+    this project's, and provider settings (aws:*) that the stack's explicit providers do not take."""
+    warnings = []
+    for key in sorted(config):
+        namespace, _, name = key.partition(":")
+        if namespace == CONFIG_NAMESPACE or not name:
+            continue
+        folded = re.sub(r"[^a-z0-9]", "", namespace.lower())
+        target = CONFIG_NAMESPACE.replace("-", "")
+        if folded == target or difflib.SequenceMatcher(None, folded, target).ratio() >= 0.8:
+            warnings.append(
+                f"config key '{key}' is ignored: namespace '{namespace}' is not this project's; did you mean "
+                f"'{CONFIG_NAMESPACE}:{name}'?"
+            )
+        elif namespace == "aws" and name == "region" and region and config[key] != region:
+            warnings.append(
+                f"config key 'aws:region' = {config[key]!r} has no effect: every resource uses the stack's explicit "
+                f"providers, which deploy into {CONFIG_NAMESPACE}:region = '{region}'"
+            )
+        elif namespace == "aws" and name != "region":
+            warnings.append(
+                f"config key '{key}' has no effect: the stack's explicit AWS providers do not read aws:* settings; "
+                f"use the {CONFIG_NAMESPACE} keys (region, accountId) or the AWS environment"
+            )
+    return warnings
 
 
 def check_stack_name(stack: str) -> None:
@@ -507,6 +809,18 @@ def check_stack_name(stack: str) -> None:
 
 
 def load_stack_config() -> StackConfig:
-    """Load and validate the running stack's configuration (and its name); raises ConfigError on any mistake."""
+    """Load and validate the running stack's configuration (and its name); raises ConfigError on any mistake.
+    Settings the program would ignore are reported with pulumi.log.warn first."""
     check_stack_name(pulumi.get_stack())
-    return parse_stack_config(read_project_config())
+    raw = read_project_config()
+    region = raw.get("region", "us-east-1")
+    for warning in ignored_settings(_all_config(), region if isinstance(region, str) else None):
+        pulumi.log.warn(warning)
+    config = parse_stack_config(raw, _secret_keys())
+    for key in sorted(config.secret_keys - SECRET_CAPABLE_KEYS):
+        pulumi.log.warn(
+            f"{_key(key)} is set with --secret, but the program uses it as a plain value (typed component "
+            "arguments or a stack output), so it is stored unencrypted in state. Only "
+            f"{', '.join(sorted(SECRET_CAPABLE_KEYS))} stay secret end to end"
+        )
+    return config

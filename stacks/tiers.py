@@ -95,6 +95,8 @@ class TierRules(BaseModel):
     """True where every shared path must survive the loss of one availability zone."""
     requires_account_pin: bool
     """True where the stack must name its AWS account, so it can never deploy into another."""
+    requires_cross_region_backup: bool
+    """True where the database's backups must be copied to the DR region (crossRegionBackup cannot be off)."""
 
 
 TIER_PRESETS: dict[TierName, TierPreset] = {
@@ -167,6 +169,6 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
 }
 
 TIER_RULES: dict[TierName, TierRules] = {
-    "dev": TierRules(high_availability=False, requires_account_pin=False),
-    "prod": TierRules(high_availability=True, requires_account_pin=True),
+    "dev": TierRules(high_availability=False, requires_account_pin=False, requires_cross_region_backup=False),
+    "prod": TierRules(high_availability=True, requires_account_pin=True, requires_cross_region_backup=True),
 }

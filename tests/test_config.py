@@ -106,7 +106,7 @@ INVALID = [
     pytest.param({"certificateArn": ""}, ["certificateArn is missing", "ACM certificate"], id="missing-certificate"),
     pytest.param({"certificateArn": DEV_CERT.replace("us-east-1", "eu-west-1")},
                  ["must be in the stack's region us-east-1"], id="certificate-other-region"),
-    pytest.param({"nodeMin": "4", "nodeMax": "2"}, ["nodeMax = 2 is below fintech-platform:nodeMin = 4"],
+    pytest.param({"nodeMin": "4", "nodeMax": "2"}, ["nodeMin = 4 is above fintech-platform:nodeMax = 2"],
                  id="node-max-below-min"),
     pytest.param({"kubernetesVersion": "1.33"}, ["kubernetesVersion = '1.33'", "not in EKS standard support",
                                                  "allowed: 1.34, 1.35"], id="kubernetes-unsupported"),
@@ -114,7 +114,7 @@ INVALID = [
                  id="prod-two-nodes"),
     pytest.param({"eksAdminRoleArns": '["arn:aws:iam::123456789012:user/bob"]'}, ["are not IAM role ARNs"],
                  id="admin-not-role"),
-    pytest.param({"wafRateLimit": "5"}, ["wafRateLimit = '5'", "at least 10"], id="waf-rate"),
+    pytest.param({"wafRateLimit": "5"}, ["wafRateLimit = '5'", "10 to 2,000,000,000"], id="waf-rate"),
 ]  # fmt: skip
 
 

@@ -205,6 +205,25 @@ def _private_layout(route_to_igw: bool) -> list[ResourceView]:
     return layout
 
 
+def _backup_layout(copy: bool) -> list[ResourceView]:
+    """A cluster selected by a Backup plan whose rule copies to a DR vault (or has no copy action)."""
+    rule = {"ruleName": "daily", "copyActions": [{"destinationVaultArn": "arn:aws:backup:us-west-2:1:vault:dr"}]}
+    plan = _r("aws:backup/plan:Plan", "plan", {"rules": [rule if copy else {"ruleName": "daily"}]})
+    selection = _r("aws:backup/selection:Selection", "sel", {}, {"planId": [plan.urn], "resources": [CLUSTER.urn]})
+    return [CLUSTER, plan, selection]
+
+
+SG = "urn:pulumi:s::p::aws:ec2/securityGroup:SecurityGroup::sg"
+
+
+def _ingress(name: str, cidr: str, port: int | None) -> ResourceView:
+    """One SecurityGroupIngressRule of the security group SG; port None admits every protocol and port."""
+    props: dict[str, Any] = {"cidrIpv4": cidr, "ipProtocol": "-1"}
+    if port is not None:
+        props = {"cidrIpv4": cidr, "fromPort": port, "toPort": port, "ipProtocol": "tcp"}
+    return _r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name, props, {"securityGroupId": [SG]})
+
+
 PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 ALL_BLOCKED = {
     "blockPublicAcls": True,
@@ -242,6 +261,13 @@ STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[Resour
         [ALB, _r("aws:wafv2/webAclAssociation:WebAclAssociation", "a", {}, {"resourceArn": [ALB.urn]})],
         [ALB, _r("aws:wafv2/webAclAssociation:WebAclAssociation", "a", {}, {"resourceArn": ["urn:x"]})],
         [_r("aws:lb/loadBalancer:LoadBalancer", "alb")]),
+    "aurora-cross-region-backup": (_backup_layout(copy=True), _backup_layout(copy=False),
+                                   [CLUSTER, _r("aws:backup/plan:Plan", "plan", {"rules": [{"copyActions": [
+                                       {"destinationVaultArn": "arn:dr"}]}]})]),
+    "no-world-ingress-combined": (
+        [_ingress("a", "0.0.0.0/1", 443), _ingress("b", "128.0.0.0/1", 443), _ingress("c", "0.0.0.0/1", 22)],
+        [_ingress("a", "0.0.0.0/1", 22), _ingress("b", "128.0.0.0/1", 22)],
+        [_ingress("a", "0.0.0.0/1", None), _ingress("b", "128.0.0.0/1", None)]),
 }  # fmt: skip
 
 
@@ -307,3 +333,35 @@ def test_an_unknown_value_neither_crashes_nor_passes() -> None:
 def test_rules_ignore_other_types() -> None:
     rule: Rule = RULES["kms-key-rotation"]
     assert rule.evaluate(_view("aws:s3/bucket:Bucket", {}), {}) == []
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [["0.0.0.0/1", "128.0.0.0/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"], ["::/1", "8000::/1"]],
+)
+def test_cidrs_that_together_cover_the_internet_are_as_open_as_slash_zero(cidrs: list[str]) -> None:
+    ingress = _view("aws:ec2/securityGroup:SecurityGroup",
+                    {"ingress": [{"cidrBlocks": [c for c in cidrs if ":" not in c],
+                                  "ipv6CidrBlocks": [c for c in cidrs if ":" in c],
+                                  "fromPort": 22, "toPort": 22, "protocol": "tcp"}]})  # fmt: skip
+    assert "port(s) 22" in " ".join(RULES["no-world-ingress"].evaluate(ingress, {}))
+    eks = _view("eks:index:Cluster", {"endpointPublicAccess": True, "publicAccessCidrs": cidrs})
+    assert "cover the internet" in " ".join(
+        RULES["eks-endpoint-private"].evaluate(eks, {"requirePrivateEndpoint": False})
+    )
+
+
+def test_cidrs_that_leave_a_gap_are_not_the_internet() -> None:
+    partial = ["0.0.0.0/1", "128.0.0.0/2"]
+    ingress = _view(
+        "aws:ec2/securityGroup:SecurityGroup",
+        {"ingress": [{"cidrBlocks": partial, "fromPort": 22, "toPort": 22, "protocol": "tcp"}]},
+    )
+    assert RULES["no-world-ingress"].evaluate(ingress, {}) == []
+    eks = _view("eks:index:Cluster", {"endpointPublicAccess": True, "publicAccessCidrs": partial})
+    assert RULES["eks-endpoint-private"].evaluate(eks, {"requirePrivateEndpoint": False}) == []
+
+
+def test_split_rules_on_different_ports_do_not_add_up() -> None:
+    rule = RULES["no-world-ingress-combined"]
+    assert rule.evaluate_stack([_ingress("a", "0.0.0.0/1", 22), _ingress("b", "128.0.0.0/1", 5432)], {}) == []

@@ -41,14 +41,68 @@ def _ports(rule: Mapping[str, Any]) -> set[int]:
     return set(range(low, high + 1))
 
 
+def covers_internet(cidrs: Iterable[str]) -> bool:
+    """Whether the CIDRs together admit every IPv4 or every IPv6 address: 0.0.0.0/1 plus 128.0.0.0/1 is
+    as open as 0.0.0.0/0 (judged by coverage with ipaddress.collapse_addresses, not by spelling)."""
+    networks = []
+    for cidr in cidrs:
+        try:
+            networks.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue
+    for version in (4, 6):
+        family = [n for n in networks if n.version == version]
+        if any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(family)):  # type: ignore[type-var]
+            return True
+    return False
+
+
+def _world_open_ports(rules: Sequence[Mapping[str, Any]], allowed: set[int]) -> list[int]:
+    """Ports outside `allowed` on which the CIDRs of `rules`, taken together, admit the whole internet."""
+    ports_of = [(_ports(rule) - allowed, rule["cidrs"]) for rule in rules if rule["cidrs"]]
+    candidates: set[int] = set().union(*(ports for ports, _ in ports_of)) if ports_of else set()
+    open_ports = []
+    # Ports admitted by the same set of rules share a verdict: judge one port per distinct rule set.
+    verdicts: dict[frozenset[int], bool] = {}
+    for port in sorted(candidates):
+        members = frozenset(i for i, (ports, _) in enumerate(ports_of) if port in ports)
+        if members not in verdicts:
+            verdicts[members] = covers_internet(c for i in members for c in ports_of[i][1])
+        if verdicts[members]:
+            open_ports.append(port)
+    return open_ports
+
+
+def _describe_ports(ports: list[int], allowed: set[int]) -> str:
+    shown = f"{ports[0]}-{ports[-1]}" if len(ports) > 3 else ", ".join(map(str, ports))
+    return f"ingress from the internet on port(s) {shown}; only {sorted(allowed)} may be public"
+
+
 def _no_world_ingress(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
     allowed = set(config["publicPorts"])
-    for rule in _ingress_rules(r):
-        if any(cidr in PUBLIC_CIDRS for cidr in rule["cidrs"]):
-            extra = sorted(_ports(rule) - allowed)
-            if extra:
-                shown = f"{extra[0]}-{extra[-1]}" if len(extra) > 3 else ", ".join(map(str, extra))
-                yield f"ingress from the internet on port(s) {shown}; only {sorted(allowed)} may be public"
+    extra = _world_open_ports(_ingress_rules(r), allowed)
+    if extra:
+        yield _describe_ports(extra, allowed)
+
+
+def _no_world_ingress_combined(
+    resources: Sequence[ResourceView], config: Mapping[str, Any]
+) -> Iterable[tuple[str, str]]:
+    """Separate ingress-rule resources of one security group that together admit the whole internet."""
+    allowed = set(config["publicPorts"])
+    by_group: dict[str, list[ResourceView]] = {}
+    for r in of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                     "aws:ec2/securityGroupRule:SecurityGroupRule"):  # fmt: skip
+        groups = sorted(r.depends_on("securityGroupId")) or [str(r.get("securityGroupId") or "")]
+        by_group.setdefault(groups[0], []).append(r)
+    for group, members in by_group.items():
+        if len(members) < 2 or not group:
+            continue
+        rules = [rule for member in members for rule in _ingress_rules(member)]
+        extra = _world_open_ports(rules, allowed)
+        if extra:
+            names = sorted(member.name for member in members)
+            yield members[0].urn, f"{_describe_ports(extra, allowed)} (rules {names} together cover every address)"
 
 
 def _data_store_ingress_by_group(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
@@ -98,9 +152,8 @@ def _eks_endpoint(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
         return
     if config["requirePrivateEndpoint"]:
         yield "the Kubernetes API has a public endpoint; this tier requires a private endpoint only"
-    open_cidrs = [c for c in cidrs if ipaddress.ip_network(c, strict=False).prefixlen == 0]
-    if open_cidrs:
-        yield f"the public Kubernetes API endpoint is open to {open_cidrs}"
+    if covers_internet(cidrs):
+        yield f"the public Kubernetes API endpoint is open to {list(cidrs)} (together they cover the internet)"
 
 
 def _default_sg_closed(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
@@ -138,6 +191,11 @@ RULES = [
          Severity.CRITICAL, "1.3.1", "Replace 0.0.0.0/0 with the client security group or a narrow CIDR.",
          ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ec2/securityGroupRule:SecurityGroupRule",
           "aws:ec2/securityGroup:SecurityGroup"), _no_world_ingress,
+         config={"publicPorts": {"type": "array", "items": {"type": "integer"}, "default": [80, 443]}}),
+    Rule("no-world-ingress-combined", AREA, "No security group admits the internet through several rules whose CIDRs "
+         "together cover it (0.0.0.0/1 + 128.0.0.0/1), except on the ALB's 80 and 443.", Severity.CRITICAL, "1.3.1",
+         "Admit the client security group or narrow CIDRs; split ranges do not make the internet smaller.",
+         stack_check=_no_world_ingress_combined,
          config={"publicPorts": {"type": "array", "items": {"type": "integer"}, "default": [80, 443]}}),
     Rule("data-store-ingress-by-security-group", AREA, "Data-store ports admit client security groups, never CIDRs.",
          Severity.HIGH, "1.3.1", "Use referencedSecurityGroupId (the EKS node/pod group) instead of a CIDR.",

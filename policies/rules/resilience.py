@@ -83,6 +83,25 @@ def _protected(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> 
             yield resource.urn, "stateful resource is not registered with protect=True"
 
 
+def _cross_region_copy(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """Every Aurora cluster is selected by a Backup plan whose rule copies each recovery point to another vault
+    (the DR region's): a regional outage must not take the backups with it."""
+    if not config["required"]:
+        return
+    copying = {
+        plan.urn for plan in of_type(resources, "aws:backup/plan:Plan")
+        if any(copy.get("destinationVaultArn")
+               for rule in plan.get("rules") or [] for copy in rule.get("copyActions") or [])
+    }  # fmt: skip
+    selected: set[str] = set()
+    for selection in of_type(resources, "aws:backup/selection:Selection"):
+        if selection.depends_on("planId") & copying:
+            selected |= selection.depends_on("resources")
+    for cluster in of_type(resources, "aws:rds/cluster:Cluster"):
+        if cluster.urn not in selected:
+            yield cluster.urn, "no AWS Backup plan copies this database's backups to the DR region"
+
+
 RULES = [
     Rule("aurora-multi-az", AREA, "Aurora has a writer and readers in distinct zones.", Severity.HIGH, "12.10.1",
          "Add a reader instance in another zone (auroraInstances >= 2).", stack_check=_aurora_multi_az,
@@ -111,6 +130,9 @@ RULES = [
     Rule("aurora-final-snapshot", AREA, "Deleting Aurora takes a final snapshot.", Severity.HIGH, "12.10.1",
          "Set skipFinalSnapshot=false and a deterministic finalSnapshotIdentifier.", ("aws:rds/cluster:Cluster",),
          _final_snapshot, config={"required": {"type": "boolean", "default": True}}),
+    Rule("aurora-cross-region-backup", AREA, "Aurora backups are copied to the DR region.", Severity.HIGH, "12.10.1",
+         "Set crossRegionBackup=true: an AWS Backup plan selecting the cluster with a copy action to the DR vault.",
+         stack_check=_cross_region_copy, config={"required": {"type": "boolean", "default": True}}),
     Rule("stateful-resources-protected", AREA, "Stateful resources are registered with Pulumi protect.",
          Severity.HIGH, "12.10.1", "Pass protect=True (protectStateful) so pulumi destroy cannot delete them.",
          stack_check=_protected, config={"required": {"type": "boolean", "default": True},

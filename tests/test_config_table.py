@@ -1,0 +1,101 @@
+"""The README configuration table is the contract: every key can be overridden with each value its row
+documents (the backticked values of the dev, prod and allowed columns), on both stacks, and each value
+the row says prod refuses is refused there. Parametrized from the table itself, so a new row is covered
+as soon as it is written."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pytest
+
+from offline.engine import PROJECT_DIR, run_stack, stack_config
+from stacks.config import CONFIG_NAMESPACE, ConfigError, StackConfig, config_keys, parse_stack_config
+
+NS = CONFIG_NAMESPACE
+_TICKED = re.compile(r"`([^`]*)`")
+
+
+def _table() -> list[tuple[list[str], str, str, str]]:
+    """Rows of the configuration table: keys, dev column, prod column, allowed column."""
+    text = (PROJECT_DIR / "README.md").read_text()
+    table = text[text.index("| key | default | dev | prod | allowed |") :].split("\n\n")[0]
+    rows = []
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        keys, _, dev, prod, allowed = cells[0], cells[1], cells[2], cells[3], " | ".join(cells[4:])
+        rows.append((_TICKED.findall(keys), dev, prod, allowed))
+    return rows
+
+
+def _value(token: str) -> str:
+    return "" if token == '""' else token
+
+
+def _cases() -> list[tuple[str, str, str, bool]]:
+    """(stack, key, value, accepted) for every documented value of every key except tier."""
+    cases = []
+    for keys, dev, prod, allowed in _table():
+        accepted, _, refused_text = allowed.partition("prod refuses")
+        refused = {_value(token) for token in _TICKED.findall(refused_text)}
+        for key in keys:
+            if key == "tier":
+                continue
+            for token in _TICKED.findall(dev):
+                cases.append(("dev", key, _value(token), True))
+            for token in _TICKED.findall(prod):
+                cases.append(("prod", key, _value(token), True))
+            for token in _TICKED.findall(accepted) + _TICKED.findall(refused_text):
+                cases.append(("dev", key, _value(token), True))
+                cases.append(("prod", key, _value(token), _value(token) not in refused))
+    return sorted(set(cases))
+
+
+CASES = _cases()
+
+
+@cache
+def _stack_values(stack: str) -> dict[str, str]:
+    """The config the CLI passes for a stack (Pulumi.yaml defaults under the stack file), read once."""
+    raw, _ = stack_config(stack)
+    prefix = f"{NS}:"
+    return {key[len(prefix) :]: value for key, value in raw.items() if key.startswith(prefix)}
+
+
+def _parse(stack: str, key: str, value: str) -> StackConfig:
+    """What the program does with the stack's config after `pulumi config set KEY VALUE` (text, as the
+    engine passes it)."""
+    return parse_stack_config({**_stack_values(stack), key: value})
+
+
+def test_every_key_has_documented_values_that_are_tried() -> None:
+    tried = {key for _, key, _, _ in CASES} | {"tier"}
+    assert tried == set(config_keys())
+    assert len(CASES) > 150
+
+
+@pytest.mark.parametrize(("stack", "key", "value", "accepted"), CASES)
+def test_documented_value_is_accepted_or_refused_as_the_table_says(
+    stack: str, key: str, value: str, accepted: bool
+) -> None:
+    if accepted:
+        _parse(stack, key, value)
+    else:
+        with pytest.raises(ConfigError) as raised:
+            _parse(stack, key, value)
+        assert f"{NS}:{key}" in str(raised.value)
+        assert f"tier '{stack}'" in str(raised.value)
+
+
+def test_the_tier_column_names_each_stack_tier() -> None:
+    tiers = {_parse(stack, "region", "us-east-1").tier for stack in ("dev", "prod")}
+    assert tiers == {"dev", "prod"}
+
+
+@pytest.mark.parametrize(("stack", "interval"), [("dev", "60"), ("prod", "5")])
+def test_aurora_monitoring_interval_can_be_set_through_the_engine(stack: str, interval: str) -> None:
+    run = run_stack(stack, {f"{NS}:auroraMonitoringInterval": interval})
+    assert run.error is None, run.error
+    instances = run.of_type("aws:rds/clusterInstance:ClusterInstance")
+    assert instances and {i.inputs.get("monitoringInterval", 0) for i in instances} == {int(interval)}
