@@ -321,11 +321,19 @@ class StackConfig(TierPreset):
         return value
 
     @model_validator(mode="after")
-    def _log_lock_within_retention(self) -> StackConfig:
+    def _log_lock_within_retention(self, info: ValidationInfo) -> StackConfig:
+        set_keys = (info.context or {}).get("set_keys", set())
+        if self.log_lock_days > self.log_retention_days and set_keys & {"logRetentionDays", "logLockDays"} == {
+            "logRetentionDays"
+        }:
+            raise ValueError(
+                f"{_key('logRetentionDays')} = {self._v('logRetentionDays')} is below {_key('logLockDays')} = "
+                f"{self._v('logLockDays')}: logs must be kept at least as long as they are locked"
+            )
         if not 1 <= self.log_lock_days <= self.log_retention_days:
             raise ValueError(
-                f"{_key('logLockDays')} = {self.log_lock_days} must be 1 to {_key('logRetentionDays')} = "
-                f"{self.log_retention_days}: a lock longer than the retention keeps expired logs (and their cost)"
+                f"{_key('logLockDays')} = {self._v('logLockDays')} must be 1 to {_key('logRetentionDays')} = "
+                f"{self._v('logRetentionDays')}: a lock longer than the retention keeps expired logs (and their cost)"
             )
         return self
 

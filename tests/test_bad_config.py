@@ -82,7 +82,20 @@ CASES = [
     Bad("interfaceEndpoints", "yes", "allowed: true, false"),
     Bad("interfaceEndpoints", "1", "allowed: true, false"),
     Bad("interfaceEndpoints", "TRUE", "allowed: true, false"),
-    # retention
+    # retention and log lock
+    Bad("logRetentionDays", "30", "kept at least as long as they are locked", stack="prod"),
+    Bad("logLockMode", "governance", "'GOVERNANCE' or 'COMPLIANCE'"),
+    Bad("logLockMode", "", "'GOVERNANCE' or 'COMPLIANCE'"),
+    Bad("logLockDays", "0", "must be 1 to fintech-platform:logRetentionDays = 30"),
+    Bad("logLockDays", "400", "must be 1 to fintech-platform:logRetentionDays = 30"),
+    Bad("logLockDays", "x", "digits 0-9"),
+    Bad("guardDuty", "yes", "allowed: true, false"),
+    Bad("organizationTrail", "not-an-arn", "must be a CloudTrail trail ARN"),
+    Bad(
+        "organizationTrail",
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail\n",
+        "must be a CloudTrail trail ARN",
+    ),
     Bad("logRetentionDays", "-7", "positive number of days"),
     Bad("logRetentionDays", "0", "positive number of days"),
     Bad("logRetentionDays", "45", "CloudWatch accepts only 1, 3, 5"),
