@@ -1,7 +1,8 @@
 """Customer-managed KMS keys, one per data domain, with explicit least-privilege key policies.
 
 Each key rotates yearly, waits 30 days before deletion and has an alias `alias/<name>-<domain>`.
-Its policy lets the account administer the key (no use), lets account principals use it only
+Its policy lets the account administer the key (no use, and no grants that would confer use), lets
+account principals use it only
 through the AWS services of its domain (`kms:ViaService`, pinned to this account and region), and
 names the few service principals that call KMS directly (CloudWatch Logs for the logs key, pinned to
 this account's log groups in this region).
@@ -19,11 +20,18 @@ import pulumi_aws as aws
 from components.errors import InvalidArgumentError
 
 ADMIN_ACTIONS = (
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
     "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
     "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
 )  # fmt: skip
-"""Administration of the key; none of these encrypts or decrypts data."""
+"""Administration of the key; none of these encrypts or decrypts data, nor creates a grant that would.
+
+AWS's default key policy gives key administrators `kms:Create*`, which also matches `kms:CreateGrant`: an
+administrator could grant itself Encrypt/Decrypt. Here administrators get `kms:CreateAlias` only, and
+grants are allowed solely for AWS services acting on the platform's resources (`kms:GrantIsForAWSResource`
+with `kms:ViaService`). Sources: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+(key administrators statement), https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+(kms:GrantIsForAWSResource)."""
 USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 """Cryptographic use of the key."""
 

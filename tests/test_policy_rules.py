@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ WAF_RULES = [{"statement": {"managedRuleGroupStatement": {"name": n}}} for n in 
     "AWSManagedRulesAmazonIpReputationList")] + [{"statement": {"rateBasedStatement": {"limit": 2000}}}]  # fmt: skip
 
 # rule: (type, passing props, failing props, unset props)
-RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None]] = {
     "aurora-storage-encrypted-cmk": ("aws:rds/cluster:Cluster", {"storageEncrypted": True, "kmsKeyId": KEY},
                                      {"storageEncrypted": True, "kmsKeyId": "alias/aws/rds"}, {}),
     "cache-encrypted-at-rest-cmk": ("aws:elasticache/replicationGroup:ReplicationGroup",
@@ -140,6 +141,270 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
 RESOURCE_CASES |= audit_logging_cases.RESOURCE_CASES
 
 
+VIS = {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True}
+KEY_POLICY_OK = json.dumps(
+    {
+        "Statement": [
+            {
+                "Sid": "Admin",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::1:root"},
+                "Action": ["kms:CreateAlias", "kms:Describe*"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "Use",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::1:root"},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": "rds.us-east-1.amazonaws.com"}},
+            },
+            {
+                "Sid": "Grants",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::1:root"},
+                "Action": ["kms:CreateGrant"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": "rds.us-east-1.amazonaws.com"},
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
+            },
+        ]
+    }
+)
+KEY_POLICY_ADMIN_CREATE = KEY_POLICY_OK.replace('"kms:CreateAlias"', '"kms:Create*"')
+DENY_TLS = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": "*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+DENY_ACCOUNTS = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "secretsmanager:*",
+    "Resource": "*",
+    "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "1"}},
+}
+SERVICE_TRUST = {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}
+WORKLOAD: dict[str, Any] = {
+    "securityContext": {"uid": 10001},
+    "config": {
+        "REDIS_HOST": "h",
+        "REDIS_TLS": "true",
+        "DB_HOST": "d",
+        "DB_SSLMODE": "verify-full",
+        "DB_IAM_AUTH": "true",
+        "KAFKA_BOOTSTRAP_SERVERS": "b",
+        "KAFKA_SECURITY": "SASL_SSL/AWS_MSK_IAM",
+    },
+    "networkPolicy": {"dataStores": [{"name": "cache", "port": 6379, "cidrs": ["10.0.1.0/24"]}]},
+    "exposure": {"albSourceCidrs": ["10.0.0.0/24"]},
+}
+AUDIT_PARAMS = [
+    {"name": "log_connections", "value": "1"},
+    {"name": "log_disconnections", "value": "1"},
+    {"name": "shared_preload_libraries", "value": "pg_stat_statements,pgaudit"},
+    {"name": "pgaudit.log", "value": "ddl,role"},
+    {"name": "log_statement", "value": "ddl"},
+]
+RESOURCE_CASES |= {
+    "alb-request-hygiene": (
+        "aws:lb/loadBalancer:LoadBalancer",
+        {"dropInvalidHeaderFields": True, "desyncMitigationMode": "strictest"},
+        {"dropInvalidHeaderFields": True, "desyncMitigationMode": "defensive"},
+        {},
+    ),
+    "waf-rules-enforced": (
+        "aws:wafv2/webAcl:WebAcl",
+        {
+            "rules": [
+                {
+                    "name": "m",
+                    "statement": {"managedRuleGroupStatement": {"name": "X"}},
+                    "overrideAction": {"none": {}},
+                },
+                {"name": "r", "statement": {"rateBasedStatement": {"limit": 2000}}, "action": {"block": {}}},
+            ]
+        },
+        {
+            "rules": [
+                {
+                    "name": "m",
+                    "statement": {"managedRuleGroupStatement": {"name": "X"}},
+                    "overrideAction": {"count": {}},
+                }
+            ]
+        },
+        {"rules": [{"name": "r", "statement": {"rateBasedStatement": {"limit": 2000}}}]},
+    ),
+    "waf-visibility": (
+        "aws:wafv2/webAcl:WebAcl",
+        {"visibilityConfig": VIS, "rules": [{"name": "r", "visibilityConfig": VIS}]},
+        {
+            "visibilityConfig": VIS,
+            "rules": [{"name": "r", "visibilityConfig": {**VIS, "sampledRequestsEnabled": False}}],
+        },
+        {},
+    ),
+    "waf-logs-redact-credentials": (
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+        {"redactedFields": [{"singleHeader": {"name": "authorization"}}, {"singleHeader": {"name": "cookie"}}]},
+        {"redactedFields": [{"singleHeader": {"name": "authorization"}}]},
+        {},
+    ),
+    "kms-admins-cannot-use": ("aws:kms/key:Key", {"policy": KEY_POLICY_OK}, {"policy": KEY_POLICY_ADMIN_CREATE}, {}),
+    "resource-policies-deny-insecure-transport": (
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {"policy": json.dumps({"Statement": [DENY_TLS]})},
+        {"policy": json.dumps({"Statement": [{**DENY_TLS, "Effect": "Allow"}]})},
+        {},
+    ),
+    "secret-policy-account-only": (
+        "aws:secretsmanager/secretPolicy:SecretPolicy",
+        {"policy": json.dumps({"Statement": [DENY_ACCOUNTS]})},
+        {"policy": json.dumps({"Statement": [{**DENY_ACCOUNTS, "Principal": {"AWS": "arn:aws:iam::2:root"}}]})},
+        {},
+    ),
+    "service-principals-pinned": (
+        "aws:iam/role:Role",
+        {
+            "assumeRolePolicy": json.dumps(
+                {"Statement": [{**SERVICE_TRUST, "Condition": {"StringEquals": {"aws:SourceAccount": "1"}}}]}
+            )
+        },
+        {
+            "assumeRolePolicy": json.dumps(
+                {"Statement": [{**SERVICE_TRUST, "Condition": {"StringEquals": {"sts:ExternalId": "x"}}}]}
+            )
+        },
+        {"assumeRolePolicy": json.dumps({"Statement": [SERVICE_TRUST]})},
+    ),
+    "generated-credentials-long": ("random:index/randomPassword:RandomPassword", {"length": 64}, {"length": 16}, {}),
+    "eks-version-supported": ("eks:index:Cluster", {"version": "1.35"}, {"version": "1.31"}, {}),
+    "aurora-engine-supported": (
+        "aws:rds/cluster:Cluster",
+        {"engine": "aurora-postgresql", "engineVersion": "17.7"},
+        {"engine": "aurora-postgresql", "engineVersion": "13.20"},
+        {"engine": "aurora-postgresql"},
+    ),
+    "cache-minor-upgrades": (
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        {"autoMinorVersionUpgrade": True},
+        {"autoMinorVersionUpgrade": False},
+        {},
+    ),
+    "ecr-images-immutable-scanned": (
+        "aws:ecr/repository:Repository",
+        {"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"scanOnPush": True}},
+        {"imageTagMutability": "MUTABLE", "imageScanningConfiguration": {"scanOnPush": True}},
+        {},
+    ),
+    "cache-final-snapshot": (
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        {"finalSnapshotIdentifier": "c-final"},
+        {"finalSnapshotIdentifier": ""},
+        {},
+    ),
+    "secret-recovery-window": (
+        "aws:secretsmanager/secret:Secret",
+        {"recoveryWindowInDays": 30},
+        {"recoveryWindowInDays": 0},
+        None,
+    ),
+    "backup-vault-lock-retention": (
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        {"minRetentionDays": 7},
+        {"minRetentionDays": 1},
+        {},
+    ),
+    "backup-plan-retention": (
+        "aws:backup/plan:Plan",
+        {"rules": [{"ruleName": "d", "lifecycle": {"deleteAfter": 35}}]},
+        {
+            "rules": [
+                {"ruleName": "d", "lifecycle": {"deleteAfter": 35}, "copyActions": [{"lifecycle": {"deleteAfter": 7}}]}
+            ]
+        },
+        None,
+    ),
+    "s3-no-force-destroy": ("aws:s3/bucket:Bucket", {"forceDestroy": False}, {"forceDestroy": True}, None),
+    "aurora-audit-logging": (
+        "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+        {"family": "aurora-postgresql17", "parameters": AUDIT_PARAMS},
+        {
+            "family": "aurora-postgresql17",
+            "parameters": [*AUDIT_PARAMS[:3], {"name": "pgaudit.log", "value": "none"}, AUDIT_PARAMS[4]],
+        },
+        {"family": "aurora-postgresql17"},
+    ),
+    "cache-logs-delivered": (
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        {"logDeliveryConfigurations": [{"logType": "slow-log"}, {"logType": "engine-log"}]},
+        {"logDeliveryConfigurations": [{"logType": "slow-log"}]},
+        {},
+    ),
+    "alarms-notify": (
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        {"alarmActions": ["arn:sns"]},
+        {"alarmActions": ["arn:sns"], "actionsEnabled": False},
+        {},
+    ),
+    "aurora-ca-current": (
+        "aws:rds/clusterInstance:ClusterInstance",
+        {"caCertIdentifier": "rds-ca-rsa2048-g1"},
+        {"caCertIdentifier": "rds-ca-2019"},
+        {},
+    ),
+    "msk-deny-by-default": (
+        "aws:msk/configuration:Configuration",
+        {"serverProperties": "allow.everyone.if.no.acl.found=false\nunclean.leader.election.enable=false"},
+        {"serverProperties": "allow.everyone.if.no.acl.found=true\nunclean.leader.election.enable=false"},
+        {},
+    ),
+    "eks-api-access": (
+        "eks:index:Cluster",
+        {"endpointPrivateAccess": True, "authenticationMode": "API"},
+        {"endpointPrivateAccess": True, "authenticationMode": "API_AND_CONFIG_MAP"},
+        {},
+    ),
+    "network-policies-enforced": (
+        "aws:eks/addon:Addon",
+        {"addonName": "vpc-cni", "configurationValues": '{"enableNetworkPolicy": "true"}'},
+        {"addonName": "vpc-cni", "configurationValues": '{"enableNetworkPolicy": "false"}'},
+        {"addonName": "vpc-cni"},
+    ),
+    "workload-runs-as-non-root": (
+        "kubernetes:helm.sh/v4:Chart",
+        {"values": WORKLOAD},
+        {"values": {**WORKLOAD, "securityContext": {"uid": 0}}},
+        {"values": {**WORKLOAD, "securityContext": {}}},
+    ),
+    "workload-clients-secure": (
+        "kubernetes:helm.sh/v4:Chart",
+        {"values": WORKLOAD},
+        {"values": {**WORKLOAD, "config": {**WORKLOAD["config"], "DB_SSLMODE": "require"}}},
+        {"values": {**WORKLOAD, "config": {"REDIS_HOST": "h"}}},
+    ),
+    "workload-network-narrow": (
+        "kubernetes:helm.sh/v4:Chart",
+        {"values": WORKLOAD},
+        {"values": {**WORKLOAD, "exposure": {"albSourceCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}}},
+        None,
+    ),
+}
+UNSET_IS_SAFE = {
+    "backup-plan-retention": "a rule without lifecycle keeps recovery points forever",
+    "s3-no-force-destroy": "forceDestroy defaults to false",
+    "secret-recovery-window": "Secrets Manager's default recovery window is 30 days, the prod minimum",
+    "workload-network-narrow": "no CIDR listed admits no peer",
+}
+"""Rules whose property, left unset, takes the safe value (AWS's or the chart's default): the unset case passes."""
+
+
 def _view(type_token: str, props: dict[str, Any], **extra: Any) -> ResourceView:
     return ResourceView(type=type_token, name="r", urn=f"urn:pulumi:s::p::{type_token}::r", props=props, **extra)
 
@@ -159,7 +424,11 @@ def test_resource_rule_fails_explicitly(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(RESOURCE_CASES))
 def test_resource_rule_fails_by_default(name: str) -> None:
     type_token, _, _, unset = RESOURCE_CASES[name]
-    assert RULES[name].evaluate(_view(type_token, unset), {})
+    if unset is None:
+        assert name in UNSET_IS_SAFE
+        assert RULES[name].evaluate(_view(type_token, {}), {}) == []
+    else:
+        assert RULES[name].evaluate(_view(type_token, unset), {})
 
 
 # Stack rules: (passing stack, failing stack, failing-by-default stack), each a list of views.
@@ -270,6 +539,55 @@ STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[Resour
         [_ingress("a", "0.0.0.0/1", None), _ingress("b", "128.0.0.0/1", None)]),
 }  # fmt: skip
 
+SG = _r("aws:ec2/securityGroup:SecurityGroup", "alb-sg")
+OTHER_SG = _r("aws:ec2/securityGroup:SecurityGroup", "db-sg")
+ALB_WITH_SG = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False}, {"securityGroups": [SG.urn]})
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def _ingress(name: str, cidr: str, group: ResourceView | None, port: int = 443) -> ResourceView:
+    key = "cidrIpv6" if ":" in cidr else "cidrIpv4"
+    deps = {"securityGroupId": [group.urn]} if group else {}
+    return _r(INGRESS, name, {key: cidr, "fromPort": port, "toPort": port, "ipProtocol": "tcp"}, deps)
+
+
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+STACK_CASES |= {
+    "internet-ports-only-on-alb": ([SG, OTHER_SG, ALB_WITH_SG, _ingress("i", "0.0.0.0/0", SG)],
+                                   [SG, OTHER_SG, ALB_WITH_SG, _ingress("i", "0.0.0.0/0", OTHER_SG)],
+                                   [SG, ALB_WITH_SG, _ingress("i", "0.0.0.0/0", None)]),
+    "s3-object-ownership-enforced": ([BUCKET, _r(OWNERSHIP, "o", {"rule": {"objectOwnership": "BucketOwnerEnforced"}}, {"bucket": [BUCKET.urn]})],
+                                     [BUCKET, _r(OWNERSHIP, "o", {"rule": {"objectOwnership": "ObjectWriter"}}, {"bucket": [BUCKET.urn]})],
+                                     [BUCKET]),
+}  # fmt: skip
+
+
+def test_internet_ports_rule_knows_which_group_and_pools_cidrs() -> None:
+    rule = RULES["internet-ports-only-on-alb"]
+    base = [SG, OTHER_SG, ALB_WITH_SG]
+    halves = [_ingress("a", "0.0.0.0/1", OTHER_SG), _ingress("b", "128.0.0.0/1", OTHER_SG)]
+    assert rule.evaluate_stack([*base, *halves], {})
+    assert rule.evaluate_stack([*base, halves[0]], {}) == []  # half the internet is not the internet
+    assert rule.evaluate_stack([*base, _ingress("v6", "::/0", OTHER_SG)], {})
+    assert rule.evaluate_stack([*base, _ingress("port", "0.0.0.0/0", OTHER_SG, port=80)], {})
+    assert rule.evaluate_stack([*base, _ingress("vpc", "10.0.0.0/8", OTHER_SG)], {}) == []
+    internal = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": True}, {"securityGroups": [SG.urn]})
+    assert rule.evaluate_stack([SG, internal, _ingress("i", "0.0.0.0/0", SG)], {})
+    inline = _r("aws:ec2/securityGroup:SecurityGroup", "inline", {"ingress": [
+        {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]})  # fmt: skip
+    assert rule.evaluate_stack([*base, inline], {})
+
+
+def test_kms_rule_accepts_the_service_grants_and_refuses_admin_use() -> None:
+    rule = RULES["kms-admins-cannot-use"]
+    policy = json.loads(KEY_POLICY_OK)
+    wildcard = {**policy, "Statement": [{**policy["Statement"][0], "Action": "kms:*"}, *policy["Statement"][1:]]}
+    assert rule.evaluate(_view("aws:kms/key:Key", {"policy": json.dumps(wildcard)}), {})
+    no_flag = json.loads(KEY_POLICY_OK)
+    del no_flag["Statement"][2]["Condition"]["Bool"]
+    messages = rule.evaluate(_view("aws:kms/key:Key", {"policy": json.dumps(no_flag)}), {})
+    assert messages and "GrantIsForAWSResource" in messages[0]
+
 
 STACK_CASES |= audit_logging_cases.STACK_CASES
 
@@ -280,7 +598,10 @@ def test_stack_rule_cases(name: str) -> None:
     rule = RULES[name]
     assert rule.evaluate_stack(passing, {}) == []
     assert rule.evaluate_stack(failing, {})
-    assert rule.evaluate_stack(unset, {})
+    if name in UNSET_IS_SAFE:
+        assert rule.evaluate_stack(unset, {}) == []
+    else:
+        assert rule.evaluate_stack(unset, {})
 
 
 def test_every_rule_has_cases_and_metadata() -> None:
@@ -295,7 +616,7 @@ def test_at_least_forty_rules_over_every_area() -> None:
     areas = {rule.area for rule in ALL_RULES}
     assert len(ALL_RULES) >= 40
     assert areas == {"encryption-at-rest", "encryption-in-transit", "exposure", "identity", "resilience", "logging",
-                     "waf", "tagging", "kubernetes", "cost"}  # fmt: skip
+                     "waf", "tagging", "kubernetes", "cost", "patching"}  # fmt: skip
 
 
 def test_sse_s3_is_accepted_only_on_the_alb_log_bucket() -> None:

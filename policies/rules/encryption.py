@@ -18,6 +18,8 @@ def _aurora(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
         yield "storage is not encrypted (storageEncrypted must be true)"
     if not arn_or_id_set(r.get("kmsKeyId")):
         yield "storage is not encrypted with a customer-managed key (kmsKeyId is unset)"
+    if r.get("manageMasterUserPassword") is True and not arn_or_id_set(r.get("masterUserSecretKmsKeyId")):
+        yield "the RDS-managed master secret is not encrypted with a customer-managed key (masterUserSecretKmsKeyId)"
 
 
 def _cache(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
@@ -61,9 +63,11 @@ def _kms_key_field(field: str, what: str) -> Any:
     return check
 
 
-def _key_rotation(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
+def _key_rotation(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
     if r.get("enableKeyRotation") is not True:
         yield "automatic key rotation is off (enableKeyRotation must be true)"
+    elif int(r.get("rotationPeriodInDays") or 365) > int(config["maxRotationDays"]):
+        yield f"keys rotate every {r.get('rotationPeriodInDays')} days; at most {config['maxRotationDays']} is allowed"
 
 
 def _key_deletion_window(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
@@ -132,7 +136,8 @@ RULES = [
          "Set encryptionConfigurations to KMS with the data key (replaces the repository).",
          ("aws:ecr/repository:Repository",), _ecr),
     Rule("kms-key-rotation", AREA, "Customer-managed KMS keys rotate automatically.", Severity.HIGH, "3.7.4",
-         "Set enableKeyRotation=true.", ("aws:kms/key:Key",), _key_rotation),
+         "Set enableKeyRotation=true and rotationPeriodInDays <= 365.", ("aws:kms/key:Key",), _key_rotation,
+         config={"maxRotationDays": {"type": "integer", "default": 365}}),
     Rule("kms-key-deletion-window", AREA, "KMS keys wait the full window before deletion.", Severity.MEDIUM, "3.7.5",
          "Set deletionWindowInDays to 30.", ("aws:kms/key:Key",), _key_deletion_window,
          config={"minDeletionWindowDays": {"type": "integer", "default": 30}}),

@@ -87,6 +87,8 @@ def _msk_iam(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
         yield "unauthenticated clients are allowed"
     if (authentication.get("sasl") or {}).get("iam") is not True:
         yield "SASL/IAM authentication is off"
+    if (authentication.get("sasl") or {}).get("scram") is True:
+        yield "SASL/SCRAM (passwords) is on; clients authenticate with IAM only"
 
 
 RULES = [

@@ -49,7 +49,8 @@ def _nat_per_az(resources: Sequence[ResourceView], config: Mapping[str, Any]) ->
 
 
 def _backup_retention(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
-    days = int(r.get("backupRetentionPeriod") or 1)
+    days = r.get("backupRetentionPeriod")
+    days = 1 if days is None else int(days)  # AWS default when unset: 1 day
     if days < config["minDays"]:
         yield f"backups kept {days} day(s); at least {config['minDays']} are required"
 

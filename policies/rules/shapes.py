@@ -41,3 +41,21 @@ def eks_log_types(r: ResourceView) -> set[str]:
 def eks_support_type(r: ResourceView) -> str:
     """STANDARD or EXTENDED (the default of both pulumi-eks and EKS is EXTENDED)."""
     return str(r.get("upgradePolicy.supportType") or "EXTENDED")
+
+
+def eks_private_access(r: ResourceView) -> bool:
+    """Whether the private API endpoint is on (default of pulumi-eks and of the EKS API: off)."""
+    prefix = "" if r.type == EKS_COMPONENT else "vpcConfig."
+    return bool(r.get(f"{prefix}endpointPrivateAccess", False))
+
+
+def eks_authentication_mode(r: ResourceView) -> str:
+    """API, API_AND_CONFIG_MAP or CONFIG_MAP (default of both shapes: CONFIG_MAP)."""
+    path = "authenticationMode" if r.type == EKS_COMPONENT else "accessConfig.authenticationMode"
+    return str(r.get(path) or "CONFIG_MAP")
+
+
+def eks_version(r: ResourceView) -> str | None:
+    """The Kubernetes minor version ('1.35'); None when unset (EKS then picks its default, which ages)."""
+    version = r.get("version")
+    return str(version) if version else None

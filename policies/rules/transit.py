@@ -43,6 +43,9 @@ def _aurora_force_ssl(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
     parameters = {p.get("name"): str(p.get("value")) for p in r.get("parameters") or []}
     if parameters.get("rds.force_ssl") != "1":
         yield "rds.force_ssl is not 1: clients may connect without TLS"
+    minimum = parameters.get("ssl_min_protocol_version", "TLSv1.2")
+    if minimum not in ("TLSv1.2", "TLSv1.3"):
+        yield f"ssl_min_protocol_version {minimum} admits protocols below TLS 1.2"
 
 
 def _https_listener(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:

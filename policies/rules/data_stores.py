@@ -1,0 +1,41 @@
+"""Data stores: current TLS certificate authorities, and Kafka denies by default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from policies.rules.base import ResourceView, Rule
+
+CURRENT_RDS_CAS = ("rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1")
+"""RDS certificate authorities valid beyond 2024 (rds-ca-2019 expired on 2024-08-22).
+https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html"""
+KAFKA_REQUIRED = {"allow.everyone.if.no.acl.found": "false", "unclean.leader.election.enable": "false"}
+
+
+def _rds_ca(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
+    ca = r.get("caCertIdentifier")
+    if ca not in config["allowedCas"]:
+        yield f"certificate authority {ca or '(default)'} is not one of {config['allowedCas']}"
+
+
+def _kafka_configuration(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
+    lines = str(r.get("serverProperties") or "").splitlines()
+    properties = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    for key, value in KAFKA_REQUIRED.items():
+        if properties.get(key, "").strip() != value:
+            yield f"{key} must be {value} (found {properties.get(key, 'unset')})"
+
+
+RULES = [
+    Rule("aurora-ca-current", "encryption-in-transit", "Aurora instances present a certificate from a current RDS "
+         "CA.", Severity.HIGH, "4.2.1", "Set caCertIdentifier to rds-ca-rsa2048-g1 (or another current CA).",
+         ("aws:rds/clusterInstance:ClusterInstance",), _rds_ca,
+         config={"allowedCas": {"type": "array", "items": {"type": "string"}, "default": list(CURRENT_RDS_CAS)}}),
+    Rule("msk-deny-by-default", "identity", "Kafka denies topics without ACLs to everyone and never elects an "
+         "out-of-sync leader.", Severity.HIGH, "7.3.3", "Set allow.everyone.if.no.acl.found=false and "
+         "unclean.leader.election.enable=false in the MSK configuration.", ("aws:msk/configuration:Configuration",),
+         _kafka_configuration),
+]  # fmt: skip
