@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from offline.audit import evaluate, load_policy_config
+from offline.audit import _evaluate_rule, evaluate, load_policy_config, views
 from offline.engine import PROJECT_DIR, OfflineRun, Registration
 from offline.values import convert
+from policies.rules import ALL_RULES
 from policies.rules.edge_rules import admits_internet
 
 Path_ = tuple[Any, ...]
@@ -432,13 +433,23 @@ def mandatory_failures(run: OfflineRun, config: dict[str, Any]) -> list[str]:
 
 
 def run_mutations(run: OfflineRun, mutations: list[Mutation], config: dict[str, Any]) -> list[Outcome]:
-    """Each mutation applied alone to the run, audited with `config`."""
+    """Each mutation applied alone to the run, audited with `config` by the auditor's own rule evaluation.
+
+    The unmutated run passes every mandatory rule, so a resource rule can only newly fail on the mutated
+    resource: resource rules see that resource, stack rules see the whole plan with it swapped in.
+    """
+    base = views(run)
     index = {r.urn: i for i, r in enumerate(run.resources)}
+    providers = [r for r in run.resources if r.type.startswith("pulumi:providers:")]
     outcomes = []
     for mutation in mutations:
-        resources = list(run.resources)
-        resources[index[mutation.setting.urn]] = mutation.registration
-        outcomes.append(Outcome(mutation, mandatory_failures(dataclasses.replace(run, resources=resources), config)))
+        view = views(dataclasses.replace(run, resources=[*providers, mutation.registration]))[-1]
+        resources = list(base)
+        resources[index[mutation.setting.urn]] = view
+        results = [_evaluate_rule(rule, resources if rule.stack_check else [view], config) for rule in ALL_RULES]
+        outcomes.append(
+            Outcome(mutation, [r.name for r in results if r.status == "fail" and r.enforcement == "mandatory"])
+        )
     return outcomes
 
 

@@ -4,7 +4,9 @@ accounts, service principals act only for this account, and generated credential
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -38,8 +40,14 @@ def _sensitive_actions(statement: Mapping[str, Any]) -> list[str]:
     """The sensitive KMS operations a statement's Action patterns match (NotAction counts as everything)."""
     if "NotAction" in statement:
         return list(KMS_SENSITIVE)
-    patterns = [str(a).lower() for a in _as_list(statement.get("Action", []))]
-    return [op for op in KMS_SENSITIVE if any(fnmatch.fnmatchcase(op.lower(), p) for p in patterns)]
+    patterns = [_pattern(str(a)) for a in _as_list(statement.get("Action", []))]
+    return [op for op in KMS_SENSITIVE if any(p.fullmatch(op) for p in patterns)]
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(action: str) -> re.Pattern[str]:
+    """An IAM action pattern (case-insensitive, * and ? wildcards) as a regular expression."""
+    return re.compile(fnmatch.translate(action), re.IGNORECASE)
 
 
 def _grants_limited_to_aws_resources(condition: Mapping[str, Any]) -> bool:
