@@ -45,10 +45,15 @@ FLAG_TRUE = {
     "encryption": re.compile(r"encrypt", re.I),
     "exposure": re.compile(r"^(block|ignore|restrict)Public|^endpointPrivateAccess$"),
     "identity": re.compile(r"^(iamDatabaseAuthenticationEnabled|manageMasterUserPassword|iam)$"),
-    "logging": re.compile(r"^(cloudwatchMetricsEnabled|sampledRequestsEnabled)$"),
+    "logging": re.compile(
+        r"^(cloudwatchMetricsEnabled|sampledRequestsEnabled|enableLogFileValidation|"
+        r"isMultiRegionTrail|includeGlobalServiceEvents|includeManagementEvents|enableLogging)$"
+    ),
+    "threat-detection": re.compile(r"^enable$"),
     "edge": re.compile(r"^dropInvalidHeaderFields$"),
     "recovery": re.compile(
-        r"^(deletionProtection|enableDeletionProtection|enableKeyRotation|automaticFailoverEnabled|multiAzEnabled)$"
+        r"^(deletionProtection|enableDeletionProtection|enableKeyRotation|automaticFailoverEnabled|multiAzEnabled|"
+        r"objectLockEnabled)$"
     ),
     "versions": re.compile(r"^autoMinorVersionUpgrade$"),
     "registry": re.compile(r"^scanOnPush$"),
@@ -56,12 +61,12 @@ FLAG_TRUE = {
 """Booleans whose hardened value is true (weakening: false)."""
 FLAG_FALSE = {
     "exposure": re.compile(r"^(publiclyAccessible|endpointPublicAccess|mapPublicIpOnLaunch)$"),
-    "identity": re.compile(r"^(unauthenticated|scram)$"),
+    "identity": re.compile(r"^(unauthenticated|scram|privilegedMode|insecureSsl)$"),
     "recovery": re.compile(r"^(skipFinalSnapshot|forceDestroy)$"),
     "edge": re.compile(r"^enableWafFailOpen$"),
 }
 """Booleans whose hardened value is false (weakening: true)."""
-KEY_REFERENCE = re.compile(r"kms|KeyArn$", re.I)
+KEY_REFERENCE = re.compile(r"kms|KeyArn$|^encryptionKey$", re.I)
 """Customer-managed key references (weakening: removed)."""
 CIDR_LISTS = {"cidrIpv4", "cidrIpv6", "cidrBlocks", "ipv6CidrBlocks", "publicAccessCidrs", "albSourceCidrs",
               "awsApiCidrs", "cidrs"}  # fmt: skip
@@ -292,6 +297,20 @@ def weakenings(
         return "downgrade", [] if done else [(f"set to {weaker}", path, weaker)]
     if key == "type" and "publicAccess" in path:
         return "exposure", [] if value != "DISABLED" else [("public brokers", path, "SERVICE_PROVIDED_EIPS")]
+    if key == "status" and (
+        any("versioning" in str(p).lower() or str(p) == "logsConfig" for p in path)
+        or type_token.startswith("aws:guardduty/")
+    ):
+        status = {"Enabled": "Suspended", "ENABLED": "DISABLED"}.get(value)
+        return "recovery-and-detection", [(f"set to {status}", path, status)] if status else []
+    if key == "mode" and "defaultRetention" in path:
+        return "retention", [] if value != "COMPLIANCE" else [("object lock GOVERNANCE", path, "GOVERNANCE")]
+    if key in ("days", "years") and "defaultRetention" in path and isinstance(value, int):
+        return "retention", [(f"halved to {value // 2}", path, value // 2)]
+    if key == "type" and "authenticationMode" in path:
+        return "identity", [] if value != "iam" else [("password authentication", path, "password")]
+    if key == "accessString" and isinstance(value, str):
+        return "identity", [] if value.startswith("on ~* +@all") else [("full access", path, "on ~* +@all")]
     if key == "referencedSecurityGroupId" and len(path) == 1:
         opened = {k: v for k, v in inputs.items() if k != key} | {"cidrIpv4": "0.0.0.0/0"}
         return "exposure", [("peer group replaced by 0.0.0.0/0", (), opened)]
