@@ -109,6 +109,9 @@ ALLOWLIST: dict[tuple[str, str], str] = {
     ("kubernetes:helm.sh/v4:Chart", "values.networkPolicy.awsApiCidrs"):
         "egress to the AWS APIs: without interface endpoints (a tier choice) pods reach them through NAT, "
         "i.e. 0.0.0.0/0 on 443; the data-store and ALB CIDRs are guarded (workload-network-narrow)",
+    ("aws:s3/bucket:Bucket", PROTECT):
+        "log buckets are kept by Object Lock and versioning (rules log-bucket-object-lock, log-bucket-versioning); "
+        "Pulumi protect on a bucket is extra (the prod ALB log bucket has it, the trail bucket does not)",
     ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "referencedSecurityGroupId"):
         "egress of the ALB's group: the pack judges inbound exposure (PCI DSS 1.3.1), not the load balancer's "
         "outbound destinations; known gap",

@@ -14,8 +14,15 @@ from offline.engine import PROJECT_DIR, OfflineRun
 from policies.rules import ALL_RULES
 
 RULES = {rule.name: rule for rule in ALL_RULES}
-NEVER_RELAXED_AREAS = {"encryption-at-rest", "encryption-in-transit", "identity", "waf", "tagging", "logging",
-                       "patching"}
+NEVER_RELAXED_AREAS = {
+    "encryption-at-rest",
+    "encryption-in-transit",
+    "identity",
+    "waf",
+    "tagging",
+    "logging",
+    "patching",
+}
 RELAXED_LOGGING_RULES = ["log-retention", "log-bucket-object-lock", "log-bucket-lifecycle", "guardduty-required"]
 """Logging rules dev relaxes: retention (log groups, log buckets), log lock protection (GOVERNANCE, 1 day) and
 GuardDuty, which issue 13 makes optional in dev. Every other logging rule holds in every tier."""

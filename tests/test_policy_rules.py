@@ -396,6 +396,25 @@ RESOURCE_CASES |= {
         None,
     ),
 }
+CACHE_USER = "aws:elasticache/user:User"
+RESOURCE_CASES |= {
+    "cache-users-iam-auth": (
+        CACHE_USER,
+        {
+            "userName": "payments",
+            "authenticationMode": {"type": "iam"},
+            "accessString": "on ~payments:* +@all -@dangerous",
+        },
+        {"userName": "default", "authenticationMode": {"type": "no-password-required"}, "accessString": "on ~* +@all"},
+        {"userName": "payments", "accessString": "on ~payments:* +@all -@dangerous"},
+    ),
+    "cache-users-least-privilege": (
+        CACHE_USER,
+        {"userName": "payments", "accessString": "on ~payments:* +@all -@dangerous"},
+        {"userName": "payments", "accessString": "on ~* +@all -@dangerous"},
+        {"userName": "payments", "accessString": "on ~payments:* +@all"},
+    ),
+}
 UNSET_IS_SAFE = {
     "backup-plan-retention": "a rule without lifecycle keeps recovery points forever",
     "s3-no-force-destroy": "forceDestroy defaults to false",
@@ -450,9 +469,9 @@ CLUSTER = _r("aws:rds/cluster:Cluster", "db")
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 
-def _sse(algorithm: str) -> ResourceView:
-    return _r(SSE, "logs", {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}]},
-              {"bucket": [BUCKET.urn]})  # fmt: skip
+def _sse(algorithm: str, key: str | None = KEY) -> ResourceView:
+    default = {"sseAlgorithm": algorithm, **({"kmsMasterKeyId": key} if key and algorithm == "aws:kms" else {})}
+    return _r(SSE, "logs", {"rules": [{"applyServerSideEncryptionByDefault": default}]}, {"bucket": [BUCKET.urn]})
 
 
 def _instance(name: str, zone: str) -> ResourceView:
@@ -617,6 +636,19 @@ def test_at_least_forty_rules_over_every_area() -> None:
     assert len(ALL_RULES) >= 40
     assert areas == {"encryption-at-rest", "encryption-in-transit", "exposure", "identity", "resilience", "logging",
                      "waf", "tagging", "kubernetes", "cost", "patching"}  # fmt: skip
+
+
+def test_bucket_encryption_with_the_aws_managed_key_fails() -> None:
+    rule = RULES["s3-buckets-encrypted"]
+    assert rule.evaluate_stack([BUCKET, _sse("aws:kms")], {}) == []
+    messages = rule.evaluate_stack([BUCKET, _sse("aws:kms", key=None)], {})
+    assert messages and "AWS-managed key" in messages[0][1]
+
+
+def test_force_destroy_is_refused_unless_the_tier_relaxes_it() -> None:
+    rule = RULES["s3-no-force-destroy"]
+    bucket = _view("aws:s3/bucket:Bucket", {"forceDestroy": True})
+    assert rule.evaluate(bucket, {}) and rule.evaluate(bucket, {"required": False}) == []
 
 
 def test_sse_s3_is_accepted_only_on_the_alb_log_bucket() -> None:

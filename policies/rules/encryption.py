@@ -88,14 +88,21 @@ def _performance_insights(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str
         yield "Performance Insights data is not encrypted with a customer-managed key"
 
 
+def _sse_algorithm(default: Mapping[str, Any]) -> str:
+    """The default encryption's algorithm; aws:kms without a key ID means the AWS-managed aws/s3 key."""
+    algorithm = str(default.get("sseAlgorithm", ""))
+    if algorithm.startswith("aws:kms") and not arn_or_id_set(default.get("kmsMasterKeyId")):
+        return f"{algorithm} with the AWS-managed key"
+    return algorithm
+
+
 def _buckets_encrypted(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     """Every bucket has a default-encryption configuration; SSE-S3 only where ALB log delivery needs it."""
     algorithms: dict[str, list[str]] = {}
     sse_type = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     for sse in of_type(resources, sse_type):
         found = [
-            rule.get("applyServerSideEncryptionByDefault", {}).get("sseAlgorithm", "")
-            for rule in sse.get("rules") or []
+            _sse_algorithm(rule.get("applyServerSideEncryptionByDefault") or {}) for rule in sse.get("rules") or []
         ]
         for bucket_urn in sse.depends_on("bucket"):
             algorithms[bucket_urn] = found

@@ -21,8 +21,8 @@ def _ownership_enforced(resources: Sequence[ResourceView], _: Mapping[str, Any])
             yield bucket.urn, "object ACLs are in effect (ownership controls must be BucketOwnerEnforced)"
 
 
-def _no_force_destroy(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
-    if r.get("forceDestroy") is True:
+def _no_force_destroy(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
+    if config["required"] and r.get("forceDestroy") is True:
         yield "forceDestroy deletes every object (and log) with the bucket"
 
 
@@ -30,7 +30,8 @@ RULES = [
     Rule("s3-object-ownership-enforced", AREA, "Every bucket disables ACLs (BucketOwnerEnforced).", Severity.HIGH,
          "7.2.1", "Add BucketOwnershipControls with objectOwnership BucketOwnerEnforced.",
          stack_check=_ownership_enforced),
-    Rule("s3-no-force-destroy", "logging", "No bucket is destroyed with its objects.", Severity.HIGH, "10.3.2",
-         "Set forceDestroy=false; empty a bucket deliberately before deleting it.", ("aws:s3/bucket:Bucket",),
-         _no_force_destroy),
+    Rule("s3-no-force-destroy", "resilience", "No bucket is destroyed with its objects (relaxed in dev, which is "
+         "destroyed whole).", Severity.HIGH, "10.3.2", "Set forceDestroy=false; empty a bucket deliberately before "
+         "deleting it.", ("aws:s3/bucket:Bucket",), _no_force_destroy,
+         config={"required": {"type": "boolean", "default": True}}),
 ]  # fmt: skip
