@@ -81,7 +81,8 @@ DOWNGRADES = {
     "desyncMitigationMode": "monitor", "authenticationMode": "API_AND_CONFIG_MAP", "objectOwnership": "ObjectWriter",
     "pod-security.kubernetes.io/enforce": "privileged", "enableNetworkPolicy": "false", "REDIS_TLS": "false",
     "DB_SSLMODE": "disable", "DB_IAM_AUTH": "false", "KAFKA_SECURITY": "PLAINTEXT",
-    "allow.everyone.if.no.acl.found": "true", "unclean.leader.election.enable": "true",
+    "allow.everyone.if.no.acl.found": "true", "unclean.leader.election.enable": "true", "readWriteType": "WriteOnly",
+    "findingPublishingFrequency": "SIX_HOURS",
 }  # fmt: skip
 """Settings with a named weaker value (the weakening sets it unless the value is already that)."""
 NO_WEAKER = {"sseAlgorithm": {"AES256"}, "encryptionType": {"AES256"}}
@@ -314,6 +315,14 @@ def weakenings(
         return "identity", [] if value != "iam" else [("password authentication", path, "password")]
     if key == "accessString" and isinstance(value, str):
         return "identity", [] if value.startswith("on ~* +@all") else [("full access", path, "on ~* +@all")]
+    if key == "type" and "dataResources" in path:
+        return "logging", [(f"{value} data events removed", path[: path.index("dataResources") + 2], REMOVE)]
+    if key == "cloudWatchLogsGroupArn":
+        return "logging", [("CloudWatch Logs delivery removed", path, REMOVE)]
+    if key == "pattern" and type_token == "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+        return "logging", [("pattern matches nothing", path, '{ $.eventName = "NoSuchEvent" }')]
+    if key == "numeric" and "severity" in path and isinstance(value, (int, float)):
+        return "threat-detection", [(f"minimum severity raised to {value + 4}", path, value + 4)]
     if key == "referencedSecurityGroupId" and len(path) == 1:
         opened = {k: v for k, v in inputs.items() if k != key} | {"cidrIpv4": "0.0.0.0/0"}
         return "exposure", [("peer group replaced by 0.0.0.0/0", (), opened)]

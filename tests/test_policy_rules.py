@@ -415,6 +415,12 @@ RESOURCE_CASES |= {
         {"userName": "payments", "accessString": "on ~payments:* +@all"},
     ),
 }
+RESOURCE_CASES["guardduty-findings-prompt"] = (
+    "aws:guardduty/detector:Detector",
+    {"findingPublishingFrequency": "FIFTEEN_MINUTES"},
+    {"findingPublishingFrequency": "ONE_HOUR"},
+    {},
+)
 UNSET_IS_SAFE = {
     "backup-plan-retention": "a rule without lifecycle keeps recovery points forever",
     "s3-no-force-destroy": "forceDestroy defaults to false",

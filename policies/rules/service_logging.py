@@ -43,6 +43,14 @@ def _alarm_notifies(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
         yield "the alarm notifies no one (alarmActions empty or actions disabled)"
 
 
+def _findings_published_promptly(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
+    # GuardDuty publishes updates of existing findings every 6 hours unless told otherwise (new findings go out
+    # within about 5 minutes). https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_cloudwatch.html
+    frequency = r.get("findingPublishingFrequency") or "SIX_HOURS"
+    if frequency not in config["allowedFrequencies"]:
+        yield f"finding updates are published every {frequency}; {config['allowedFrequencies']} is required"
+
+
 RULES = [
     Rule("aurora-audit-logging", AREA, "Aurora PostgreSQL logs sessions and audits DDL and role changes (pgaudit).",
          Severity.HIGH, "10.2.1", "Set log_connections/log_disconnections=1, load pgaudit, pgaudit.log ddl,role "
@@ -53,4 +61,8 @@ RULES = [
          ("aws:elasticache/replicationGroup:ReplicationGroup",), _cache_logs),
     Rule("alarms-notify", AREA, "Every CloudWatch alarm notifies through an action.", Severity.MEDIUM, "10.7.2",
          "Set alarmActions to the alarm topic.", ("aws:cloudwatch/metricAlarm:MetricAlarm",), _alarm_notifies),
+    Rule("guardduty-findings-prompt", AREA, "GuardDuty publishes finding updates every 15 minutes.", Severity.MEDIUM,
+         "10.7.2", "Set findingPublishingFrequency=FIFTEEN_MINUTES on the detector.",
+         ("aws:guardduty/detector:Detector",), _findings_published_promptly,
+         config={"allowedFrequencies": {"type": "array", "items": {"type": "string"}, "default": ["FIFTEEN_MINUTES"]}}),
 ]  # fmt: skip
