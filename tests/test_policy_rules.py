@@ -564,13 +564,13 @@ STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[Resour
         [_ingress("a", "0.0.0.0/1", None), _ingress("b", "128.0.0.0/1", None)]),
 }  # fmt: skip
 
-SG = _r("aws:ec2/securityGroup:SecurityGroup", "alb-sg")
+ALB_SG = _r("aws:ec2/securityGroup:SecurityGroup", "alb-sg")
 OTHER_SG = _r("aws:ec2/securityGroup:SecurityGroup", "db-sg")
-ALB_WITH_SG = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False}, {"securityGroups": [SG.urn]})
+ALB_WITH_SG = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False}, {"securityGroups": [ALB_SG.urn]})
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
-def _ingress(name: str, cidr: str, group: ResourceView | None, port: int = 443) -> ResourceView:
+def _web_ingress(name: str, cidr: str, group: ResourceView | None, port: int = 443) -> ResourceView:
     key = "cidrIpv6" if ":" in cidr else "cidrIpv4"
     deps = {"securityGroupId": [group.urn]} if group else {}
     return _r(INGRESS, name, {key: cidr, "fromPort": port, "toPort": port, "ipProtocol": "tcp"}, deps)
@@ -578,9 +578,9 @@ def _ingress(name: str, cidr: str, group: ResourceView | None, port: int = 443) 
 
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 STACK_CASES |= {
-    "internet-ports-only-on-alb": ([SG, OTHER_SG, ALB_WITH_SG, _ingress("i", "0.0.0.0/0", SG)],
-                                   [SG, OTHER_SG, ALB_WITH_SG, _ingress("i", "0.0.0.0/0", OTHER_SG)],
-                                   [SG, ALB_WITH_SG, _ingress("i", "0.0.0.0/0", None)]),
+    "internet-ports-only-on-alb": ([ALB_SG, OTHER_SG, ALB_WITH_SG, _web_ingress("i", "0.0.0.0/0", ALB_SG)],
+                                   [ALB_SG, OTHER_SG, ALB_WITH_SG, _web_ingress("i", "0.0.0.0/0", OTHER_SG)],
+                                   [ALB_SG, ALB_WITH_SG, _web_ingress("i", "0.0.0.0/0", None)]),
     "s3-object-ownership-enforced": ([BUCKET, _r(OWNERSHIP, "o", {"rule": {"objectOwnership": "BucketOwnerEnforced"}}, {"bucket": [BUCKET.urn]})],
                                      [BUCKET, _r(OWNERSHIP, "o", {"rule": {"objectOwnership": "ObjectWriter"}}, {"bucket": [BUCKET.urn]})],
                                      [BUCKET]),
@@ -589,15 +589,15 @@ STACK_CASES |= {
 
 def test_internet_ports_rule_knows_which_group_and_pools_cidrs() -> None:
     rule = RULES["internet-ports-only-on-alb"]
-    base = [SG, OTHER_SG, ALB_WITH_SG]
-    halves = [_ingress("a", "0.0.0.0/1", OTHER_SG), _ingress("b", "128.0.0.0/1", OTHER_SG)]
+    base = [ALB_SG, OTHER_SG, ALB_WITH_SG]
+    halves = [_web_ingress("a", "0.0.0.0/1", OTHER_SG), _web_ingress("b", "128.0.0.0/1", OTHER_SG)]
     assert rule.evaluate_stack([*base, *halves], {})
     assert rule.evaluate_stack([*base, halves[0]], {}) == []  # half the internet is not the internet
-    assert rule.evaluate_stack([*base, _ingress("v6", "::/0", OTHER_SG)], {})
-    assert rule.evaluate_stack([*base, _ingress("port", "0.0.0.0/0", OTHER_SG, port=80)], {})
-    assert rule.evaluate_stack([*base, _ingress("vpc", "10.0.0.0/8", OTHER_SG)], {}) == []
-    internal = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": True}, {"securityGroups": [SG.urn]})
-    assert rule.evaluate_stack([SG, internal, _ingress("i", "0.0.0.0/0", SG)], {})
+    assert rule.evaluate_stack([*base, _web_ingress("v6", "::/0", OTHER_SG)], {})
+    assert rule.evaluate_stack([*base, _web_ingress("port", "0.0.0.0/0", OTHER_SG, port=80)], {})
+    assert rule.evaluate_stack([*base, _web_ingress("vpc", "10.0.0.0/8", OTHER_SG)], {}) == []
+    internal = _r("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": True}, {"securityGroups": [ALB_SG.urn]})
+    assert rule.evaluate_stack([ALB_SG, internal, _web_ingress("i", "0.0.0.0/0", ALB_SG)], {})
     inline = _r("aws:ec2/securityGroup:SecurityGroup", "inline", {"ingress": [
         {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]})  # fmt: skip
     assert rule.evaluate_stack([*base, inline], {})
