@@ -27,7 +27,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from offline.cli import CommandError, output_path, run, write_output
+from offline.cli import CommandError, exit_status_help, output_path, run, write_output
 from offline.engine import PROJECT_DIR, OfflineRun, Registration, known_stacks, run_stack
 from offline.stackfile import check_stack_file
 from offline.values import convert
@@ -204,9 +204,10 @@ def audit_stack(stack: str, policy_config_path: Path | None = None) -> tuple[Off
 
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.audit", description=__doc__.split("\n\n")[0],
-                                     epilog="exit status: 0 no blocking violation; 1 a mandatory (or remediate) "
-                                     "rule violated; 2 a usage or configuration error (bad argument, broken stack "
-                                     "file, invalid policy config, unwritable --output)")  # fmt: skip
+                                     epilog=exit_status_help("a mandatory (or remediate) rule is violated",
+                                                             "bad argument, broken stack file, invalid policy config, "
+                                                             "a config value the program refuses, unwritable "
+                                                             "--output"))  # fmt: skip
     parser.add_argument("stack", choices=known_stacks())
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--output", help="write the report to this file instead of stdout")

@@ -6,6 +6,7 @@ Exit status, the same for every command:
     1  a finding or a failed check (a mandatory policy violation, a stack over budget, a base that fails to plan)
     2  a usage or configuration error (bad argument, broken stack file, policy config or price table,
        unwritable output path, unknown revision): one line `error: ...` on stderr, no traceback
+  130  interrupted (Ctrl-C); 141 the reader of the output went away (`... | head`), as a shell reports SIGPIPE
 
 A loader that finds a problem raises `CommandError` with a message naming the file or option, the bad
 value and what is allowed; `run` prints it. Anything else is a bug and keeps its traceback.
@@ -20,6 +21,15 @@ from pathlib import Path
 
 USAGE_OR_CONFIG_ERROR = 2
 FINDING = 1
+OUTPUT_CLOSED = 141
+
+
+def exit_status_help(finding: str = "", errors: str = "bad argument, broken stack file, policy config or price "
+                     "table, unwritable output path") -> str:  # fmt: skip
+    """The exit-status epilog of a command's --help: `finding` is what exits 1 (none for the plan)."""
+    one = f"; 1 {finding}" if finding else ""
+    return (f"exit status: 0 success{one}; 2 a usage or configuration error ({errors}), printed as one 'error:' "
+            "line without a traceback")  # fmt: skip
 
 
 class CommandError(Exception):
@@ -40,10 +50,10 @@ def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) 
     except OSError as err:
         # A file the command reads or writes (a directory, a missing parent, no permission, a full disk).
         if isinstance(err, BrokenPipeError):
-            # The reader went away (`... | head`): as https://docs.python.org/3/library/signal.html#note-on-sigpipe
+            # The reader went away (`... | head`): https://docs.python.org/3/library/signal.html#note-on-sigpipe
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-            return FINDING
+            return OUTPUT_CLOSED
         where = f"{err.filename}: " if err.filename else ""
         print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return USAGE_OR_CONFIG_ERROR

@@ -24,7 +24,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.cli import FINDING, USAGE_OR_CONFIG_ERROR, CommandError, output_path, run, write_output
+from offline.cli import (
+    FINDING,
+    USAGE_OR_CONFIG_ERROR,
+    CommandError,
+    exit_status_help,
+    output_path,
+    run,
+    write_output,
+)
 from offline.diagram import mermaid
 from offline.engine import PROJECT_DIR, known_stacks
 from offline.snapshot import snapshot
@@ -240,10 +248,15 @@ def render_markdown(diffs: list[StackDiff], heads: dict[str, dict[str, Any]], re
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m offline.diff", description=__doc__.split("\n\n")[0],
-                                     epilog="exit status: 0 diff written; 1 a base stack fails to plan; 2 a usage or "
-                                     "configuration error (bad argument, unknown or too old --base, not a git "
-                                     "checkout, broken stack file or price table, unwritable --output)")  # fmt: skip
+    errors = (
+        "bad argument, unknown or too old --base, not a git checkout, broken stack file or price table, a "
+        "config value the program refuses, unwritable --output"
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m offline.diff",
+        description=__doc__.split("\n\n")[0],
+        epilog=exit_status_help("a stack of the base revision fails to plan", errors),
+    )
     parser.add_argument("--base", default="origin/main", help="git revision to compare with (default origin/main)")
     parser.add_argument("--stack", action="append", choices=known_stacks(), help="stack(s) to compare (default all)")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")

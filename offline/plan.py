@@ -18,17 +18,11 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from offline.cli import CommandError, output_path, run, write_output
+from offline.cli import CommandError, exit_status_help, output_path, run, write_output
 from offline.engine import PROJECT_DIR, OfflineRun, known_stacks, run_stack
 from offline.stackfile import check_project, check_stack_file
 from offline.values import convert
 from pricing.model import CostReport, PriceTable, load_prices, price_plan
-
-EXIT_STATUS_HELP = (
-    "exit status: 0 success; 1 a finding or failed check; 2 a usage or configuration error (bad argument, broken "
-    "stack file, policy config or price table, unwritable output path), printed as one 'error:' line"
-)
-"""The epilog of every command's --help (the codes are those of offline/cli.py)."""
 
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:aws": ("region", "allowedAccountIds"),
@@ -270,7 +264,9 @@ def _main(argv: list[str] | None) -> int:
         prog="python -m offline.plan",
         description="Run the Pulumi program for a stack under the SDK's mock engine (no cloud account, "
         "no Pulumi CLI) and print the resources it would create.",
-        epilog=EXIT_STATUS_HELP,
+        epilog=exit_status_help(
+            errors="bad argument or config value, broken stack file or price table, unwritable --json path"
+        ),
     )
     parser.add_argument("stack", choices=known_stacks(), help="stack to plan (a Pulumi.<stack>.yaml file)")
     parser.add_argument("--json", metavar="PATH", help="also write the plan as JSON to PATH ('-' for stdout only)")

@@ -20,9 +20,9 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from offline.cli import run
+from offline.cli import exit_status_help, run
 from offline.engine import known_stacks
-from offline.plan import EXIT_STATUS_HELP, plan_stack, prepare
+from offline.plan import plan_stack, prepare
 from pricing.model import CostReport, PriceTable
 
 
@@ -69,8 +69,12 @@ def render_markdown(report: CostReport) -> str:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pricing.report", description=__doc__.split("\n\n")[0],
-                                     epilog=EXIT_STATUS_HELP)  # fmt: skip
+    errors = "bad argument or config value, broken stack file or price table, a type or region without prices"
+    parser = argparse.ArgumentParser(
+        prog="python -m pricing.report",
+        description=__doc__.split("\n\n")[0],
+        epilog=exit_status_help("with --check, the baseline is over budget", errors),
+    )
     parser.add_argument("stack", choices=known_stacks())
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument("--check", action="store_true", help="exit 1 when the baseline is over the budget")

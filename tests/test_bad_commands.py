@@ -10,6 +10,7 @@ proves the same invocation succeeds.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -260,6 +261,20 @@ def test_a_blocking_level_still_blocks_and_remediate_counts_as_mandatory(
     _check(status, output, 1, ("FAIL log-retention [logging; remediate", "1 mandatory"))
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions; CI runs the suite as a normal user")
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [("offline.plan", ["dev", "--json"]), ("offline.audit", ["dev", "--output"]), ("offline.diff", ["--output"])],
+)
+def test_an_output_path_without_permission_is_refused(
+    command: str, args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    status, output = _outcome(command, [*args, str(locked / "report.out")], capsys)
+    _check(status, output, 2, ("cannot be created: permission denied on", str(locked), "writable directory"))
+
+
 # --- broken files: `python -m <command>` in a copy of the project -------------------------------------------------
 
 IGNORED = shutil.ignore_patterns(".git", ".venv", ".tools", "tests", "__pycache__", ".*_cache", "*.pyc")
@@ -438,6 +453,18 @@ REVISIONS = [
 @pytest.mark.parametrize(("revision", "says"), REVISIONS, ids=[r[0] or "empty" for r in REVISIONS])
 def test_a_bad_base_revision_is_refused_cleanly(git_copy: Path, revision: str, says: tuple[str, ...]) -> None:
     _check(*_run(git_copy, "offline.diff", "--stack", "dev", f"--base={revision}"), 2, says)
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """`python -m offline.plan dev --json - | head -1` (200 KB, more than a pipe holds): before, a BrokenPipeError
+    traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "offline.plan", "dev", "--json", "-"], cwd=PROJECT_DIR,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline() == "{\n"
+    process.stdout.close()
+    assert process.wait(timeout=300) == 141
+    assert "Traceback" not in process.stderr.read()
 
 
 def test_the_diff_outside_a_git_checkout_is_refused_cleanly(project_copy: Path) -> None:

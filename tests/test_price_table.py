@@ -30,7 +30,7 @@ TREE = ast.parse(MODEL.read_text())
 def _first_arguments(call_of: Any) -> set[str]:
     """The literal first argument of each call in pricing/model.py that `call_of(func)` selects."""
     return {
-        node.args[0].value
+        str(node.args[0].value)
         for node in ast.walk(TREE)
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) and call_of(node.func)
     }
@@ -62,8 +62,9 @@ def test_the_required_rows_are_exactly_the_rows_the_model_reads_by_name() -> Non
 
 def test_the_required_usage_is_exactly_what_the_model_reads() -> None:
     shares = _first_arguments(lambda func: isinstance(func, ast.Attribute) and func.attr == "share")
-    usage_share = {node.args[1].value for node in ast.walk(TREE)
-                   if isinstance(node, ast.Call) and _named("_usage_share")(node.func)}  # fmt: skip
+    usage_share = {str(node.args[1].value) for node in ast.walk(TREE)
+                   if isinstance(node, ast.Call) and _named("_usage_share")(node.func)
+                   and isinstance(node.args[1], ast.Constant)}  # fmt: skip
     subscripts = {
         node.slice.value
         for node in ast.walk(TREE)
