@@ -1,7 +1,8 @@
 """The policy pack's config (`--policy-pack-config FILE`), read and checked as CrossGuard does, and stricter.
 
-What the Pulumi CLI does with the file (pulumi/pulumi pkg/resource/analyzer/config.go,
-`parsePolicyPackConfig`, `ReconcilePolicyPackConfig`, `validatePolicyPackConfig`):
+What the Pulumi CLI does with the file (https://www.pulumi.com/docs/using-pulumi/crossguard/configuration;
+pulumi/pulumi pkg/resource/analyzer/config.go, `parsePolicyPackConfig`, `ReconcilePolicyPackConfig`,
+`validatePolicyPackConfig`):
 
 - empty content is no config; otherwise a JSON object mapping a policy name (or `all`) to either an
   enforcement level string or an object with an optional `enforcementLevel` and the policy's properties;

@@ -209,6 +209,10 @@ ARGUMENT_CASES = [
     ),
     # pricing.report
     Bad("pricing.report", (), 2, ("the following arguments are required: stack",)),
+    Bad("pricing.report", ("prd",), 2, ("invalid choice: 'prd'", "'dev', 'prod'")),
+    Bad("pricing.report", ("dev", "--format"), 2, ("--format: expected one argument",)),
+    Bad("pricing.report", ("dev", "--config", "=1"), 2, ("--config takes KEY=VALUE", "'=1'")),
+    Bad("pricing.report", ("dev", "--config", "fintech-platform:=1"), 2, ("--config takes KEY=VALUE",)),
     Bad("pricing.report", ("dev", "--format", "csv"), 2, ("invalid choice: 'csv'", "'text', 'markdown', 'json'")),
     Bad("pricing.report", ("dev", "--config", "oops"), 2, ("--config takes KEY=VALUE", "'oops'")),
     Bad(
@@ -401,6 +405,9 @@ PRICE_TABLES = {
     [("offline.plan", name) for name in PRICE_TABLES]
     + [
         ("pricing.report", "a negative price"),
+        ("pricing.report", "a price as text"),
+        ("pricing.report", "zero hours"),
+        ("pricing.report", "an unquoted comma"),
         ("pricing.report", "a missing usage"),
         ("offline.diff", "a missing row"),
     ],
