@@ -279,6 +279,16 @@ def test_an_output_path_without_permission_is_refused(
     _check(status, output, 2, ("cannot be created: permission denied on", str(locked), "writable directory"))
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions; CI runs the suite as a normal user")
+def test_an_unreadable_policy_config_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No pre-check reads it: the boundary turns the PermissionError into one message (offline/cli.py)."""
+    config = tmp_path / "policy.json"
+    config.write_text("{}")
+    config.chmod(0)
+    status, output = _outcome("offline.audit", ["dev", "--policy-config", str(config)], capsys)
+    _check(status, output, 2, (f"error: {config}: Permission denied",))
+
+
 # --- broken files: `python -m <command>` in a copy of the project -------------------------------------------------
 
 IGNORED = shutil.ignore_patterns(".git", ".venv", ".tools", "tests", "__pycache__", ".*_cache", "*.pyc")
