@@ -71,7 +71,15 @@ def test_the_required_usage_is_exactly_what_the_model_reads() -> None:
         if isinstance(node, ast.Subscript) and getattr(node.value, "attr", "") == "usage"
         and isinstance(node.slice, ast.Constant)
     }  # fmt: skip
-    assert set(REQUIRED_USAGE) == shares | usage_share | subscripts
+    paired = {  # ("trail_bucket_gb", "CloudTrail log storage"): a usage key chosen by a tag, read with .get
+        str(first.value)
+        for node in ast.walk(TREE)
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2
+        for first, second in [node.elts]
+        if isinstance(first, ast.Constant) and isinstance(second, ast.Constant) and isinstance(second.value, str)
+    }  # fmt: skip
+    declared = set(load_prices().usage["dev"])
+    assert set(REQUIRED_USAGE) == shares | usage_share | subscripts | (paired & declared)
 
 
 def test_the_project_table_loads_with_every_source_kept_whole() -> None:
