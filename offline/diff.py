@@ -6,6 +6,11 @@
 The base revision is checked out into a temporary git worktree and planned there with its own code
 (`python -m offline.snapshot`); the working tree is planned here. Both plans are priced by the
 working tree's price table, so the cost delta shows what the change costs, not a price refresh.
+
+Exit status: 0 the diff is written; 1 a stack of the base revision fails to plan (the diff says so);
+2 a usage or configuration error: a bad argument, a --base that is not a commit or predates the
+program (no Pulumi.yaml or __main__.py there), not a git checkout, a broken stack file, policy config or
+price table of the working tree, a config value the program refuses, an unwritable --output.
 """
 
 from __future__ import annotations
@@ -19,10 +24,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offline.cli import (
+    FINDING,
+    USAGE_OR_CONFIG_ERROR,
+    CommandError,
+    exit_status_help,
+    output_path,
+    run,
+    write_output,
+)
 from offline.diagram import mermaid
 from offline.engine import PROJECT_DIR, known_stacks
 from offline.snapshot import snapshot
-from pricing.model import price_plan
+from offline.stackfile import check_stack_file
+from pricing.model import load_prices, price_plan
+
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py")
+"""Files a revision must hold to be planned: without them it predates the program."""
 
 
 @dataclass
@@ -36,6 +54,8 @@ class StackDiff:
     cost: dict[str, Any] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    head_failed: bool = False
+    """The working tree's plan failed (a configuration error), not only the base's."""
 
 
 def _resources(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -107,17 +127,46 @@ def policy_delta(base: dict[str, Any] | None, head: dict[str, Any]) -> dict[str,
     }
 
 
-def base_snapshots(revision: str, stacks: list[str]) -> dict[str, dict[str, Any]]:
-    """Snapshots of the stacks at `revision`, made in a temporary worktree with that revision's code."""
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        raise CommandError("offline.diff needs git on PATH to read the base revision") from None
+
+
+def resolve_base(revision: str) -> str:
+    """The commit `revision` names; CommandError when it is no commit of this checkout or predates the program."""
+    if not revision.strip():
+        raise CommandError("--base is empty; give a branch, tag or commit such as origin/main")
+    inside = _git("rev-parse", "--is-inside-work-tree")
+    if inside.returncode != 0:
+        raise CommandError(f"offline.diff compares git revisions, but {PROJECT_DIR} is not a git checkout "
+                           f"({inside.stderr.strip() or 'git rev-parse failed'})")  # fmt: skip
+    resolved = _git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}")
+    if resolved.returncode != 0:
+        raise CommandError(f"--base {revision!r} is not a commit of this repository; give a branch, tag or "
+                           "commit (for a pull request its target branch, such as origin/main, fetched)")  # fmt: skip
+    commit = resolved.stdout.strip()
+    missing = [name for name in PROGRAM_FILES if _git("cat-file", "-e", f"{commit}:{name}").returncode != 0]
+    if missing:
+        first = _git("log", "--diff-filter=A", "--format=%h", "--", "Pulumi.yaml").stdout.split()
+        since = f"; the program exists since commit {first[-1]}" if first else ""
+        raise CommandError(f"--base {revision!r} ({commit[:12]}) predates the program: it has no "
+                           f"{' and no '.join(missing)}; compare with a later revision{since}")  # fmt: skip
+    return commit
+
+
+def base_snapshots(commit: str, stacks: list[str]) -> dict[str, dict[str, Any]]:
+    """Snapshots of the stacks at `commit`, made in a temporary worktree with that revision's code."""
     with tempfile.TemporaryDirectory(prefix="fintech-base-") as directory:
         worktree = Path(directory) / "base"
-        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), revision], cwd=PROJECT_DIR,
-                       check=True, capture_output=True, text=True)  # fmt: skip
+        added = _git("worktree", "add", "--detach", str(worktree), commit)
+        if added.returncode != 0:
+            raise CommandError(f"cannot check out {commit[:12]} into a temporary worktree: {added.stderr.strip()}")
         try:
             return {stack: _snapshot_at(worktree, stack) for stack in stacks}
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_DIR,
-                           capture_output=True, text=True)  # fmt: skip
+            _git("worktree", "remove", "--force", str(worktree))
 
 
 def _snapshot_at(worktree: Path, stack: str) -> dict[str, Any]:
@@ -127,10 +176,17 @@ def _snapshot_at(worktree: Path, stack: str) -> dict[str, Any]:
         command = [sys.executable, "-m", "offline.snapshot", stack]
     else:  # a revision from before snapshots existed: the plan only
         command = [sys.executable, "-m", "offline.plan", stack, "--json", "-"]
-    result = subprocess.run(command, cwd=worktree, capture_output=True, text=True, timeout=600)
+    try:
+        result = subprocess.run(command, cwd=worktree, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"stack": stack, "error": "planning the base revision took over 600 s"}
+    lines = (result.stderr or result.stdout).strip().splitlines()
     if result.returncode != 0:
-        return {"stack": stack, "error": (result.stderr or result.stdout).strip().splitlines()[-1]}
-    data: dict[str, Any] = json.loads(result.stdout)
+        return {"stack": stack, "error": lines[-1] if lines else f"exit status {result.returncode}, no output"}
+    try:
+        data: dict[str, Any] = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return {"stack": stack, "error": "the base revision's snapshot is not JSON"}
     return data if "plan" in data else {"stack": stack, "plan": data, "policy": None}
 
 
@@ -139,6 +195,7 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> StackDiff:
     diff = StackDiff(head["stack"])
     if "error" in head or "error" in base:
         diff.error = head.get("error") or f"base: {base.get('error')}"
+        diff.head_failed = "error" in head
         return diff
     diff.added, diff.removed, diff.changed = diff_plans(base["plan"], head["plan"])
     diff.cost = cost_delta(base["plan"], head["plan"])
@@ -190,27 +247,48 @@ def render_markdown(diffs: list[StackDiff], heads: dict[str, dict[str, Any]], re
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m offline.diff`; exit 1 when a stack fails to plan."""
-    parser = argparse.ArgumentParser(prog="python -m offline.diff", description=__doc__.split("\n\n")[0])
+def _main(argv: list[str] | None) -> int:
+    errors = (
+        "bad argument, unknown or too old --base, not a git checkout, broken stack file or price table, a "
+        "config value the program refuses, unwritable --output"
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m offline.diff",
+        description=__doc__.split("\n\n")[0],
+        epilog=exit_status_help("a stack of the base revision fails to plan", errors),
+    )
     parser.add_argument("--base", default="origin/main", help="git revision to compare with (default origin/main)")
     parser.add_argument("--stack", action="append", choices=known_stacks(), help="stack(s) to compare (default all)")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--output", help="write the report to this file instead of stdout")
     args = parser.parse_args(argv)
-    stacks = args.stack or known_stacks()
-    bases = base_snapshots(args.base, stacks)
+    target = output_path(args.output, "--output") if args.output is not None else None
+    stacks = list(dict.fromkeys(args.stack or known_stacks()))
+    for stack in stacks:
+        check_stack_file(PROJECT_DIR, stack)
+    load_prices()
+    bases = base_snapshots(resolve_base(args.base), stacks)
     heads = {stack: snapshot(stack) for stack in stacks}
     diffs = [compare(bases[stack], heads[stack]) for stack in stacks]
     if args.format == "json":
         report = json.dumps({"base": args.base, "stacks": [asdict(d) for d in diffs]}, indent=2, default=str)
     else:
         report = render_markdown(diffs, heads, args.base)
-    if args.output:
-        Path(args.output).write_text(report + "\n")
+    if target is not None:
+        write_output(target, report + "\n", "--output")
     else:
         print(report)
-    return 1 if any(d.error for d in diffs) else 0
+    for diff in diffs:
+        if diff.head_failed:
+            print(f"error: stack '{diff.stack}': {diff.error}", file=sys.stderr)
+    if any(d.head_failed for d in diffs):
+        return USAGE_OR_CONFIG_ERROR
+    return FINDING if any(d.error for d in diffs) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m offline.diff` (exit status: see offline/cli.py)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

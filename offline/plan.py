@@ -4,7 +4,9 @@
     python -m offline.plan prod --json plan.json
     python -m offline.plan dev --config natStrategy=one-per-az   # as after `pulumi config set`
 
-Exit status: 0 on success, 2 on a configuration error (the same message `pulumi up` prints).
+Exit status: 0 on success; 2 on a usage or configuration error - a bad argument, a broken stack file,
+a config value the program refuses (the same message `pulumi up` prints), a broken price table or an
+unwritable --json path - with one `error:` line and no traceback (offline/cli.py).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from offline.engine import OfflineRun, known_stacks, load_project, run_stack
+from offline.cli import CommandError, exit_status_help, output_path, run, write_output
+from offline.engine import PROJECT_DIR, OfflineRun, known_stacks, run_stack
+from offline.stackfile import check_project, check_stack_file
 from offline.values import convert
-from pricing.model import price_plan
+from pricing.model import CostReport, PriceTable, load_prices, price_plan
 
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:aws": ("region", "allowedAccountIds"),
@@ -179,8 +183,8 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def render_text(plan: dict[str, Any]) -> str:
-    """The plan as text for a person."""
+def render_text(plan: dict[str, Any], cost: CostReport | None = None) -> str:
+    """The plan as text for a person (`cost`: its priced plan, priced here when not given)."""
     counts = plan["counts"]
     lines = [
         f"Offline plan of stack '{plan['stack']}' (project {plan['project']}): tier {plan['tier']}, "
@@ -209,7 +213,7 @@ def render_text(plan: dict[str, Any]) -> str:
             f"({fit['boundBy']}-bound), headroom {fit['nodesAvailable'] - fit['nodesNeeded']} node(s)"
             for scale, fit in capacity.items()
         ]
-    cost = price_plan(plan)
+    cost = cost or price_plan(plan)
     lines += ["", "Monthly cost (USD, us-east-1 list prices; python -m pricing.report for the detail):"]
     for component, (baseline, peak) in cost.by_component().items():
         lines.append(f"  {component:<22} baseline {baseline:>9.2f}  peak {peak:>9.2f}")
@@ -230,18 +234,39 @@ def parse_overrides(pairs: list[str], project: str) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"error: --config takes KEY=VALUE, got '{pair}'")
-        overrides[key if ":" in key else f"{project}:{key}"] = value
+        namespace, colon, name = key.rpartition(":")
+        if not sep or not name.strip() or (colon and not namespace):
+            raise CommandError(f"--config takes KEY=VALUE with a key such as 'nodeMax' or '{project}:nodeMax', "
+                               f"got {pair!r}")  # fmt: skip
+        overrides[key if colon else f"{project}:{key}"] = value
     return overrides
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m offline.plan`."""
+def prepare(stack: str, config_pairs: list[str]) -> tuple[dict[str, Any], PriceTable]:
+    """What every command checks before it runs the program (seconds): the project and stack files, the
+    --config overrides and the price table. Returns the overrides and the table."""
+    check_stack_file(PROJECT_DIR, stack)
+    overrides = parse_overrides(config_pairs, check_project(PROJECT_DIR))
+    return overrides, load_prices()
+
+
+def plan_stack(stack: str, overrides: dict[str, Any], table: PriceTable) -> tuple[dict[str, Any], CostReport]:
+    """Run the program offline and price its plan; a configuration error is a CommandError (exit 2)."""
+    run_result = run_stack(stack, overrides)
+    if run_result.error:
+        raise CommandError(run_result.error)
+    plan = summarize(run_result)
+    return plan, price_plan(plan, table)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m offline.plan",
         description="Run the Pulumi program for a stack under the SDK's mock engine (no cloud account, "
         "no Pulumi CLI) and print the resources it would create.",
+        epilog=exit_status_help(
+            errors="bad argument or config value, broken stack file or price table, unwritable --json path"
+        ),
     )
     parser.add_argument("stack", choices=known_stacks(), help="stack to plan (a Pulumi.<stack>.yaml file)")
     parser.add_argument("--json", metavar="PATH", help="also write the plan as JSON to PATH ('-' for stdout only)")
@@ -250,26 +275,26 @@ def main(argv: list[str] | None = None) -> int:
         help="override a config value for this plan, as `pulumi config set KEY VALUE` would (repeatable)",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    target = output_path(args.json, "--json") if args.json is not None and args.json != "-" else None
     started = time.perf_counter()
-    run = run_stack(args.stack, parse_overrides(args.config, load_project()["name"]))
-    if run.error:
-        print(f"error: {run.error}", file=sys.stderr)
-        return 2
-    plan = summarize(run)
-    cost = price_plan(plan)
+    plan, cost = plan_stack(args.stack, *prepare(args.stack, args.config))
     plan["cost"] = {"baseline": cost.baseline, "peak": cost.peak, "budget": cost.budget,
                     "overBudget": cost.over_budget, "components": cost.by_component()}  # fmt: skip
     plan["seconds"] = round(time.perf_counter() - started, 3)
     if args.json == "-":
         print(json.dumps(plan, indent=2, sort_keys=True))
         return 0
-    print(render_text(plan))
+    print(render_text(plan, cost))
     print(f"\nPlanned offline in {plan['seconds']:.2f} s.")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(plan, handle, indent=2, sort_keys=True)
+    if target is not None:
+        write_output(target, json.dumps(plan, indent=2, sort_keys=True), "--json")
         print(f"JSON plan written to {args.json}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m offline.plan` (exit status: see offline/cli.py)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

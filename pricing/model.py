@@ -7,13 +7,16 @@ and a working tree - are priced by the same table and the same rules.
 
 from __future__ import annotations
 
+import datetime
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from offline.cli import CommandError
+from offline.stackfile import read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent
 FREE_TYPES = {
@@ -47,6 +50,30 @@ FREE_TYPES = {
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 
 
+class PricingError(CommandError):
+    """The price table, the usage assumptions or the plan cannot be priced (exit status 2)."""
+
+
+REQUIRED_PRICES = (
+    "eks_control_plane_standard", "eks_control_plane_extended", "ebs_gp3", "nat_gateway", "nat_data", "public_ipv4",
+    "aurora_serverless_v2_acu", "aurora_storage", "aurora_io", "msk_storage", "alb", "alb_lcu", "waf_web_acl",
+    "waf_rule", "waf_requests", "kms_key", "kms_requests", "secret", "secrets_api", "logs_ingestion", "logs_storage",
+    "ecr_storage", "interface_endpoint", "cloudwatch_alarm", "backup_warm_storage", "inter_region_transfer",
+    "s3_standard", "cloudtrail_management_events", "cloudtrail_data_events", "guardduty_cloudtrail_events",
+    "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu",
+)  # fmt: skip
+"""Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
+'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
+REQUIRED_USAGE = (
+    "nat_data_gb", "alb_lcu", "waf_million_requests", "aurora_storage_gb", "aurora_million_io", "log_ingestion_gb",
+    "kms_10k_requests", "secrets_10k_requests", "ecr_storage_gb", "access_log_gb", "backup_gb", "backup_copy_gb",
+    "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
+    "guardduty_eks_audit_million", "guardduty_vcpus_per_node",
+)  # fmt: skip
+"""Usage assumptions every tier of usage.yaml must give."""
+PRICE_FIELDS = ("price", "unit", "source", "date")
+
+
 @dataclass(frozen=True)
 class Price:
     """One row of the price table."""
@@ -65,30 +92,102 @@ class PriceTable:
     usage: dict[str, dict[str, float]]
     usage_notes: dict[str, dict[str, str]]
     hours: float = 730
+    region: str = "us-east-1"
+    """The region whose list prices the table holds."""
 
     def hourly(self, key: str) -> float:
         """Monthly cost of one unit priced per hour."""
         return self.get(key) * self.hours
 
     def get(self, key: str) -> float:
-        """A unit price; KeyError names the missing row."""
+        """A unit price; PricingError names the missing row and the rows of its kind."""
         if key not in self.prices:
-            raise KeyError(f"no price for '{key}' in pricing/prices.yaml")
+            kind = key.rpartition(":")[0]
+            similar = sorted(k.rpartition(":")[2] for k in self.prices if kind and k.rpartition(":")[0] == kind)
+            known = f"priced {kind} types: {', '.join(similar)}" if similar else "no row of that kind"
+            raise PricingError(f"pricing/prices.yaml has no row '{key}' ({known}); choose a priced type, or add the "
+                               "row with its price, unit, source and date")  # fmt: skip
         return self.prices[key].price
 
 
+def _number(value: Any) -> float | None:
+    """A finite, non-negative number (YAML int or float, not a boolean), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
+def _price_row(key: Any, row: Any) -> Price:
+    where = f"pricing/prices.yaml: row {key!r}"
+    if not isinstance(key, str) or not key:
+        raise PricingError(f"{where}: a row name is a non-empty string such as 'nat_gateway' or 'ec2:t4g.medium'")
+    if not isinstance(row, dict):
+        raise PricingError(f"{where} is {type(row).__name__}; a row is {{price, unit, source, date}}")
+    missing = [field for field in PRICE_FIELDS if field not in row]
+    extra = sorted(str(field) for field in row if field not in PRICE_FIELDS)
+    if missing or extra:
+        problems = [f"lacks {', '.join(missing)}"] * bool(missing) + [f"has unknown {', '.join(extra)}"] * bool(extra)
+        raise PricingError(f"{where} {' and '.join(problems)}; a row holds exactly {', '.join(PRICE_FIELDS)}")
+    price = _number(row["price"])
+    if price is None:
+        raise PricingError(f"{where}: price {row['price']!r} is not a number >= 0 (USD per unit)")
+    for text in ("unit", "source"):
+        if not isinstance(row[text], str) or not row[text].strip():
+            raise PricingError(f"{where}: {text} {row[text]!r} must be a non-empty text")
+    date = row["date"]
+    if not isinstance(date, datetime.date):
+        try:
+            date = datetime.date.fromisoformat(str(date))
+        except ValueError:
+            raise PricingError(f"{where}: date {row['date']!r} is not a date YYYY-MM-DD") from None
+    return Price(price, row["unit"], row["source"], date.isoformat())
+
+
+def _usage_tier(tier: Any, rows: Any) -> tuple[dict[str, float], dict[str, str]]:
+    where = f"pricing/usage.yaml: tier {tier!r}"
+    if not isinstance(rows, dict):
+        raise PricingError(f"{where} is {type(rows).__name__}; it maps each assumption to {{value, note}}")
+    missing = [key for key in REQUIRED_USAGE if key not in rows]
+    if missing:
+        raise PricingError(f"{where} lacks {', '.join(missing)}; every tier gives {', '.join(REQUIRED_USAGE)}")
+    values, notes = {}, {}
+    for key, row in rows.items():
+        if key not in REQUIRED_USAGE:
+            raise PricingError(f"{where}: unknown assumption {key!r}; the model reads {', '.join(REQUIRED_USAGE)}")
+        value = _number(row.get("value")) if isinstance(row, dict) else None
+        if value is None or not isinstance(row.get("note"), str):
+            raise PricingError(f"{where}: {key} must be {{value: <number >= 0>, note: <text>}}, got {row!r}")
+        values[key], notes[key] = value, row["note"]
+    return values, notes
+
+
 def load_prices(directory: Path = DATA_DIR) -> PriceTable:
-    """Read prices.yaml and usage.yaml."""
-    prices = yaml.safe_load((directory / "prices.yaml").read_text())
-    usage = yaml.safe_load((directory / "usage.yaml").read_text())
+    """Read and check prices.yaml and usage.yaml; PricingError names the file, the row and what is allowed."""
+    prices = read_yaml(directory / "prices.yaml", "the price table", "pricing/prices.yaml")
+    usage = read_yaml(directory / "usage.yaml", "the usage assumptions", "pricing/usage.yaml")
+    if not isinstance(prices, dict) or not isinstance(prices.get("prices"), dict):
+        raise PricingError("pricing/prices.yaml must be a mapping with region, hours_per_month and prices (a "
+                           "mapping of rows)")  # fmt: skip
+    hours = _number(prices.get("hours_per_month"))
+    if hours is None or not 672 <= hours <= 744:
+        raise PricingError(f"pricing/prices.yaml: hours_per_month {prices.get('hours_per_month')!r} must be the hours "
+                           "of a month, 672 to 744 (730 on average)")  # fmt: skip
+    region = prices.get("region")
+    if not isinstance(region, str) or not region:
+        raise PricingError(f"pricing/prices.yaml: region {region!r} must name the region of the list prices")
+    rows = {key: _price_row(key, row) for key, row in prices["prices"].items()}
+    missing = [key for key in REQUIRED_PRICES if key not in rows]
+    if missing:
+        raise PricingError(f"pricing/prices.yaml lacks the row(s) {', '.join(missing)}, which the model needs")
+    if not isinstance(usage, dict) or not usage:
+        raise PricingError("pricing/usage.yaml must map each tier (dev, prod) to its usage assumptions")
+    tiers = {str(tier): _usage_tier(tier, rows_of_tier) for tier, rows_of_tier in usage.items()}
     return PriceTable(
-        prices={
-            key: Price(float(row["price"]), row["unit"], row["source"], str(row["date"]))
-            for key, row in prices["prices"].items()
-        },
-        usage={tier: {k: float(v["value"]) for k, v in rows.items()} for tier, rows in usage.items()},
-        usage_notes={tier: {k: str(v["note"]) for k, v in rows.items()} for tier, rows in usage.items()},
-        hours=float(prices["hours_per_month"]),
+        prices=rows,
+        usage={tier: values for tier, (values, _) in tiers.items()},
+        usage_notes={tier: notes for tier, (_, notes) in tiers.items()},
+        hours=hours,
+        region=region,
     )
 
 
@@ -379,7 +478,17 @@ def price_plan(plan: dict[str, Any], table: PriceTable | None = None) -> CostRep
     """Price every resource of an offline plan (offline.plan.summarize output)."""
     table = table or load_prices()
     tier = plan.get("tier") or "dev"
+    region = plan.get("region")
+    if region is not None and region != table.region:
+        raise PricingError(f"stack '{plan['stack']}' is in region {region}; pricing/prices.yaml holds {table.region} "
+                           f"list prices only, so it cannot be priced (add a price table for {region})")  # fmt: skip
+    if tier not in table.usage:
+        raise PricingError(f"pricing/usage.yaml has no usage assumptions for tier '{tier}'; tiers: "
+                           f"{', '.join(sorted(table.usage))}")  # fmt: skip
     budget = plan.get("outputs", {}).get("monthlyBudgetUsd")
+    if budget is not None and (_number(budget) is None or float(budget) <= 0):
+        raise PricingError(f"fintech-platform:monthlyBudgetUsd = {budget!r}: the budget must be a positive amount of "
+                           "USD per month")  # fmt: skip
     report = CostReport(plan["stack"], tier, float(budget) if budget is not None else None)
     resources = [
         {**r, "component": component_label(c, plan["stack"])} for c in plan["components"] for r in c["resources"]

@@ -5,7 +5,11 @@
     python -m pricing.report prod --check              # exit 1 when the baseline is over budget
 
 Prices: pricing/prices.yaml (us-east-1 list prices, each row with source and date). Usage
-assumptions: pricing/usage.yaml, per tier, printed with every report.
+assumptions: pricing/usage.yaml, per tier, printed with every report. Both are checked before the
+stack is planned (non-negative prices, every row the model needs).
+
+Exit status: 0; 1 with --check when the baseline is over budget; 2 on a usage or configuration error
+(bad argument or config value, broken stack file or price table, a type or region without prices).
 """
 
 from __future__ import annotations
@@ -16,18 +20,17 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from offline.engine import known_stacks, load_project, run_stack
-from offline.plan import parse_overrides, summarize
-from pricing.model import CostReport, PriceTable, load_prices, price_plan
+from offline.cli import exit_status_help, run
+from offline.engine import known_stacks
+from offline.plan import plan_stack, prepare
+from pricing.model import CostReport, PriceTable
 
 
-def plan_cost(stack: str, overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], CostReport]:
-    """Run the program offline for `stack` (with config overrides) and price its plan."""
-    run = run_stack(stack, overrides)
-    if run.error:
-        raise SystemExit(f"error: {run.error}")
-    plan = summarize(run)
-    return plan, price_plan(plan)
+def plan_cost(stack: str, config_pairs: list[str] | None = None) -> tuple[dict[str, Any], CostReport, PriceTable]:
+    """Check the inputs, run the program offline for `stack` (with `KEY=VALUE` overrides) and price its plan."""
+    overrides, table = prepare(stack, config_pairs or [])
+    plan, report = plan_stack(stack, overrides, table)
+    return plan, report, table
 
 
 def render_text(report: CostReport, table: PriceTable) -> str:
@@ -65,17 +68,20 @@ def render_markdown(report: CostReport) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m pricing.report`."""
-    parser = argparse.ArgumentParser(prog="python -m pricing.report", description=__doc__.split("\n\n")[0])
+def _main(argv: list[str] | None) -> int:
+    errors = "bad argument or config value, broken stack file or price table, a type or region without prices"
+    parser = argparse.ArgumentParser(
+        prog="python -m pricing.report",
+        description=__doc__.split("\n\n")[0],
+        epilog=exit_status_help("with --check, the baseline is over budget", errors),
+    )
     parser.add_argument("stack", choices=known_stacks())
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument("--check", action="store_true", help="exit 1 when the baseline is over the budget")
     parser.add_argument("--config", metavar="KEY=VALUE", action="append", default=[],
                         help="price the stack as if `pulumi config set KEY VALUE` (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
-    _, report = plan_cost(args.stack, parse_overrides(args.config, load_project()["name"]))
-    table = load_prices()
+    _, report, table = plan_cost(args.stack, args.config)
     if args.format == "json":
         components = {name: {"baseline": b, "peak": p} for name, (b, p) in report.by_component().items()}
         document = {
@@ -89,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(render_text(report, table))
     return 1 if args.check and report.over_budget else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m pricing.report` (exit status: see offline/cli.py)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+"""The one error boundary of the project's commands (plan, audit, snapshot, diff, pricing.report).
+
+Exit status, the same for every command:
+
+    0  success
+    1  a finding or a failed check (a mandatory policy violation, a stack over budget, a base that fails to plan)
+    2  a usage or configuration error (bad argument, broken stack file, policy config or price table,
+       unwritable output path, unknown revision): one line `error: ...` on stderr, no traceback
+  130  interrupted (Ctrl-C); 141 the reader of the output went away (`... | head`), as a shell reports SIGPIPE
+
+A loader that finds a problem raises `CommandError` with a message naming the file or option, the bad
+value and what is allowed; `run` prints it. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+USAGE_OR_CONFIG_ERROR = 2
+FINDING = 1
+OUTPUT_CLOSED = 141
+
+
+def exit_status_help(finding: str = "", errors: str = "bad argument, broken stack file, policy config or price "
+                     "table, unwritable output path") -> str:  # fmt: skip
+    """The exit-status epilog of a command's --help: `finding` is what exits 1 (none for the plan)."""
+    one = f"; 1 {finding}" if finding else ""
+    return (f"exit status: 0 success{one}; 2 a usage or configuration error ({errors}), printed as one 'error:' "
+            "line without a traceback")  # fmt: skip
+
+
+class CommandError(Exception):
+    """An expected failure of a command: its message is for the user, `status` is the exit status."""
+
+    def __init__(self, message: str, status: int = USAGE_OR_CONFIG_ERROR) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
+    """Call a command's `main` and turn an expected failure into one message and its exit status."""
+    try:
+        return main(argv)
+    except CommandError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.status
+    except OSError as err:
+        # A file the command reads or writes (a directory, a missing parent, no permission, a full disk).
+        if isinstance(err, BrokenPipeError):
+            # The reader went away (`... | head`): https://docs.python.org/3/library/signal.html#note-on-sigpipe
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return OUTPUT_CLOSED
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        return USAGE_OR_CONFIG_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def output_path(path: str, option: str) -> Path:
+    """A path the command will write to, checked before any work is done (the plan takes seconds)."""
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    problem = ""
+    if not path.strip():
+        problem = "is empty"
+    elif target.is_dir():
+        problem = "is a directory"
+    elif not parent.is_dir():
+        problem = f"is in a directory that does not exist ({parent})"
+    elif target.exists() and not os.access(target, os.W_OK):
+        problem = "is not writable (permission denied)"
+    elif not target.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        problem = f"cannot be created: permission denied on {parent}"
+    if problem:
+        raise CommandError(f"{option} {path!r} {problem}; give a file path in a writable directory")
+    return target
+
+
+def write_output(target: Path, text: str, option: str) -> None:
+    """Write a report to a path checked by `output_path` (a failure now still becomes one message)."""
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise CommandError(f"{option} {str(target)!r}: cannot write: {err.strerror or err}") from err
