@@ -15,9 +15,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from offline.engine import PROJECT_DIR
-from ops.common import Clients, Report
+from ops.common import Clients, Report, require_pinned_account
 from policies.rules import ALL_RULES
-from stacks.config import CONFIG_NAMESPACE
+from stacks.config import CONFIG_NAMESPACE, StackConfig
 
 
 def thresholds(stack: str) -> dict[str, dict[str, Any]]:
@@ -35,8 +35,10 @@ def tagged_resources(stack: str, clients: Clients) -> list[str]:
             for item in page["ResourceTagMappingList"]]  # fmt: skip
 
 
-def live_audit(stack: str, clients: Clients) -> Report:
-    """Check every tagged resource whose type the audit knows; the report fails on any finding."""
+def live_audit(stack: str, config: StackConfig, clients: Clients) -> Report:
+    """Check every tagged resource whose type the audit knows; the report fails on any finding.
+    Refuses (OpsError) when the credentials belong to another account than the stack's pinned one."""
+    require_pinned_account(stack, config, clients)
     report = Report("live audit", stack)
     limits = thresholds(stack)
     arns = tagged_resources(stack, clients)

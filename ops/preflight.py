@@ -1,17 +1,23 @@
 """Preflight, before `pulumi up`: is this the right account, and can the stack be created here?
 
-Checks: the caller's account is the stack's pinned account (a prod stack is never deployed into
-another); the region has at least 3 available zones and the pinned ones; the ACM certificate exists
-and is ISSUED; the Elastic IP and VPC quotas leave room for the stack's NAT gateways and VPC; and the
-pinned EKS add-on versions exist for the Kubernetes version.
+Checks: the caller's account is the stack's pinned account (else the command refuses, exit 2); the
+region has at least 3 available zones and the pinned ones; the ACM certificate exists and is ISSUED;
+the Elastic IP and VPC quotas leave room for the stack's NAT gateways and VPC; the pinned EKS add-on
+versions exist for the Kubernetes version; every workload's pinned image is in its ECR repository
+(with the push commands for each missing one); and every pinned Helm chart version is in its chart
+repository's index.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from botocore.exceptions import ClientError
 
 from components.eks import ADDON_VERSIONS
-from ops.common import Clients, Report
+from ops.charts import ChartPin, chart_pins, check_chart_versions
+from ops.common import Clients, Report, require_pinned_account
+from ops.images import check_images
 from stacks.config import StackConfig
 from stacks.platform import resource_prefix
 
@@ -19,24 +25,24 @@ DEFAULT_QUOTAS = {"L-0263D0A3": 5, "L-F678F1CE": 5}
 """AWS default quotas used when Service Quotas cannot be read: EC2-VPC Elastic IPs, VPCs per region."""
 
 
-def preflight(stack: str, config: StackConfig, clients: Clients) -> Report:
-    """Every preflight check; the report fails when any check fails."""
+def preflight(
+    stack: str, config: StackConfig, clients: Clients, charts: Mapping[str, ChartPin] | None = None
+) -> Report:
+    """Every preflight check; the report fails when any check fails. `charts`: the Helm chart pins to
+    look up (default: the program's pins for the stack's Kubernetes version)."""
+    account = require_pinned_account(stack, config, clients)
     report = Report("preflight", stack)
-    _account(report, config, clients)
+    if config.account_id:
+        report.add("account", True, f"credentials are for {account}, the stack's pinned account")
+    else:
+        report.add("account", False, f"credentials are for {account}; the stack pins no account", warn_only=True)
     _zones(report, config, clients)
     _certificate(report, config, clients)
     _quotas(report, config, clients, stack)
     _addon_versions(report, config, clients)
+    check_images(report, stack, config, clients, account)
+    check_chart_versions(report, chart_pins(config.kubernetes_version) if charts is None else charts)
     return report
-
-
-def _account(report: Report, config: StackConfig, clients: Clients) -> None:
-    account = clients("sts").get_caller_identity()["Account"]
-    if config.account_id:
-        report.add("account", account == config.account_id,
-                   f"credentials are for {account}; the stack is pinned to {config.account_id}")  # fmt: skip
-    else:
-        report.add("account", True, f"credentials are for {account}; the stack pins no account", warn_only=True)
 
 
 def _zones(report: Report, config: StackConfig, clients: Clients) -> None:
