@@ -55,7 +55,11 @@ def check_chart_versions(report: Report, pins: Mapping[str, ChartPin]) -> None:
             try:
                 indexes[pin.repository] = read_index(pin.repository)
             except (OSError, ValueError, yaml.YAMLError) as err:
-                reason = err.reason if isinstance(err, urllib.error.URLError) else err
+                reason: object = err
+                if isinstance(err, urllib.error.HTTPError):
+                    reason = f"HTTP {err.code} {err.reason}"
+                elif isinstance(err, urllib.error.URLError):
+                    reason = err.reason
                 indexes[pin.repository] = f"cannot read {pin.repository.rstrip('/')}/index.yaml: {reason}"
         index = indexes[pin.repository]
         if isinstance(index, str):

@@ -13,7 +13,8 @@ import boto3
 import yaml
 from botocore.config import Config
 
-from offline.engine import PROJECT_DIR, stack_config
+from offline.engine import PROJECT_DIR as PROJECT_DIR  # re-exported: the directory of the stack files
+from offline.engine import stack_config
 from stacks.config import CONFIG_NAMESPACE, StackConfig, parse_stack_config
 
 Status = Literal["pass", "fail", "warn"]

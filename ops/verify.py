@@ -162,6 +162,10 @@ def _kubernetes_readiness(
         return
     except (OSError, ValueError) as err:
         reason = err.reason if isinstance(err, urllib.error.URLError) else err
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            report.add("kubernetes-nodes-ready", False, f"the server at {endpoint} does not present a certificate "
+                       f"of the cluster's CA ({reason.verify_message}); nodes not checked", cluster)  # fmt: skip
+            return
         report.add("kubernetes-nodes-ready", False, f"the Kubernetes API at {endpoint} is not reachable from here "
                    f"({reason}); the node Ready condition was not checked (run verify from inside the VPC, "
                    "e.g. on the CI runner)", cluster, warn_only=True)  # fmt: skip
