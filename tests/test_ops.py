@@ -99,13 +99,14 @@ def test_preflight_passes_in_the_right_account(aws: None) -> None:
     report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients, charts={})
     assert not report.failed, report.text()
     assert set(_checks(report)) >= {"account", "availability-zones", "pinned-zones", "certificate", "elastic-ip-quota",
-                                     "vpc-quota", "addon-vpc-cni", "image-validator", "image-payments", "image-ledger"}  # fmt: skip
+                                     "vpc-quota", "addon-vpc-cni", "image-validator", "image-payments",
+                                     "image-ledger"}  # fmt: skip
 
 
 def test_preflight_refuses_the_wrong_account(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     clients = Clients("us-east-1")
     _stub_addons(clients, ADDON_VERSIONS["1.35"])
-    with pytest.raises(OpsError, match="pinned to account 999988887777 .* belong to account 111122223333"):
+    with pytest.raises(OpsError, match=r"pinned to account 999988887777 .* belong to account 111122223333"):
         preflight("prod", _config(account_id="999988887777", certificate_arn=_issued_certificate()), clients, charts={})
 
 
