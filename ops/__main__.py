@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionError,
     CredentialRetrievalError,
     HTTPClientError,
     NoCredentialsError,
@@ -93,13 +95,12 @@ def explain(err: Exception, endpoint_url: str | None) -> OpsError:
     if isinstance(err, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
                         ProfileNotFound)):  # fmt: skip
         return OpsError(f"no usable AWS credentials ({err}); set AWS_PROFILE or sign in (aws sso login) first")
-    if isinstance(err, HTTPClientError):
+    if isinstance(err, (ConnectionError, HTTPClientError)):
         where = endpoint_url or "the AWS endpoint"
         return OpsError(f"cannot reach {where}: {err}")
     if isinstance(err, ClientError):
-        code = str(err.response.get("Error", {}).get("Code", ""))
-        message = err.response.get("Error", {}).get("Message", "")
-        if code in DENIED:
+        code, message = _error_of(err)
+        if code in DENIED or (code == "403" and not message):
             return OpsError(f"access denied: the credentials in use may not call {err.operation_name} ({code}: "
                             f"{message}); use a role with the permissions listed in the README")  # fmt: skip
         if code in REJECTED:
@@ -108,6 +109,17 @@ def explain(err: Exception, endpoint_url: str | None) -> OpsError:
     if isinstance(err, BotoCoreError):
         return OpsError(f"AWS SDK error: {err}")
     raise err
+
+
+def _error_of(err: ClientError) -> tuple[str, str]:
+    """The error code and message, also when an endpoint answered a JSON protocol with an XML error body."""
+    error = err.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    if code.isdigit():  # botocore puts the HTTP status and the raw body there when it cannot parse the body
+        found = re.search(r"<Code>([^<]+)</Code>", message)
+        text = re.search(r"<Message>([^<]*)</Message>", message)
+        return (found.group(1), text.group(1) if text else "") if found else (code, "")
+    return code, message
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,12 +71,14 @@ class Clients:
 
     region: str
     endpoint_url: str | None = None
+    session: boto3.session.Session = field(default_factory=boto3.session.Session)
+    """One session per run: credentials are resolved from the environment of this run."""
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, service: str) -> Any:
         if service not in self._cache:
             try:
-                self._cache[service] = boto3.client(
+                self._cache[service] = self.session.client(
                     service, region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
                 )
             except ValueError as err:

@@ -44,6 +44,8 @@ def dr_drill(
     try:
         (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
     except ClientError as err:
+        if err.response["Error"]["Code"] != "DBClusterNotFoundFault":
+            raise
         report.add("cluster", False, f"{identifier} not found: {err.response['Error']['Code']}")
         return report
     latest = cluster.get("LatestRestorableTime")

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 from botocore.signers import RequestSigner
 
@@ -186,7 +185,7 @@ def eks_token(clients: Clients, cluster: str) -> str:
     GetCallerIdentity URL bound to the cluster name by the x-k8s-aws-id header, valid 60 seconds.
     (aws-iam-authenticator, https://github.com/kubernetes-sigs/aws-iam-authenticator#api-authorization-from-outside-a-cluster)"""
     sts = clients("sts")
-    credentials = boto3.session.Session().get_credentials()
+    credentials = clients.session.get_credentials()
     if credentials is None:
         raise ValueError("no AWS credentials to sign a Kubernetes token")
     signer = RequestSigner(sts.meta.service_model.service_id, clients.region, "sts", "v4", credentials,
