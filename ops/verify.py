@@ -20,7 +20,7 @@ import ssl
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +126,7 @@ def check_nodes(report: Report, config: StackConfig, clients: Clients, cluster: 
     _kubernetes_readiness(report, clients, cluster, info, zone_names, read_nodes, high_availability)
 
 
-def _zone_names(clients: Clients, zone_ids: Iterable[str]) -> dict[str, str]:
+def _zone_names(clients: Clients, zone_ids: Sequence[str]) -> dict[str, str]:
     zones = clients("ec2").describe_availability_zones(Filters=[{"Name": "zone-id", "Values": list(zone_ids)}])
     name_of = {zone["ZoneId"]: zone["ZoneName"] for zone in zones["AvailabilityZones"]}
     return {zone_id: name_of.get(zone_id, zone_id) for zone_id in zone_ids}
