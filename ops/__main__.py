@@ -33,6 +33,7 @@ from botocore.exceptions import (
     ProfileNotFound,
     TokenRetrievalError,
 )
+from botocore.parsers import ResponseParserError
 
 from offline.engine import known_stacks
 from ops import common
@@ -103,9 +104,15 @@ def explain(err: Exception, endpoint_url: str | None) -> OpsError:
         if code in DENIED or (code == "403" and not message):
             return OpsError(f"access denied: the credentials in use may not call {err.operation_name} ({code}: "
                             f"{message}); use a role with the permissions listed in the README")  # fmt: skip
+        if code.isdigit():
+            return OpsError(f"{endpoint_url or 'the AWS endpoint'} answered {err.operation_name} with HTTP {code} and "
+                            "no AWS error: is it an AWS endpoint?")  # fmt: skip
         if code in REJECTED:
             return OpsError(f"AWS rejected the credentials in use ({code}: {message}); refresh them and try again")
         return OpsError(f"AWS refused {err.operation_name}: {code}: {message}", FAILED_EXIT)
+    if isinstance(err, ResponseParserError):
+        first = str(err).splitlines()[0]
+        return OpsError(f"{endpoint_url or 'the AWS endpoint'} did not answer as AWS does ({first})")
     if isinstance(err, BotoCoreError):
         return OpsError(f"AWS SDK error: {err}")
     raise err
@@ -127,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         report = run(args)
-    except (OpsError, ConfigError, BotoCoreError, ClientError) as err:
+    except (OpsError, ConfigError, BotoCoreError, ClientError, ResponseParserError) as err:
         problem = explain(err, args.endpoint_url)
         print(f"ops {args.command} --stack {args.stack}: {problem}", file=sys.stderr)
         if args.json:

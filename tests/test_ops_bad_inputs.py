@@ -80,6 +80,10 @@ CASES = (
     Case("dr-drill of a stack that pins no account", ("--stack", "dev"), 2,
          ("stack 'dev' pins no account", "fintech-platform:accountId is empty", "123456789012"),
          account="123456789012", commands=("dr-drill",)),
+    Case("broken policy config", ("--stack", "policytypo"), 2, ("policy config policytypo.json cannot be read",),
+         commands=("audit",)),
+    Case("policy config of the wrong shape", ("--stack", "policylist"), 2,
+         ("policy config policylist.json: must be an object",), commands=("audit",)),
     Case("dr-drill timeout that is not a number", ("--stack", "prod", "--timeout", "soon"), 2,
          ("argument --timeout: invalid float value: 'soon'",), commands=("dr-drill",)),
 )  # fmt: skip
@@ -98,6 +102,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copy(path, tmp_path / path.name)
     for stack, text in STACK_FILES.items():
         (tmp_path / f"Pulumi.{stack}.yaml").write_text(text)
+    (tmp_path / "policies" / "config").mkdir(parents=True)
+    for stack, text in {"policytypo": '{"log-retention": {"minDays": 30,}}', "policylist": '["log-retention"]'}.items():
+        shutil.copy(PROJECT_DIR / "Pulumi.prod.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+        (tmp_path / "policies" / "config" / f"{stack}.json").write_text(text)
     monkeypatch.setattr(common, "PROJECT_DIR", tmp_path)
     return tmp_path
 
@@ -213,13 +221,40 @@ def test_a_real_process_prints_no_traceback(clean_env: dict[str, str], extra: di
     ("AccessDeniedException", 403, 2, "access denied: the credentials in use may not call DescribeCluster"),
     ("ExpiredTokenException", 403, 2, "AWS rejected the credentials in use (ExpiredTokenException"),
     ("ThrottlingException", 400, 1, "AWS refused DescribeCluster: ThrottlingException"),
+    ("404", 404, 2, "the AWS endpoint answered DescribeCluster with HTTP 404 and no AWS error"),
+    ("403", 403, 2, "access denied: the credentials in use may not call DescribeCluster (AccessDenied: no)"),
 ])  # fmt: skip
 def test_aws_errors_are_explained(code: str, status: int, exit_code: int, words: str) -> None:
     from botocore.exceptions import ClientError
 
     from ops.__main__ import explain
 
-    error = ClientError({"Error": {"Code": code, "Message": "no"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+    message = {"404": "", "403": "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"}.get(code, "no")
+    error = ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
                         "DescribeCluster")  # fmt: skip
     problem = explain(error, None)
     assert problem.exit_code == exit_code and words in str(problem)
+
+
+def test_an_endpoint_that_is_not_aws_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    import functools
+    import http.server
+    import threading
+
+    _isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # answers every POST with 501
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        code = main(["audit", "--stack", "prod", "--endpoint-url", endpoint])
+    finally:
+        server.shutdown()
+        server.server_close()
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert f"{endpoint} did not answer as AWS does (Unable to parse response" in err
+    assert "Traceback" not in err
