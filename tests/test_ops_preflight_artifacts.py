@@ -197,3 +197,67 @@ def test_preflight_reports_images_and_charts(aws: None, chart_repository: str) -
     assert statuses["chart-metrics-server"] == "pass"
     assert statuses["image-validator"] == "fail"  # nothing pushed: every image fails, with the commands
     assert report.failed
+
+
+# --- GuardDuty and the organization trail (components.threat_detection / audit_trail helpers) -------------
+
+
+def test_a_foreign_guardduty_detector_blocks_a_stack_that_builds_one(aws: None) -> None:
+    from ops.preflight import _guardduty
+
+    config = load_config("prod")
+    assert config.guard_duty
+    report = Report("preflight", "prod")
+    _guardduty(report, "prod", config, Clients("us-east-1"))
+    assert _statuses(report) == {"guardduty": "pass"}  # none yet: the stack may create its own
+    foreign = boto3.client("guardduty").create_detector(Enable=True)["DetectorId"]
+    report = Report("preflight", "prod")
+    _guardduty(report, "prod", config, Clients("us-east-1"))
+    (finding,) = report.findings
+    assert finding.status == "fail" and f"GuardDuty detector {foreign} already exists" in finding.detail
+
+
+def test_the_stacks_own_detector_is_recognised_by_its_tags(aws: None) -> None:
+    from ops.preflight import _guardduty
+
+    boto3.client("guardduty").create_detector(Enable=True, Tags={"environment": "prod", "project": "fintech-platform"})
+    report = Report("preflight", "prod")
+    _guardduty(report, "prod", load_config("prod"), Clients("us-east-1"))
+    assert _statuses(report) == {"guardduty": "pass"} and "this stack's" in report.text()
+
+
+def test_prod_without_its_own_detector_needs_one_in_the_region(aws: None) -> None:
+    from ops.preflight import _guardduty
+
+    config = load_config("prod").model_copy(update={"guard_duty": False})
+    report = Report("preflight", "prod")
+    _guardduty(report, "prod", config, Clients("us-east-1"))
+    assert report.failed and "no GuardDuty detector covers this region" in report.text()
+
+
+def test_the_organization_trail_is_checked_when_it_stands_in(aws: None) -> None:
+    from ops.preflight import _organization_trail
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="org-trail-logs")
+    key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    cloudtrail = boto3.client("cloudtrail")
+    good = cloudtrail.create_trail(
+        Name="org",
+        S3BucketName="org-trail-logs",
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+        KmsKeyId=key,
+        IsOrganizationTrail=True,
+    )["TrailARN"]
+    cloudtrail.start_logging(Name=good)
+    bad = cloudtrail.create_trail(Name="local", S3BucketName="org-trail-logs")["TrailARN"]
+    config = load_config("prod")
+    for arn, expected in ((good, "pass"), (bad, "fail")):
+        report = Report("preflight", "prod")
+        _organization_trail(report, config.model_copy(update={"organization_trail": arn}), Clients("us-east-1"))
+        assert _statuses(report) == {"organization-trail": expected}, report.text()
+    assert "the trail is not an organization trail" in report.text() and "the trail is not logging" in report.text()
+    report = Report("preflight", "prod")
+    _organization_trail(report, config, Clients("us-east-1"))
+    assert report.findings == []  # the stack builds its own trail: nothing to check
