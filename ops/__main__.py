@@ -1,51 +1,148 @@
 """Operations commands for platform engineers and auditors.
 
-    python -m ops preflight --stack prod        # before pulumi up: account, zones, certificate, quotas, add-ons
+    python -m ops preflight --stack prod        # before pulumi up: account, zones, certificate, quotas,
+                                                # add-ons, images in ECR, Helm chart versions
     python -m ops audit --stack prod            # live resources against the policy baseline
     python -m ops dr-drill --stack prod [--dry-run]   # RPO and a timed restore of Aurora (RTO)
+    python -m ops verify --stack prod           # after pulumi up: nodes, targets, topics, alarms, DB users
 
-Credentials come from the usual AWS chain (AWS_PROFILE, environment, SSO). Every command prints text
-or JSON (--json) and exits 1 when a check fails.
+Credentials come from the usual AWS chain (AWS_PROFILE, environment, SSO). Every command first checks
+that the credentials belong to the stack's pinned account (accountId) and refuses otherwise; dr-drill
+(without --dry-run) also refuses a stack that pins no account. Every command prints text or JSON
+(--json). Exit codes: 0 all checks passed; 1 a check failed (or AWS refused a call a check needed);
+2 the command could not or must not run (usage, stack file or config, credentials, another account,
+unreachable endpoint, access denied).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
+from collections.abc import Callable
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+)
+from botocore.parsers import ResponseParserError
 
 from offline.engine import known_stacks
-from ops.common import Clients, load_config
+from ops import common
+from ops.common import FAILED_EXIT, Clients, OpsError, Report, load_config
 from ops.dr_drill import dr_drill
 from ops.live_audit import live_audit
 from ops.preflight import preflight
+from ops.verify import verify
+from stacks.config import ConfigError
+
+COMMANDS = {
+    "preflight": "check the account, region, images and chart versions before pulumi up",
+    "audit": "check the live resources of a stack against the policy baseline",
+    "dr-drill": "measure RPO and RTO of the Aurora cluster by a real restore",
+    "verify": "check after pulumi up that the platform works: nodes, targets, topics, alarms, DB users",
+}
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+          "AuthorizationErrorException", "UnauthorizedException", "ForbiddenException"}  # fmt: skip
+"""Error codes with which AWS services refuse a call the credentials may not make."""
+REJECTED = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
+            "SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"}  # fmt: skip
+"""Error codes with which AWS refuses the credentials themselves."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m ops`."""
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, summary in (("preflight", "check the account and region before pulumi up"),
-                          ("audit", "check the live resources of a stack against the policy baseline"),
-                          ("dr-drill", "measure RPO and RTO of the Aurora cluster by a real restore")):  # fmt: skip
+    for name, summary in COMMANDS.items():
         command = commands.add_parser(name, help=summary, description=summary)
-        command.add_argument("--stack", required=True, choices=known_stacks())
+        command.add_argument("--stack", required=True, choices=known_stacks(common.PROJECT_DIR))
         command.add_argument("--json", action="store_true", help="print the report as JSON")
         command.add_argument("--endpoint-url", help="send every AWS call to this endpoint (a test server)")
         if name == "dr-drill":
             command.add_argument("--dry-run", action="store_true", help="only report; restore nothing")
             command.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the restore")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run(args: argparse.Namespace) -> Report:
+    """Run one command; errors it cannot turn into findings are raised."""
     config = load_config(args.stack)
     clients = Clients(config.region, args.endpoint_url)
-    if args.command == "preflight":
-        report = preflight(args.stack, config, clients)
-    elif args.command == "audit":
-        report = live_audit(args.stack, clients)
-    else:
-        report = dr_drill(args.stack, clients, dry_run=args.dry_run, timeout_seconds=args.timeout)
+    commands: dict[str, Callable[[], Report]] = {
+        "preflight": lambda: preflight(args.stack, config, clients),
+        "audit": lambda: live_audit(args.stack, config, clients),
+        "dr-drill": lambda: dr_drill(args.stack, config, clients, dry_run=args.dry_run, timeout_seconds=args.timeout),
+        "verify": lambda: verify(args.stack, config, clients),
+    }
+    return commands[args.command]()
+
+
+def explain(err: Exception, endpoint_url: str | None) -> OpsError:
+    """One message and the exit code for an error the commands do not handle themselves."""
+    if isinstance(err, OpsError):
+        return err
+    if isinstance(err, ConfigError):
+        return OpsError(str(err))
+    if isinstance(err, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
+                        ProfileNotFound)):  # fmt: skip
+        return OpsError(f"no usable AWS credentials ({err}); set AWS_PROFILE or sign in (aws sso login) first")
+    if isinstance(err, (ConnectionError, HTTPClientError)):
+        where = endpoint_url or "the AWS endpoint"
+        return OpsError(f"cannot reach {where}: {err}")
+    if isinstance(err, ClientError):
+        code, message = _error_of(err)
+        if code in DENIED or (code == "403" and not message):
+            return OpsError(f"access denied: the credentials in use may not call {err.operation_name} ({code}: "
+                            f"{message}); use a role with the permissions listed in the README")  # fmt: skip
+        if code.isdigit():
+            return OpsError(f"{endpoint_url or 'the AWS endpoint'} answered {err.operation_name} with HTTP {code} and "
+                            "no AWS error: is it an AWS endpoint?")  # fmt: skip
+        if code in REJECTED:
+            return OpsError(f"AWS rejected the credentials in use ({code}: {message}); refresh them and try again")
+        return OpsError(f"AWS refused {err.operation_name}: {code}: {message}", FAILED_EXIT)
+    if isinstance(err, ResponseParserError):
+        first = str(err).splitlines()[0]
+        return OpsError(f"{endpoint_url or 'the AWS endpoint'} did not answer as AWS does ({first})")
+    if isinstance(err, BotoCoreError):
+        return OpsError(f"AWS SDK error: {err}")
+    raise err
+
+
+def _error_of(err: ClientError) -> tuple[str, str]:
+    """The error code and message, also when an endpoint answered a JSON protocol with an XML error body."""
+    error = err.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    if code.isdigit():  # botocore puts the HTTP status and the raw body there when it cannot parse the body
+        found = re.search(r"<Code>([^<]+)</Code>", message)
+        text = re.search(r"<Message>([^<]*)</Message>", message)
+        return (found.group(1), text.group(1) if text else "") if found else (code, "")
+    return code, message
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m ops`."""
+    args = parser().parse_args(argv)
+    try:
+        report = run(args)
+    except (OpsError, ConfigError, BotoCoreError, ClientError, ResponseParserError) as err:
+        problem = explain(err, args.endpoint_url)
+        print(f"ops {args.command} --stack {args.stack}: {problem}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"command": args.command, "stack": args.stack, "error": str(problem),
+                              "exitCode": problem.exit_code}, indent=2))  # fmt: skip
+        return problem.exit_code
     print(report.json() if args.json else report.text())
-    return 1 if report.failed else 0
+    return FAILED_EXIT if report.failed else 0
 
 
 if __name__ == "__main__":

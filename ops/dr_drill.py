@@ -7,44 +7,45 @@ takes (RTO), measured by really restoring into a temporary cluster and deleting 
 from __future__ import annotations
 
 import datetime
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ops.common import Clients, Report
+from ops.common import Clients, Progress, Report, require_pinned_account, stderr_progress
+from stacks.config import StackConfig
 from stacks.platform import resource_prefix
-
-Progress = Callable[[str], None]
 
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def dr_drill(
     stack: str,
+    config: StackConfig,
     clients: Clients,
     dry_run: bool = True,
     timeout_seconds: float = 3600,
     poll_seconds: float = 30,
-    progress: Progress = _stderr,
+    progress: Progress = stderr_progress,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Report:
-    """Report RPO and snapshots; unless dry_run, restore, time it, and delete the temporary cluster."""
+    """Report RPO and snapshots; unless dry_run, restore, time it, and delete the temporary cluster.
+
+    Refuses (OpsError) on another account than the stack's pinned one, and, unless dry_run, on a stack
+    that pins no account: a restore and a delete must never land in an account chosen by accident."""
+    require_pinned_account(stack, config, clients, destructive=not dry_run)
     report = Report("DR drill" + (" (dry run)" if dry_run else ""), stack)
     rds = clients("rds")
     identifier = resource_prefix(stack)
     try:
         (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
     except ClientError as err:
+        if err.response["Error"]["Code"] != "DBClusterNotFoundFault":
+            raise
         report.add("cluster", False, f"{identifier} not found: {err.response['Error']['Code']}")
         return report
     latest = cluster.get("LatestRestorableTime")

@@ -14,16 +14,22 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from offline.engine import PROJECT_DIR
-from ops.common import Clients, Report
+from ops import common
+from ops.common import Clients, OpsError, Report, require_pinned_account
 from policies.rules import ALL_RULES
-from stacks.config import CONFIG_NAMESPACE
+from stacks.config import CONFIG_NAMESPACE, StackConfig
 
 
 def thresholds(stack: str) -> dict[str, dict[str, Any]]:
-    """Each rule's config: its strict defaults under the stack's policy config file, if any."""
-    path = PROJECT_DIR / "policies" / "config" / f"{stack}.json"
-    overrides: dict[str, Any] = json.loads(Path(path).read_text()) if path.exists() else {}
+    """Each rule's config: its strict defaults under the stack's policy config file, if any.
+    An unreadable or wrongly shaped file raises OpsError naming it."""
+    path = Path(common.PROJECT_DIR) / "policies" / "config" / f"{stack}.json"
+    try:
+        overrides: Any = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError) as err:
+        raise OpsError(f"policy config {path.name} cannot be read: {err}") from None
+    if not isinstance(overrides, dict) or not all(isinstance(value, dict) for value in overrides.values()):
+        raise OpsError(f"policy config {path.name}: must be an object of rule name -> object of rule settings")
     return {rule.name: {**rule.defaults(), **overrides.get(rule.name, {})} for rule in ALL_RULES}
 
 
@@ -35,8 +41,10 @@ def tagged_resources(stack: str, clients: Clients) -> list[str]:
             for item in page["ResourceTagMappingList"]]  # fmt: skip
 
 
-def live_audit(stack: str, clients: Clients) -> Report:
-    """Check every tagged resource whose type the audit knows; the report fails on any finding."""
+def live_audit(stack: str, config: StackConfig, clients: Clients) -> Report:
+    """Check every tagged resource whose type the audit knows; the report fails on any finding.
+    Refuses (OpsError) when the credentials belong to another account than the stack's pinned one."""
+    require_pinned_account(stack, config, clients)
     report = Report("live audit", stack)
     limits = thresholds(stack)
     arns = tagged_resources(stack, clients)

@@ -1,42 +1,55 @@
 """Preflight, before `pulumi up`: is this the right account, and can the stack be created here?
 
-Checks: the caller's account is the stack's pinned account (a prod stack is never deployed into
-another); the region has at least 3 available zones and the pinned ones; the ACM certificate exists
-and is ISSUED; the Elastic IP and VPC quotas leave room for the stack's NAT gateways and VPC; and the
-pinned EKS add-on versions exist for the Kubernetes version.
+Checks: the caller's account is the stack's pinned account (else the command refuses, exit 2); the
+region has at least 3 available zones and the pinned ones; the ACM certificate exists and is ISSUED;
+the Elastic IP and VPC quotas leave room for the stack's NAT gateways and VPC; the pinned EKS add-on
+versions exist for the Kubernetes version; every workload's pinned image is in its ECR repository
+(with the push commands for each missing one); and every pinned Helm chart version is in its chart
+repository's index; GuardDuty can be created (no foreign detector) or, where the stack builds none,
+covers the region when the tier requires it; and an `organizationTrail` standing in for the stack's
+own trail exists, is an organization trail, logs the region, is logging, validates and is encrypted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from botocore.exceptions import ClientError
 
+from components.audit_trail import organization_trail_problems
 from components.eks import ADDON_VERSIONS
-from ops.common import Clients, Report
-from stacks.config import StackConfig
+from components.threat_detection import detector_problems
+from ops.charts import ChartPin, chart_pins, check_chart_versions
+from ops.common import Clients, Report, require_pinned_account
+from ops.images import check_images
+from ops.live_audit import thresholds
+from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.platform import resource_prefix
 
 DEFAULT_QUOTAS = {"L-0263D0A3": 5, "L-F678F1CE": 5}
 """AWS default quotas used when Service Quotas cannot be read: EC2-VPC Elastic IPs, VPCs per region."""
 
 
-def preflight(stack: str, config: StackConfig, clients: Clients) -> Report:
-    """Every preflight check; the report fails when any check fails."""
+def preflight(
+    stack: str, config: StackConfig, clients: Clients, charts: Mapping[str, ChartPin] | None = None
+) -> Report:
+    """Every preflight check; the report fails when any check fails. `charts`: the Helm chart pins to
+    look up (default: the program's pins for the stack's Kubernetes version)."""
+    account = require_pinned_account(stack, config, clients)
     report = Report("preflight", stack)
-    _account(report, config, clients)
+    if config.account_id:
+        report.add("account", True, f"credentials are for {account}, the stack's pinned account")
+    else:
+        report.add("account", False, f"credentials are for {account}; the stack pins no account", warn_only=True)
     _zones(report, config, clients)
     _certificate(report, config, clients)
     _quotas(report, config, clients, stack)
     _addon_versions(report, config, clients)
+    check_images(report, stack, config, clients, account)
+    _guardduty(report, stack, config, clients)
+    _organization_trail(report, config, clients)
+    check_chart_versions(report, chart_pins(config.kubernetes_version) if charts is None else charts)
     return report
-
-
-def _account(report: Report, config: StackConfig, clients: Clients) -> None:
-    account = clients("sts").get_caller_identity()["Account"]
-    if config.account_id:
-        report.add("account", account == config.account_id,
-                   f"credentials are for {account}; the stack is pinned to {config.account_id}")  # fmt: skip
-    else:
-        report.add("account", True, f"credentials are for {account}; the stack pins no account", warn_only=True)
 
 
 def _zones(report: Report, config: StackConfig, clients: Clients) -> None:
@@ -105,3 +118,40 @@ def _addon_versions(report: Report, config: StackConfig, clients: Clients) -> No
         report.add(f"addon-{addon}", version in versions,
                    f"pinned {version} for Kubernetes {config.kubernetes_version}"
                    + ("" if version in versions else f"; available: {sorted(versions)[-3:]}"))  # fmt: skip
+
+
+def _guardduty(report: Report, stack: str, config: StackConfig, clients: Clients) -> None:
+    """One detector per account and region: a foreign one blocks the stack's; none fails a tier that needs one."""
+    guardduty = clients("guardduty")
+    ids = [d for page in guardduty.get_paginator("list_detectors").paginate() for d in page.get("DetectorIds", [])]
+    ours = ""
+    for detector in ids:
+        tags = guardduty.get_detector(DetectorId=detector).get("Tags", {})
+        if tags.get("environment") == stack and tags.get("project") == CONFIG_NAMESPACE:
+            ours = detector
+    required = bool(thresholds(stack)["guardduty-required"].get("required"))
+    problems = detector_problems(ids, config.guard_duty, required, ours)
+    detail = "; ".join(problems) or (
+        f"{len(ids)} detector(s) in {config.region}" + (f", this stack's: {ours}" if ours else "")
+        + f"; the stack {'builds' if config.guard_duty else 'does not build'} one"
+    )  # fmt: skip
+    report.add("guardduty", not problems, detail)
+
+
+def _organization_trail(report: Report, config: StackConfig, clients: Clients) -> None:
+    """The organization trail that stands in for the stack's own (config organizationTrail), when set."""
+    arn = config.organization_trail
+    if not arn:
+        return
+    cloudtrail = clients("cloudtrail")
+    trails = cloudtrail.describe_trails(trailNameList=[arn], includeShadowTrails=True).get("trailList", [])
+    trail = next((t for t in trails if t.get("TrailARN") == arn), None)
+    status = None
+    if trail is not None:
+        try:
+            status = cloudtrail.get_trail_status(Name=arn)
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "TrailNotFoundException":
+                raise
+    problems = organization_trail_problems(trail, status, config.region)
+    report.add("organization-trail", not problems, "; ".join(problems) or "exists, logging, validated, encrypted", arn)

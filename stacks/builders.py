@@ -27,6 +27,7 @@ from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs
 from stacks.aws_context import AwsContext, make_provider
 from stacks.config import StackConfig
+from stacks.names import repository_name
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of
 
@@ -352,7 +353,7 @@ def workloads(
             f"{ctx.prefix}-{spec.name}",
             WorkloadArgs(
                 namespace=spec.name,
-                repository_name=f"{ctx.prefix}/{spec.name}",
+                repository_name=repository_name(ctx.prefix, spec.name),
                 chart_path=f"./app_charts/{spec.name}",
                 kubernetes_provider=cluster.provider,
                 oidc_provider_arn=cluster.oidc_provider_arn,

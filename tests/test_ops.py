@@ -24,11 +24,12 @@ from moto.server import ThreadedMotoServer
 
 from components.eks import ADDON_VERSIONS
 from offline.engine import PROJECT_DIR
-from ops.common import Clients, load_config
+from ops.common import Clients, OpsError, load_config
 from ops.dr_drill import dr_drill
 from ops.live_audit import live_audit
 from ops.preflight import preflight
 from stacks.config import StackConfig
+from stacks.names import repository_name
 
 ACCOUNT = "111122223333"
 TAGS = [{"Key": "environment", "Value": "prod"}, {"Key": "project", "Value": "fintech-platform"}]
@@ -80,21 +81,33 @@ def _checks(report: Any) -> dict[str, str]:
     return {finding.check: finding.status for finding in report.findings}
 
 
+def _push_images(config: StackConfig) -> None:
+    """Each workload's repository, holding the image the stack pins."""
+    ecr = boto3.client("ecr")
+    for workload in ("validator", "payments", "ledger"):
+        repository = repository_name("fintech-prod", workload)
+        ecr.create_repository(repositoryName=repository)
+        manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                               "config": {"digest": f"sha256:{workload}"}})  # fmt: skip
+        ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=config.image_tag(workload))
+
+
 def test_preflight_passes_in_the_right_account(aws: None) -> None:
+    _push_images(_config())
     clients = Clients("us-east-1")
     _stub_addons(clients, ADDON_VERSIONS["1.35"])
-    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients)
+    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients, charts={})
     assert not report.failed, report.text()
     assert set(_checks(report)) >= {"account", "availability-zones", "pinned-zones", "certificate", "elastic-ip-quota",
-                                     "vpc-quota", "addon-vpc-cni"}  # fmt: skip
+                                     "vpc-quota", "addon-vpc-cni", "image-validator", "image-payments",
+                                     "image-ledger"}  # fmt: skip
 
 
 def test_preflight_refuses_the_wrong_account(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     clients = Clients("us-east-1")
     _stub_addons(clients, ADDON_VERSIONS["1.35"])
-    report = preflight("prod", _config(account_id="999988887777", certificate_arn=_issued_certificate()), clients)
-    assert _checks(report)["account"] == "fail"
-    assert "pinned to 999988887777" in report.text()
+    with pytest.raises(OpsError, match=r"pinned to account 999988887777 .* belong to account 111122223333"):
+        preflight("prod", _config(account_id="999988887777", certificate_arn=_issued_certificate()), clients, charts={})
 
 
 def test_preflight_fails_with_too_few_zones(aws: None) -> None:
@@ -102,7 +115,7 @@ def test_preflight_fails_with_too_few_zones(aws: None) -> None:
     _stub_addons(clients, ADDON_VERSIONS["1.35"])
     config = _config(region="us-west-1", availability_zone_ids=("usw1-az1", "usw1-az2", "usw1-az3"),
                      certificate_arn=_issued_certificate("us-west-1"))  # fmt: skip
-    checks = _checks(preflight("prod", config, clients))
+    checks = _checks(preflight("prod", config, clients, charts={}))
     assert checks["availability-zones"] == "fail" and checks["pinned-zones"] == "fail"
 
 
@@ -115,7 +128,7 @@ def test_preflight_fails_on_a_missing_or_pending_certificate(aws: None) -> None:
     pending = boto3.client("acm").request_certificate(DomainName="pay.example.com")["CertificateArn"]
     clients = Clients("us-east-1")
     _stub_addons(clients, ADDON_VERSIONS["1.35"])
-    report = preflight("prod", _config(certificate_arn=pending), clients)
+    report = preflight("prod", _config(certificate_arn=pending), clients, charts={})
     assert _checks(report)["certificate"] == "fail"
     assert "PENDING_VALIDATION" in report.text()
 
@@ -126,7 +139,7 @@ def test_preflight_fails_when_elastic_ips_would_exceed_the_quota(aws: None) -> N
         ec2.allocate_address(Domain="vpc")
     clients = Clients("us-east-1")
     _stub_addons(clients, ADDON_VERSIONS["1.35"])
-    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients)
+    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients, charts={})
     assert _checks(report)["elastic-ip-quota"] == "fail"
     assert "4 Elastic IPs in use + 3 for NAT gateways vs quota 5" in report.text()
 
@@ -135,7 +148,7 @@ def test_preflight_fails_on_an_addon_version_eks_does_not_offer(aws: None) -> No
     clients = Clients("us-east-1")
     offered = dict(ADDON_VERSIONS["1.35"], coredns="v9.9.9-eksbuild.1")
     _stub_addons(clients, offered)
-    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients)
+    report = preflight("prod", _config(certificate_arn=_issued_certificate()), clients, charts={})
     assert _checks(report)["addon-coredns"] == "fail"
 
 
@@ -150,7 +163,7 @@ def _healthy_database(encrypted: bool = True) -> None:
 
 def test_live_audit_passes_a_compliant_stack(aws: None) -> None:
     _healthy_database()
-    report = live_audit("prod", Clients("us-east-1"))
+    report = live_audit("prod", _config(), Clients("us-east-1"))
     assert not report.failed, report.text()
     assert _checks(report)["aurora-encrypted"] == "pass"
 
@@ -170,7 +183,7 @@ def test_live_audit_finds_an_unencrypted_database_and_an_alb_without_waf(aws: No
     boto3.client("elbv2").create_load_balancer(
         Name="fintech-prod-alb", Subnets=subnets, Scheme="internet-facing", Tags=TAGS
     )
-    report = live_audit("prod", Clients("us-east-1"))
+    report = live_audit("prod", _config(), Clients("us-east-1"))
     checks = _checks(report)
     assert report.failed
     assert checks["aurora-encrypted"] == "fail"
@@ -180,7 +193,7 @@ def test_live_audit_finds_an_unencrypted_database_and_an_alb_without_waf(aws: No
 
 def test_dr_drill_dry_run_reports_rpo_and_snapshots_and_changes_nothing(aws: None) -> None:
     _healthy_database()
-    report = dr_drill("prod", Clients("us-east-1"), dry_run=True, progress=lambda _: None)
+    report = dr_drill("prod", _config(), Clients("us-east-1"), dry_run=True, progress=lambda _: None)
     checks = _checks(report)
     assert checks["rpo"] == "pass" and checks["snapshots"] == "pass"
     assert "restore" not in checks and "rto" not in checks
@@ -193,7 +206,7 @@ def test_dr_drill_restores_times_and_deletes_the_temporary_cluster(aws: None) ->
     _healthy_database()
     ticks = iter(range(0, 10_000, 400))
     messages: list[str] = []
-    report = dr_drill("prod", Clients("us-east-1"), dry_run=False, progress=messages.append,
+    report = dr_drill("prod", _config(), Clients("us-east-1"), dry_run=False, progress=messages.append,
                       clock=lambda: float(next(ticks)), sleep=lambda _: None)  # fmt: skip
     checks = _checks(report)
     assert checks["rto"] == "pass" and checks["cleanup"] == "pass", report.text()
@@ -212,17 +225,18 @@ def test_dr_drill_reports_a_restore_that_fails(aws: None) -> None:
                           "RestoreDBClusterToPointInTime")  # fmt: skip
 
     rds.restore_db_cluster_to_point_in_time = refuse
-    report = dr_drill("prod", clients, dry_run=False, progress=lambda _: None)
+    report = dr_drill("prod", _config(), clients, dry_run=False, progress=lambda _: None)
     assert _checks(report)["restore"] == "fail"
     assert "InsufficientDBClusterCapacityFault" in report.text()
 
 
 def test_dr_drill_without_a_cluster_fails_clearly(aws: None) -> None:
-    report = dr_drill("prod", Clients("us-east-1"), dry_run=True, progress=lambda _: None)
+    report = dr_drill("prod", _config(), Clients("us-east-1"), dry_run=True, progress=lambda _: None)
     assert report.failed and "fintech-prod not found" in report.text()
 
 
-def test_live_audit_command_through_a_moto_server_on_loopback() -> None:
+def test_live_audit_command_through_a_moto_server_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)  # the server answers as the prod stack's pinned account
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
