@@ -190,13 +190,18 @@ class DatabaseUsers(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatabaseUsersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:aurora:DatabaseUsers", name, None, opts)
+        target: dict[str, pulumi.Input[str]] = {
+            "cluster_arn": args.cluster_arn,
+            "secret_arn": args.master_secret_arn,
+            "database": args.database_name,
+            "region": args.region,
+        }
         self.users = {
             user: DatabaseUser(
                 f"{name}-{user.replace('_', '-')}",
-                {"cluster_arn": args.cluster_arn, "secret_arn": args.master_secret_arn,
-                 "database": args.database_name, "user": user, "schema": user, "region": args.region},
+                {**target, "user": user, "schema": user},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
-            )  # fmt: skip
+            )
             for user in args.users
         }
         self.register_outputs({})

@@ -183,9 +183,7 @@ class Workload(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=labels),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_options, pulumi.ResourceOptions(depends_on=list(release.depends_on))
-            ),
+            opts=pulumi.ResourceOptions.merge(k8s_options, pulumi.ResourceOptions(depends_on=list(release.depends_on))),
         )
         digest = release.image_tag.startswith("sha256:")
         values = {

@@ -16,15 +16,15 @@ from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
 from components.backup import BackupPlan, BackupPlanArgs
 from components.cache import CACHE_PORT, Cache, CacheArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import EksCluster, EksClusterArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
+from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.subnet_plan import plan_subnets
-from components.database_users import DatabaseUsers, DatabaseUsersArgs
-from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs, WorkloadRelease
 from stacks.aws_context import AwsContext, make_provider

@@ -35,10 +35,16 @@ def require_images(
     for workload in workloads:
         repository = repository_name(prefix, workload)
         image = config.image_tag(workload)
-        selector = {"image_digest": image} if image.startswith("sha256:") else {"image_tag": image}
+        digest = image.startswith("sha256:")
         try:
-            aws.ecr.get_image(repository_name=repository, opts=pulumi.InvokeOptions(provider=provider), **selector)
-        except Exception as err:  # the provider reports RepositoryNotFound/ImageNotFound as a failed invoke
+            aws.ecr.get_image(
+                repository_name=repository,
+                image_digest=image if digest else None,
+                image_tag=None if digest else image,
+                opts=pulumi.InvokeOptions(provider=provider),
+            )
+        except Exception as err:  # noqa: BLE001 - the SDK raises a plain Exception for a failed invoke
+            # (RepositoryNotFoundException, ImageNotFoundException, or no permission to look: all mean "not usable")
             missing.append((workload, repository, image, str(err).splitlines()[0]))
     if missing:
         raise MissingImageError(_message(config, account_id, missing))
@@ -51,7 +57,7 @@ def _message(config: StackConfig, account_id: str, missing: list[tuple[str, str,
         reference = f"{registry}/{repository}{'@' if image.startswith('sha256:') else ':'}{image}"
         lines.append(f"  {CONFIG_NAMESPACE}:{workload}ImageTag = '{image}': {reference} not found ({reason})")
     lines += [
-        "Create the repositories with `pulumi config set deployPhase foundation && pulumi up` (first deploy), then",
+        "Push them (a brand-new stack gets its repositories from `pulumi up` with deployPhase foundation first):",
         f"  aws ecr get-login-password --region {config.region} | docker login --username AWS --password-stdin "
         f"{registry}",
     ]
@@ -60,5 +66,5 @@ def _message(config: StackConfig, account_id: str, missing: list[tuple[str, str,
         for _, repository, image, _ in missing
         if not image.startswith("sha256:")
     ]
-    lines.append("or set the *ImageTag keys to images that exist; then deploy with deployPhase complete.")
+    lines.append("or set the *ImageTag keys to images that exist, then run the update again.")
     return "\n".join(lines)

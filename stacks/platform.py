@@ -15,12 +15,12 @@ from components.aurora import AuroraPostgres
 from components.backup import BackupPlan
 from components.cache import Cache
 from components.cluster_addons import ClusterAddons
+from components.database_users import DatabaseUsers
 from components.edge import Edge
 from components.eks import EksCluster
 from components.kafka import KafkaCluster
-from components.kms import PlatformKeys
-from components.database_users import DatabaseUsers
 from components.kafka_topics import KafkaTopics
+from components.kms import PlatformKeys
 from components.network import Network
 from components.secrets import AppSecrets
 from components.threat_detection import ThreatDetection

@@ -189,4 +189,5 @@ def test_a_workload_with_nothing_to_do_is_refused() -> None:
     }  # fmt: skip
     with pytest.raises(InvalidArgumentError, match="secret_arns/database/kafka: the workload uses none of them"):
         WorkloadArgs(**values)
-    assert WorkloadArgs(**values, secret_arns=("arn:aws:secretsmanager:us-east-1:123456789012:secret:x",)).release is None
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"
+    assert WorkloadArgs(**values, secret_arns=(secret,)).release is None
