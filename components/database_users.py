@@ -18,7 +18,9 @@ Every statement is idempotent and runs on its own (the Data API auto-commits), s
 the next one. Deleting a user disables its login and takes `rds_iam` away; the role, its schema and its data
 stay (dropping data is a decision for a person, not for a refactoring of the program).
 
-The provider runs in the Pulumi engine's Python dynamic-provider host with the ambient AWS credentials (the
+The provider runs in the Pulumi engine's Python dynamic-provider host (`python -m pulumi.dynamic`, started in the
+project directory, so this module is importable there: dill pickles the provider class by reference, as in
+pulumi/pulumi tests/integration/dynamic/python-config-separate-module) with the ambient AWS credentials (the
 deploy role), not the stack's aws.Provider; the region is passed explicitly. That identity needs
 rds-data:ExecuteStatement on the cluster and secretsmanager:GetSecretValue (with kms:Decrypt) on the master
 secret.

@@ -79,12 +79,12 @@ class KafkaTopicsArgs:
             raise InvalidArgumentError(f"retention_hours: {self.retention_hours} must be at least 1")
 
     def configs(self) -> dict[str, str]:
-        """The topic configuration MSK applies to every topic."""
+        """The topic configuration MSK applies to every topic (the keys of the provider's documented example;
+        unclean leader election is already off cluster-wide)."""
         return {
             "min.insync.replicas": str(self.min_insync_replicas),
             "retention.ms": str(self.retention_hours * HOUR_MS),
             "cleanup.policy": "delete",
-            "unclean.leader.election.enable": "false",
         }
 
 
