@@ -173,11 +173,15 @@ class Workload(pulumi.ComponentResource):
         self.register_outputs({"role_arn": self.role_arn, "repository_url": self.repository_url})
 
     def _release(
-        self, name: str, namespace_name: str, release: WorkloadRelease, repository: aws.ecr.Repository, role: Any
+        self,
+        name: str,
+        namespace_name: str,
+        release: WorkloadRelease,
+        repository: aws.ecr.Repository,
+        role: aws.iam.Role,
     ) -> k8s.helm.v4.Chart:
-        """Namespace and Helm release. The release's Deployment is awaited (10 min) by the Kubernetes provider;
-        the program checks beforehand that the image exists (stacks/images.py), so this never waits for an image
-        that cannot come."""
+        """Namespace and Helm release. The Kubernetes provider awaits the release's Deployment (10 minutes by
+        default), so the image must exist before this is registered (the caller checks it)."""
         k8s_options = pulumi.ResourceOptions(parent=self, provider=release.kubernetes_provider)
         labels = POD_SECURITY_LABELS | (READINESS_GATE_LABEL if release.behind_load_balancer else {})
         namespace = k8s.core.v1.Namespace(

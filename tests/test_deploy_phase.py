@@ -10,6 +10,7 @@ import pulumi
 import pytest
 
 import offline.engine
+from offline.audit import evaluate, load_policy_config, summary
 from offline.engine import OfflineRun, run_stack
 from offline.mocks import OfflineMocks
 from tests.conftest import STACKS, offline_run
@@ -77,6 +78,14 @@ def test_outputs_are_the_same_and_meaningful_in_both_phases(stack: str) -> None:
     assert (complete["deployPhase"], foundation["deployPhase"]) == ("complete", "foundation")
     for key in ("imageRepositories", "workloadRoleArns", "kafkaTopicArns", "databaseUsers", "targetGroupArns"):
         assert foundation[key] == complete[key] and foundation[key], key
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_policy_pack_passes_foundation(stack: str) -> None:
+    """`pulumi up --policy-pack policies` runs in both phases: foundation must not trip a mandatory rule."""
+    config = load_policy_config(offline.engine.PROJECT_DIR / "policies" / "config" / f"{stack}.json")
+    totals = summary(evaluate(foundation_run(stack), config))
+    assert totals["mandatoryViolations"] == 0 and totals["passed"] > 50
 
 
 def test_a_bad_phase_registers_nothing() -> None:
