@@ -101,6 +101,9 @@ class AuroraPostgresArgs:
     """Topic the alarms notify; None creates no alarms. Default: None."""
     protect: bool = False
     """Register the cluster (it holds the data) with protect=True; instances stay replaceable. Default: False."""
+    data_api: bool = False
+    """Enable the RDS Data API (HTTP endpoint: IAM-authorised SQL with a Secrets Manager secret, no network path to
+    the database), used to create the workloads' IAM database users. Default: False."""
 
     def __post_init__(self) -> None:
         if self.instance_count < 1:
@@ -210,6 +213,9 @@ class AuroraPostgres(pulumi.ComponentResource):
             if args.final_snapshot
             else None,
             enabled_cloudwatch_logs_exports=["postgresql"],
+            # Data API for Aurora PostgreSQL Serverless v2 and provisioned, 17.4+ in most regions; enabled in place
+            # (EnableHttpEndpoint): https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_EnableHttpEndpoint.html
+            enable_http_endpoint=args.data_api,
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=args.min_capacity, max_capacity=args.max_capacity
             )

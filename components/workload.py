@@ -1,4 +1,5 @@
-"""One platform workload: its namespace, IRSA role, ECR repository and Helm release.
+"""One platform workload: its IRSA role and ECR repository (AWS part), and its namespace and Helm release
+(Kubernetes part, registered only when `release` is given: deploy phase `complete`).
 
 The namespace enforces Pod Security `restricted`. The role is trusted by exactly one service account
 and may only read the workload's own secrets, connect to Aurora and ElastiCache as its own users and
@@ -19,11 +20,18 @@ import pulumi_kubernetes as k8s
 
 from components.errors import InvalidArgumentError
 from components.iam import irsa_role, policy_document
+from components.kafka_topics import cluster_scoped_arn
 
 POD_SECURITY_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")} | {
     f"pod-security.kubernetes.io/{mode}-version": "latest" for mode in ("enforce", "audit", "warn")
 }
 """Namespace labels that make the API server enforce (and audit, and warn on) Pod Security restricted."""
+
+READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
+"""Namespace label that makes the AWS Load Balancer Controller's webhook inject a target-health readiness gate into
+new pods, so a rolling update keeps old pods until the new ones are healthy in the ALB target group (ip targets,
+TargetGroupBinding included). https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/
+"""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,35 @@ class DatabaseAccess:
 
 
 @dataclass(frozen=True)
+class WorkloadRelease:
+    """The workload's Kubernetes part: its namespace and Helm release (needs the cluster API and the pushed image)."""
+
+    kubernetes_provider: k8s.Provider
+    """Provider of the cluster. Required."""
+    chart_path: str
+    """Path of the workload's chart (app_charts/<name>). Required."""
+    image_tag: str
+    """Image tag or sha256 digest; 'latest' and empty are refused. Required."""
+    chart_values: Mapping[str, Any]
+    """Chart values other than image, role and namespace (see app_charts/values.schema.json). Required."""
+    behind_load_balancer: bool = False
+    """Pods are ALB targets (TargetGroupBinding): label the namespace for readiness-gate injection. Default: False."""
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """Resources the release needs first (nodes, add-ons with the TargetGroupBinding CRD). Default: none."""
+
+    def __post_init__(self) -> None:
+        if not self.image_tag or self.image_tag == "latest":
+            raise InvalidArgumentError(
+                f"release.image_tag: '{self.image_tag}' is not a pinned image; give a version tag or a sha256 digest"
+            )
+        replicas = self.chart_values.get("replicas", {})
+        if replicas and replicas.get("min", 1) > replicas.get("max", 1):
+            raise InvalidArgumentError(
+                f"release.chart_values.replicas: min {replicas['min']} is above max {replicas['max']}"
+            )
+
+
+@dataclass(frozen=True)
 class WorkloadArgs:
     """Arguments of Workload."""
 
@@ -68,10 +105,6 @@ class WorkloadArgs:
     """Kubernetes namespace (and service account name) of the workload. Required."""
     repository_name: str
     """ECR repository name. Required."""
-    chart_path: str
-    """Path of the workload's chart (app_charts/<name>). Required."""
-    kubernetes_provider: k8s.Provider
-    """Provider of the cluster. Required."""
     oidc_provider_arn: pulumi.Input[str]
     """The cluster's IAM OIDC provider. Required."""
     oidc_issuer: pulumi.Input[str]
@@ -80,14 +113,12 @@ class WorkloadArgs:
     """Account of the workload's AWS resources. Required."""
     region: str
     """Region of the workload's AWS resources. Required."""
-    image_tag: str
-    """Image tag or sha256 digest; 'latest' and empty are refused. Required."""
     ecr_kms_key_arn: pulumi.Input[str]
     """Key that encrypts the ECR repository. Required."""
     secrets_kms_key_arn: pulumi.Input[str]
     """Key of the secrets the workload reads (decrypt through Secrets Manager only). Required."""
-    chart_values: Mapping[str, Any]
-    """Chart values other than image, role and namespace (see app_charts/values.schema.json). Required."""
+    release: WorkloadRelease | None = None
+    """The Kubernetes part; None registers only the AWS part (role, repository). Default: None."""
     partition: str = "aws"
     """AWS partition for ARNs. Default: aws."""
     secret_arns: tuple[pulumi.Input[str], ...] = ()
@@ -102,75 +133,81 @@ class WorkloadArgs:
     """Days before ECR expires untagged images. Default: 7."""
     kept_images: int = 50
     """Tagged images ECR keeps. Default: 50."""
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    """Resources the release needs first (nodes, add-ons with the TargetGroupBinding CRD). Default: none."""
+    force_delete_images: bool = False
+    """Let a delete of the repository (destroy, replacement) remove the images it holds; False makes ECR refuse to
+    delete a repository that is not empty. Default: False."""
 
     def __post_init__(self) -> None:
-        if not self.image_tag or self.image_tag == "latest":
-            raise InvalidArgumentError(
-                f"image_tag: '{self.image_tag}' is not a pinned image; give a version tag or a sha256 digest"
-            )
         if self.kafka and self.kafka.consumes and not self.kafka.consumer_group:
             raise InvalidArgumentError("kafka.consumer_group: required when the workload consumes topics")
         if not (self.secret_arns or self.database or self.kafka or self.cache):
             raise InvalidArgumentError(
                 "secret_arns/database/kafka: the workload uses none of them; a role with nothing to do is not made"
             )
-        replicas = self.chart_values.get("replicas", {})
-        if replicas and replicas.get("min", 1) > replicas.get("max", 1):
-            raise InvalidArgumentError(f"chart_values.replicas: min {replicas['min']} is above max {replicas['max']}")
 
 
 class Workload(pulumi.ComponentResource):
-    """Namespace, IRSA role, ECR repository and Helm release of one workload."""
+    """IRSA role and ECR repository of one workload; with a release, also its namespace and Helm release."""
 
     namespace: str
     role_arn: pulumi.Output[str]
     repository_url: pulumi.Output[str]
-    chart: k8s.helm.v4.Chart
+    chart: k8s.helm.v4.Chart | None
 
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:workload:Workload", name, None, opts)
-        namespace_name = args.namespace
-        self.namespace = namespace_name
-        k8s_options = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=POD_SECURITY_LABELS),
-            opts=pulumi.ResourceOptions.merge(k8s_options, pulumi.ResourceOptions(depends_on=list(args.depends_on))),
-        )
+        self.namespace = args.namespace
         role = irsa_role(
             f"{name}-workload",
             args.oidc_provider_arn,
             args.oidc_issuer,
-            namespace_name,
-            namespace_name,
+            args.namespace,
+            args.namespace,
             parent=self,
             inline_policy=_access_policy(args),
         )
         repository = self._repository(name, args)
-        digest = args.image_tag.startswith("sha256:")
-        values = {
-            **args.chart_values,
-            "image": {
-                "repository": repository.repository_url,
-                "tag": "" if digest else args.image_tag,
-                "digest": args.image_tag if digest else "",
-            },
-            "serviceAccount": {"roleArn": role.arn},
-        }
-        self.chart = k8s.helm.v4.Chart(
-            f"{name}-chart",
-            chart=args.chart_path,
-            namespace=namespace_name,
-            values=values,
-            opts=pulumi.ResourceOptions.merge(
-                k8s_options, pulumi.ResourceOptions(depends_on=[namespace, *args.depends_on])
-            ),
-        )
+        self.chart = self._release(name, args.namespace, args.release, repository, role) if args.release else None
         self.role_arn = role.arn
         self.repository_url = repository.repository_url
         self.register_outputs({"role_arn": self.role_arn, "repository_url": self.repository_url})
+
+    def _release(
+        self,
+        name: str,
+        namespace_name: str,
+        release: WorkloadRelease,
+        repository: aws.ecr.Repository,
+        role: aws.iam.Role,
+    ) -> k8s.helm.v4.Chart:
+        """Namespace and Helm release. The Kubernetes provider awaits the release's Deployment (10 minutes by
+        default), so the image must exist before this is registered (the caller checks it)."""
+        k8s_options = pulumi.ResourceOptions(parent=self, provider=release.kubernetes_provider)
+        labels = POD_SECURITY_LABELS | (READINESS_GATE_LABEL if release.behind_load_balancer else {})
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=labels),
+            opts=pulumi.ResourceOptions.merge(k8s_options, pulumi.ResourceOptions(depends_on=list(release.depends_on))),
+        )
+        digest = release.image_tag.startswith("sha256:")
+        values = {
+            **release.chart_values,
+            "image": {
+                "repository": repository.repository_url,
+                "tag": "" if digest else release.image_tag,
+                "digest": release.image_tag if digest else "",
+            },
+            "serviceAccount": {"roleArn": role.arn},
+        }
+        return k8s.helm.v4.Chart(
+            f"{name}-chart",
+            chart=release.chart_path,
+            namespace=namespace_name,
+            values=values,
+            opts=pulumi.ResourceOptions.merge(
+                k8s_options, pulumi.ResourceOptions(depends_on=[namespace, *release.depends_on])
+            ),
+        )
 
     def _repository(self, name: str, args: WorkloadArgs) -> aws.ecr.Repository:
         child = pulumi.ResourceOptions(parent=self)
@@ -182,6 +219,9 @@ class Workload(pulumi.ComponentResource):
             encryption_configurations=[
                 aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.ecr_kms_key_arn)
             ],
+            # DeleteRepository fails with RepositoryNotEmptyException unless forced:
+            # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DeleteRepository.html
+            force_delete=args.force_delete_images,
             opts=child,
         )
         aws.ecr.LifecyclePolicy(
@@ -256,7 +296,7 @@ def _policy_document(args: WorkloadArgs, resolved: dict[str, Any]) -> str:
 
 def _kafka_statements(kafka: KafkaAccess, cluster_arn: str) -> list[dict[str, Any]]:
     def scoped(kind: str, name: str) -> str:
-        return cluster_arn.replace(":cluster/", f":{kind}/", 1) + f"/{name}"
+        return cluster_scoped_arn(cluster_arn, kind, name)
 
     statements: list[dict[str, Any]] = [
         {"Sid": "ConnectToCluster", "Effect": "Allow", "Action": ["kafka-cluster:Connect",
@@ -264,11 +304,16 @@ def _kafka_statements(kafka: KafkaAccess, cluster_arn: str) -> list[dict[str, An
          "Resource": cluster_arn},
     ]  # fmt: skip
     if kafka.produces:
-        statements.append(
+        # Kafka 3+ producers are idempotent by default; the IdempotentWrite permission is granted on the cluster
+        # resource (https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html, and
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_apachekafkaapisforamazonmskclusters.html).
+        statements += [
+            {"Sid": "WriteIdempotently", "Effect": "Allow", "Action": "kafka-cluster:WriteDataIdempotently",
+             "Resource": cluster_arn},
             {"Sid": "WriteOwnTopics", "Effect": "Allow",
              "Action": ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
-             "Resource": [scoped("topic", topic) for topic in kafka.produces]}
-        )  # fmt: skip
+             "Resource": [scoped("topic", topic) for topic in kafka.produces]},
+        ]  # fmt: skip
     if kafka.consumes:
         statements += [
             {"Sid": "ReadOwnTopics", "Effect": "Allow",

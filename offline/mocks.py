@@ -49,6 +49,9 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
             "bootstrapBrokersSaslIam": brokers,
             "arn": f"arn:{partition}:kafka:{region}:{account}:cluster/{name}/{uuid}",
         }
+    if type_token == "aws:msk/topic:Topic":
+        cluster = str(inputs.get("clusterArn", ""))
+        return {"arn": cluster.replace(":cluster/", ":topic/", 1) + f"/{inputs.get('name', resource_id)}"}
     if type_token == "aws:msk/configuration:Configuration":
         return {"latestRevision": 1}
     if type_token == "eks:index:Cluster":
@@ -145,4 +148,28 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 "zoneIds": list(REGION_ZONE_IDS[region]),
                 "groupNames": [region] * len(REGION_ZONE_IDS[region]),
             }
+        if args.token == "aws:ecr/getImage:getImage":
+            return _ecr_image(args.args, region, account)
         raise UnmockedInvokeError(f"the offline engine cannot answer the look-up '{args.token}'")
+
+
+def _ecr_image(query: dict[str, Any], region: str, account: str) -> dict[str, Any]:
+    """The offline registry holds every image it is asked about (as after the images were pushed): the answer
+    is built from the repository and the tag or digest in the query."""
+    repository = query.get("repositoryName")
+    tag, digest = query.get("imageTag"), query.get("imageDigest")
+    if not repository or not (tag or digest):
+        raise UnmockedInvokeError(f"aws:ecr/getImage needs a repository and a tag or digest; got {query}")
+    digest = digest or "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+    registry = f"{account}.dkr.ecr.{region}.amazonaws.com"
+    return {
+        "id": digest,
+        "registryId": account,
+        "repositoryName": repository,
+        "imageDigest": digest,
+        "imageTag": tag or "",
+        "imageTags": [tag] if tag else [],
+        "imagePushedAt": 1_700_000_000,
+        "imageSizeInBytes": 50_000_000,
+        "imageUri": f"{registry}/{repository}@{digest}",
+    }

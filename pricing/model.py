@@ -45,7 +45,7 @@ FREE_TYPES = {
     "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v4:Chart",
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/eventRule:EventRule",
-    "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:cloudwatch/eventTarget:EventTarget", "aws:msk/topic:Topic", "pulumi-python:dynamic/aurora:DatabaseUser",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 

@@ -16,20 +16,22 @@ from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
 from components.backup import BackupPlan, BackupPlanArgs
 from components.cache import CACHE_PORT, Cache, CacheArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import EksCluster, EksClusterArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
+from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.subnet_plan import plan_subnets
 from components.threat_detection import ThreatDetection, ThreatDetectionArgs
-from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs
+from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs, WorkloadRelease
 from stacks.aws_context import AwsContext, make_provider
 from stacks.config import StackConfig
 from stacks.names import repository_name
 from stacks.tiers import TIER_RULES
-from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of
+from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of, database_users, platform_topics
 
 WORKLOAD_PORT = 8080
 PUBLIC_ROUTES = (
@@ -163,6 +165,7 @@ def database(
             log_retention_days=config.log_retention_days,
             alarm_topic_arn=topic.topic_arn,
             protect=config.protect_stateful,
+            data_api=True,
         ),
         opts=ctx.options,
     )
@@ -197,7 +200,7 @@ def kafka(
     ctx: Context, platform_keys: PlatformKeys, net: Network, topic: AlarmTopic, clients: pulumi.Input[str]
 ) -> KafkaCluster:
     config = ctx.config
-    replication = min(3, config.kafka_brokers)
+    replication, min_insync = kafka_replication(config)
     return KafkaCluster(
         ctx.prefix,
         KafkaClusterArgs(
@@ -212,10 +215,53 @@ def kafka(
             volume_max_gib=config.kafka_volume_max_gib,
             enhanced_monitoring=config.kafka_monitoring,
             replication_factor=replication,
-            min_insync_replicas=max(1, replication - 1),
+            min_insync_replicas=min_insync,
             log_retention_days=config.log_retention_days,
             alarm_topic_arn=topic.topic_arn,
             protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )
+
+
+def kafka_replication(config: StackConfig) -> tuple[int, int]:
+    """Replication factor (3, or every broker when fewer) and min.insync.replicas (one less, so one broker can
+    be lost without stopping writes), for the cluster defaults and the platform topics alike."""
+    replication = min(3, config.kafka_brokers)
+    return replication, max(1, replication - 1)
+
+
+def kafka_topics(ctx: Context, bus: KafkaCluster) -> KafkaTopics:
+    """The topics the workloads produce (stacks/workload_specs.py), sized by the tier."""
+    config = ctx.config
+    replication, min_insync = kafka_replication(config)
+    return KafkaTopics(
+        ctx.prefix,
+        KafkaTopicsArgs(
+            cluster_arn=bus.cluster_arn,
+            topics=platform_topics(),
+            broker_count=config.kafka_brokers,
+            partitions=config.kafka_topic_partitions,
+            replication_factor=replication,
+            min_insync_replicas=min_insync,
+            retention_hours=config.kafka_topic_retention_hours,
+            protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )
+
+
+def db_users(ctx: Context, db: AuroraPostgres) -> DatabaseUsers:
+    """The workloads' IAM database users (stacks/workload_specs.py), through the Data API."""
+    return DatabaseUsers(
+        ctx.prefix,
+        DatabaseUsersArgs(
+            cluster_arn=db.cluster_arn,
+            master_secret_arn=db.master_secret_arn,
+            database_name=db.database_name,
+            region=ctx.aws.region,
+            users=database_users(),
+            depends_on=[db],
         ),
         opts=ctx.options,
     )
@@ -333,14 +379,17 @@ def workloads(
     ctx: Context,
     platform_keys: PlatformKeys,
     cluster: EksCluster,
-    addons: ClusterAddons,
+    addons: ClusterAddons | None,
     front: Edge,
     app_secrets: AppSecrets,
     db: AuroraPostgres,
     redis: Cache,
     bus: KafkaCluster,
+    depends_on: list[pulumi.Resource],
 ) -> list[Workload]:
-    """The validator, payments and ledger, each with its own namespace, role, repository and release."""
+    """The validator, payments and ledger: each with its own role and repository and, when `addons` is given
+    (deploy phase complete), its own namespace and release. `depends_on`: what the releases need first besides
+    nodes and add-ons (the topics and database users the pods use at start)."""
     endpoints = {
         "aurora": {"DB_HOST": db.endpoint, "DB_READER_HOST": db.reader_endpoint, "DB_PORT": db.port,
                    "DB_NAME": db.database_name, "DB_IAM_AUTH": "true", "DB_SSLMODE": "verify-full"},
@@ -354,26 +403,37 @@ def workloads(
             WorkloadArgs(
                 namespace=spec.name,
                 repository_name=repository_name(ctx.prefix, spec.name),
-                chart_path=f"./app_charts/{spec.name}",
-                kubernetes_provider=cluster.provider,
                 oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer=cluster.oidc_issuer,
                 account_id=ctx.aws.account_id,
                 region=ctx.aws.region,
                 partition=ctx.aws.partition,
-                image_tag=ctx.config.image_tag(spec.name),
                 ecr_kms_key_arn=platform_keys.arn("data"),
                 secrets_kms_key_arn=platform_keys.arn("secrets"),
-                chart_values=chart_values(ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, "")),
+                release=WorkloadRelease(
+                    kubernetes_provider=cluster.provider,
+                    chart_path=f"./app_charts/{spec.name}",
+                    image_tag=ctx.config.image_tag(spec.name),
+                    chart_values=chart_values(
+                        ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, "")
+                    ),
+                    behind_load_balancer=spec.public,
+                    depends_on=[*cluster.ready, *addons.charts.values(), *depends_on],
+                )
+                if addons
+                else None,
                 secret_arns=tuple(app_secrets.arns[name] for name in spec.secrets),
                 database=DatabaseAccess(db.cluster_resource_id, spec.db_user) if spec.db_user else None,
-                kafka=KafkaAccess(bus.cluster_arn, spec.produces, spec.consumes, spec.name if spec.consumes else "")
+                kafka=KafkaAccess(bus.cluster_arn, spec.produces, spec.consumes, spec.consumer_group)
                 if "kafka" in spec.data_stores
                 else None,
                 cache=CacheAccess(redis.replication_group_arn, redis.user_arns[spec.name])
                 if spec.name in redis.user_arns
                 else None,
-                depends_on=[*cluster.ready, *addons.charts.values()],
+                # ECR's own deletion guard: a repository holding images refuses deletion unless forced. Tied to
+                # deletionProtection (service-side guards), not protectStateful (Pulumi's guard): a protected-off
+                # prod refactoring must still not lose the images that ran in production.
+                force_delete_images=not ctx.config.deletion_protection,
             ),
             opts=ctx.options,
         )
@@ -400,7 +460,7 @@ def chart_values(
     if spec.produces:
         settings["KAFKA_PRODUCE_TOPICS"] = ",".join(spec.produces)
     if spec.consumes:
-        settings |= {"KAFKA_CONSUME_TOPICS": ",".join(spec.consumes), "KAFKA_CONSUMER_GROUP": spec.name}
+        settings |= {"KAFKA_CONSUME_TOPICS": ",".join(spec.consumes), "KAFKA_CONSUMER_GROUP": spec.consumer_group}
     for callee in spec.calls:
         settings[f"{callee.upper()}_URL"] = f"http://{callee}.{callee}.svc.cluster.local:{WORKLOAD_PORT}"
     store_cidrs = {"aurora": subnets["database"], "cache": subnets["database"], "kafka": subnets["private"]}

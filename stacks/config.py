@@ -64,6 +64,7 @@ CLOUDWATCH_RETENTION_DAYS = (
 """The only retention periods CloudWatch Logs accepts."""
 
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
+DeployPhase = Literal["foundation", "complete"]
 
 _TRAIL_ARN_PATTERN = re.compile(r"arn:[a-z-]+:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}")
 """A CloudTrail trail ARN, matched whole with ASCII digits."""
@@ -144,6 +145,14 @@ class StackConfig(TierPreset):
     organization_trail: str = ""
     """ARN of an organization CloudTrail trail that already records this account; empty builds the stack's
     own trail. Default: empty."""
+    deploy_phase: DeployPhase = "complete"
+    """foundation: only what the AWS control plane creates (no Kubernetes API call); complete: plus namespaces,
+    add-on and workload releases. Default: complete."""
+
+    @property
+    def kubernetes_layer(self) -> bool:
+        """Whether this run registers resources through the Kubernetes API (deployPhase complete)."""
+        return self.deploy_phase == "complete"
 
     def image_tag(self, workload: str) -> str:
         """The pinned image of a workload."""
@@ -231,6 +240,20 @@ class StackConfig(TierPreset):
     def _acu_max_range(cls, value: float) -> float:
         if not ACU_MAX_FLOOR <= value <= 256 or (value * 2) % 1:
             raise ValueError("must be 1 to 256 ACUs in steps of 0.5 (Aurora refuses a maximum below 1 ACU)")
+        return value
+
+    @field_validator("kafka_topic_partitions")
+    @classmethod
+    def _topic_partitions(cls, value: int) -> int:
+        if not 1 <= value <= 200:
+            raise ValueError("must be 1 to 200 partitions per topic")
+        return value
+
+    @field_validator("kafka_topic_retention_hours")
+    @classmethod
+    def _topic_retention(cls, value: int) -> int:
+        if not 1 <= value <= 8760:
+            raise ValueError("must be 1 to 8760 hours (one year)")
         return value
 
     @field_validator("aurora_instances", "cache_nodes")

@@ -69,6 +69,8 @@ NAME_LIMITS: dict[str, NameLimit] = {
     # MSK: cluster names 64; configuration names 64.
     "aws:msk/cluster:Cluster": NameLimit("clusterName", 64, autonamed=False),
     "aws:msk/configuration:Configuration": NameLimit("name", 64, autonamed=False),
+    # Kafka topic names: 249 characters (Kafka's limit; the MSK topic API takes the Kafka name).
+    "aws:msk/topic:Topic": NameLimit("name", 249, autonamed=False),
     # AWS Backup: vault, plan and selection names 50.
     "aws:backup/vault:Vault": NameLimit("name", 50, autonamed=False),
     "aws:backup/plan:Plan": NameLimit("name", 50, autonamed=False),

@@ -15,9 +15,11 @@ from components.aurora import AuroraPostgres
 from components.backup import BackupPlan
 from components.cache import Cache
 from components.cluster_addons import ClusterAddons
+from components.database_users import DatabaseUsers
 from components.edge import Edge
 from components.eks import EksCluster
 from components.kafka import KafkaCluster
+from components.kafka_topics import KafkaTopics
 from components.kms import PlatformKeys
 from components.network import Network
 from components.secrets import AppSecrets
@@ -26,6 +28,8 @@ from components.workload import Workload
 from stacks import builders
 from stacks.aws_context import aws_context
 from stacks.config import StackConfig
+from stacks.images import require_images
+from stacks.workload_specs import WORKLOADS
 
 
 def resource_prefix(stack: str) -> str:
@@ -47,9 +51,12 @@ class Platform:
     kafka: KafkaCluster
     backup: BackupPlan | None
     edge: Edge
-    addons: ClusterAddons
+    addons: ClusterAddons | None
+    """None in deploy phase foundation."""
     workloads: list[Workload]
     config: StackConfig
+    topics: KafkaTopics
+    database_users: DatabaseUsers
     audit_trail: AuditTrail | None = None
     threat_detection: ThreatDetection | None = None
 
@@ -93,6 +100,9 @@ class Platform:
             "targetGroupArns": self.edge.target_group_arns,
             "workloadRoleArns": {w.namespace: w.role_arn for w in self.workloads},
             "imageRepositories": {w.namespace: w.repository_url for w in self.workloads},
+            "kafkaTopicArns": self.topics.arns,
+            "databaseUsers": sorted(self.database_users.users),
+            "deployPhase": self.config.deploy_phase,
             "monthlyBudgetUsd": self.config.monthly_budget_usd,
             "capacity": {fit.scale: {"nodesNeeded": fit.nodes_needed, "nodesAvailable": fit.nodes_available,
                                      "boundBy": fit.bound_by} for fit in self.config.capacity()},
@@ -114,8 +124,12 @@ class Platform:
 
 
 def build_platform(config: StackConfig, stack: str) -> Platform:
-    """Build every component of the stack, in dependency order."""
+    """Build every component of the stack, in dependency order. Deploy phase foundation stops short of every
+    resource that needs the Kubernetes API (add-on and workload releases, namespaces); complete first checks that
+    every workload image exists, so a release never waits for an image that cannot come."""
     ctx = builders.Context(config, aws_context(config, stack), stack, resource_prefix(stack))
+    if config.kubernetes_layer:
+        require_images(config, ctx.prefix, [spec.name for spec in WORKLOADS], ctx.aws.provider, ctx.aws.account_id)
     keys = builders.keys(ctx)
     network = builders.network(ctx, keys)
     alarms = builders.alarms(ctx, keys)
@@ -127,11 +141,15 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     kafka = builders.kafka(ctx, keys, network, alarms, clients)
     backup = builders.backup(ctx, keys, database) if config.cross_region_backup else None
     edge = builders.edge(ctx, keys, network, cluster, alarms)
-    addons = builders.cluster_addons(ctx, network, cluster, edge)
-    workloads = builders.workloads(ctx, keys, cluster, addons, edge, secrets, database, cache, kafka)
+    topics = builders.kafka_topics(ctx, kafka)
+    database_users = builders.db_users(ctx, database)
+    addons = builders.cluster_addons(ctx, network, cluster, edge) if config.kubernetes_layer else None
+    workloads = builders.workloads(
+        ctx, keys, cluster, addons, edge, secrets, database, cache, kafka, depends_on=[topics, database_users]
+    )
     trail = builders.audit_trail(ctx, keys, alarms, edge)
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
-        audit_trail=trail, threat_detection=detection,
+        topics, database_users, audit_trail=trail, threat_detection=detection,
     )  # fmt: skip

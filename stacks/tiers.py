@@ -56,6 +56,10 @@ class TierPreset(BaseModel):
     """MSK storage autoscaling ceiling per broker (GiB); 0 turns autoscaling off."""
     kafka_monitoring: KafkaMonitoring
     """MSK enhanced monitoring level."""
+    kafka_topic_partitions: int
+    """Partitions of each platform topic (replication and min ISR follow the broker count)."""
+    kafka_topic_retention_hours: int
+    """Hours each platform topic keeps records (retention.ms)."""
     secret_recovery_days: int
     """Days a deleted Secrets Manager secret can be restored."""
     node_instance_type: str
@@ -118,6 +122,8 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         kafka_volume_gib=20,
         kafka_volume_max_gib=0,
         kafka_monitoring="PER_BROKER",
+        kafka_topic_partitions=3,
+        kafka_topic_retention_hours=24,
         secret_recovery_days=7,
         node_instance_type="t4g.medium",
         node_min=2,
@@ -151,6 +157,8 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         kafka_volume_gib=100,
         kafka_volume_max_gib=1000,
         kafka_monitoring="PER_TOPIC_PER_BROKER",
+        kafka_topic_partitions=6,
+        kafka_topic_retention_hours=168,
         secret_recovery_days=30,
         node_instance_type="m7g.large",
         node_min=3,

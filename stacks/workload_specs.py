@@ -37,6 +37,11 @@ class WorkloadSpec:
     secrets: tuple[str, ...] = ()
     """Platform secrets (AppSecrets names) it reads at run time."""
 
+    @property
+    def consumer_group(self) -> str:
+        """Its Kafka consumer group: its own name when it consumes, else none."""
+        return self.name if self.consumes else ""
+
     def demand(self, min_replicas: int, max_replicas: int) -> Demand:
         """Its pod requests for the capacity check."""
         cpu, memory = self.requests
@@ -53,6 +58,27 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
                  data_stores=("aurora", "kafka"), db_user="ledger_app", produces=("ledger.posted",),
                  consumes=("payments.initiated",)),
 )  # fmt: skip
+
+
+def platform_topics(specs: tuple[WorkloadSpec, ...] = WORKLOADS) -> tuple[str, ...]:
+    """The Kafka topics the stack creates: every topic a workload produces, each with exactly one producer;
+    a consumed topic that nobody produces is refused."""
+    produced = [topic for spec in specs for topic in spec.produces]
+    twice = sorted({topic for topic in produced if produced.count(topic) > 1})
+    if twice:
+        raise ValueError(f"topics {twice} have more than one producer; each topic has one owning workload")
+    orphans = sorted({topic for spec in specs for topic in spec.consumes} - set(produced))
+    if orphans:
+        raise ValueError(f"topics {orphans} are consumed but no workload produces them")
+    return tuple(produced)
+
+
+def database_users(specs: tuple[WorkloadSpec, ...] = WORKLOADS) -> tuple[str, ...]:
+    """The database users the stack creates: one per workload that uses Aurora, never shared."""
+    users = [spec.db_user for spec in specs if "aurora" in spec.data_stores]
+    if "" in users or len(set(users)) != len(users):
+        raise ValueError(f"every workload using aurora needs its own db_user; got {users}")
+    return tuple(users)
 
 
 def callers_of(name: str) -> tuple[str, ...]:

@@ -157,6 +157,13 @@ CASES = [
     Bad("kafkaVolumeMaxGib", "-1", "must be 0 (no storage autoscaling)"),
     Bad("kafkaMonitoring", "per_broker", "'PER_BROKER'"),
     Bad("kafkaMonitoring", "NONE", "'PER_BROKER'"),
+    Bad("kafkaTopicPartitions", "0", "must be 1 to 200 partitions per topic"),
+    Bad("kafkaTopicPartitions", "201", "must be 1 to 200 partitions per topic", stack="prod"),
+    Bad("kafkaTopicPartitions", "x", "digits 0-9"),
+    Bad("kafkaTopicRetentionHours", "0", "must be 1 to 8760 hours"),
+    Bad("kafkaTopicRetentionHours", "8761", "must be 1 to 8760 hours", stack="prod"),
+    Bad("deployPhase", "kubernetes", "'foundation' or 'complete'"),
+    Bad("deployPhase", "Foundation", "'foundation' or 'complete'", stack="prod"),
     # secrets, protection, backup
     Bad("secretRecoveryDays", "3", "7 to 30 days"),
     Bad("secretRecoveryDays", "31", "7 to 30 days"),

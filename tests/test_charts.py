@@ -117,6 +117,17 @@ def test_hpa_bounds_per_tier_with_behaviour(stack: str, workload: str, rendered:
 
 
 @pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_the_hpa_alone_owns_the_replica_count(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    """A Deployment that sets .spec.replicas under an HPA conflicts (server-side apply) with the HPA's scale
+    after a scale-out, on the next update; the count starts at the HPA's minimum instead."""
+    (hpa,) = rendered[(stack, workload)]["HorizontalPodAutoscaler"]
+    deployment = _deployment(rendered, stack, workload)
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                             "name": deployment["metadata"]["name"]}  # fmt: skip
+    assert "replicas" not in deployment["spec"]
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
 def test_pdb_and_zone_spread(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
     (pdb,) = rendered[(stack, workload)]["PodDisruptionBudget"]
     assert pdb["spec"]["maxUnavailable"] == 1

@@ -16,9 +16,10 @@ from tests.helpers import key_arn, one
 
 STATEFUL_LEAVES = {
     "aws:rds/cluster:Cluster": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1, "aws:msk/cluster:Cluster": 1,
-    "aws:kms/key:Key": 6, "aws:backup/vault:Vault": 2, "aws:s3/bucket:Bucket": 1,
+    "aws:kms/key:Key": 6, "aws:backup/vault:Vault": 2, "aws:s3/bucket:Bucket": 1, "aws:msk/topic:Topic": 3,
 }  # fmt: skip
-"""What prod protects outside the EKS components: data stores, keys (5 + the DR key), vaults, the log bucket."""
+"""What prod protects outside the EKS components: data stores, keys (5 + the DR key), vaults, the log bucket and
+the Kafka topics (deleting one deletes its records)."""
 EKS_COMPONENTS = ("fintech:eks:", "fintech:addons:")
 """Components whose protection engineer h1 owns (EKS cluster and add-ons)."""
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from components.errors import InvalidArgumentError
-from components.workload import POD_SECURITY_LABELS, WorkloadArgs
+from components.workload import POD_SECURITY_LABELS, READINESS_GATE_LABEL, WorkloadArgs, WorkloadRelease
 from offline.engine import OfflineRun, run_stack
 from stacks.config import parse_stack_config
 from tests.helpers import key_arn, one
 
 WORKLOADS = ("validator", "payments", "ledger")
+BEHIND_ALB = {"validator": True, "payments": True, "ledger": False}
 
 
 def _policy(run: OfflineRun, workload: str) -> dict[str, dict[str, Any]]:
@@ -25,8 +26,16 @@ def _policy(run: OfflineRun, workload: str) -> dict[str, dict[str, Any]]:
 def test_namespace_enforces_pod_security_restricted(stack_run: OfflineRun, workload: str) -> None:
     namespace = one(stack_run, "kubernetes:core/v1:Namespace", f"-{workload}-namespace").inputs["metadata"]
     assert namespace["name"] == workload
-    assert namespace["labels"] == POD_SECURITY_LABELS
+    assert POD_SECURITY_LABELS.items() <= namespace["labels"].items()
     assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_namespaces_behind_target_groups_get_readiness_gates(stack_run: OfflineRun, workload: str) -> None:
+    labels = one(stack_run, "kubernetes:core/v1:Namespace", f"-{workload}-namespace").inputs["metadata"]["labels"]
+    injected = labels.get("elbv2.k8s.aws/pod-readiness-gate-inject") == "enabled"
+    assert injected == BEHIND_ALB[workload] == (workload in stack_run.outputs["targetGroupArns"])
+    assert READINESS_GATE_LABEL == {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -78,6 +87,10 @@ def test_kafka_access_is_limited_to_own_topics_and_group(stack_run: OfflineRun) 
         f"{topic}/transactions.validated"
     ]
     for statements in (payments, validator, _policy(stack_run, "ledger")):
+        assert statements["WriteIdempotently"] == {
+            "Sid": "WriteIdempotently", "Effect": "Allow", "Action": "kafka-cluster:WriteDataIdempotently",
+            "Resource": cluster_arn,
+        }  # fmt: skip
         for statement in statements.values():
             assert "*" not in json.dumps(statement["Resource"])
             assert not any(action.endswith(":*") for action in json.dumps(statement["Action"]).split('"'))
@@ -93,6 +106,14 @@ def test_ecr_repository_is_immutable_scanned_encrypted_and_pruned(stack_run: Off
     rules = json.loads(one(stack_run, "aws:ecr/lifecyclePolicy:LifecyclePolicy", f"-{workload}-images").inputs[
         "policy"])["rules"]  # fmt: skip
     assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_dev_repositories_can_be_destroyed_with_their_images_prod_ones_refuse(
+    stack_run: OfflineRun, workload: str
+) -> None:
+    repository = one(stack_run, "aws:ecr/repository:Repository", f"-{workload}-images").inputs
+    assert repository["forceDelete"] is (stack_run.stack == "dev")
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -142,21 +163,31 @@ def test_bad_workload_config_registers_nothing(overrides: dict[str, str], messag
     assert run.resources == []
 
 
+RELEASE: dict[str, Any] = {
+    "kubernetes_provider": None, "chart_path": "./app_charts/validator", "image_tag": "1.0.0", "chart_values": {},
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"image_tag": "latest"}, "image_tag: 'latest' is not a pinned image"),
-        ({"image_tag": ""}, "image_tag: '' is not a pinned image"),
-        ({"chart_values": {"replicas": {"min": 4, "max": 2}}}, "chart_values.replicas: min 4 is above max 2"),
-        ({"secret_arns": ()}, "secret_arns/database/kafka: the workload uses none of them"),
+        ({"image_tag": "latest"}, "release.image_tag: 'latest' is not a pinned image"),
+        ({"image_tag": ""}, "release.image_tag: '' is not a pinned image"),
+        ({"chart_values": {"replicas": {"min": 4, "max": 2}}}, "release.chart_values.replicas: min 4 is above max 2"),
     ],
 )
-def test_bad_workload_arguments_are_refused(changes: dict[str, Any], message: str) -> None:
-    values: dict[str, Any] = {
-        "namespace": "validator", "repository_name": "x/validator", "chart_path": "./app_charts/validator",
-        "kubernetes_provider": None, "oidc_provider_arn": "arn", "oidc_issuer": "issuer", "account_id": "123456789012",
-        "region": "us-east-1", "image_tag": "1.0.0", "ecr_kms_key_arn": "k", "secrets_kms_key_arn": "k",
-        "chart_values": {}, "secret_arns": ("arn:aws:secretsmanager:us-east-1:123456789012:secret:x",), **changes,
-    }  # fmt: skip
+def test_bad_release_arguments_are_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
+        WorkloadRelease(**{**RELEASE, **changes})
+
+
+def test_a_workload_with_nothing_to_do_is_refused() -> None:
+    values: dict[str, Any] = {
+        "namespace": "validator", "repository_name": "x/validator", "oidc_provider_arn": "arn",
+        "oidc_issuer": "issuer", "account_id": "123456789012", "region": "us-east-1", "ecr_kms_key_arn": "k",
+        "secrets_kms_key_arn": "k",
+    }  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match="secret_arns/database/kafka: the workload uses none of them"):
         WorkloadArgs(**values)
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"
+    assert WorkloadArgs(**values, secret_arns=(secret,)).release is None

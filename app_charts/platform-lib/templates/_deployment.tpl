@@ -8,7 +8,9 @@ metadata:
   labels:
     {{- include "platform-lib.labels" . | nindent 4 }}
 spec:
-  replicas: {{ .Values.replicas.min }}
+  {{- /* No .spec.replicas: the HPA (always rendered, minReplicas = replicas.min) owns the count. Setting it here
+  would make the next server-side apply after a scale-out fail with a field-manager conflict, or reset the scale.
+  https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling */}}
   revisionHistoryLimit: 5
   selector:
     matchLabels:
