@@ -65,8 +65,9 @@ class CiRunnerArgs:
     """AWS partition for ARNs. Default: aws."""
     compute_type: str = "BUILD_GENERAL1_MEDIUM"
     """CodeBuild compute type (7 GB, 4 vCPUs: pulumi, helm and the tests). Default: BUILD_GENERAL1_MEDIUM."""
-    image: str = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
-    """CodeBuild-managed build image. Default: aws/codebuild/amazonlinux-x86_64-standard:5.0."""
+    image: str = "aws/codebuild/standard:7.0"
+    """CodeBuild-managed build image; Ubuntu 22.04, so actions/setup-python and setup-node find their builds.
+    Default: aws/codebuild/standard:7.0."""
     build_timeout_minutes: int = 120
     """Longest job the runner keeps running (CodeBuild allows 5-2160). Default: 120."""
     log_retention_days: int = 365
