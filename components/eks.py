@@ -42,6 +42,8 @@ CONTAINER_INSIGHTS_LOG_GROUPS = ("application", "dataplane", "host", "performanc
 """Log groups the CloudWatch observability add-on writes to; created here first, with KMS and retention."""
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 VIEW_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+EKS_CONTROL_PLANE_TYPE = "aws:eks/cluster:Cluster"
+"""The one resource inside pulumi-eks' Cluster that is Pulumi-protected (when `protect` is set)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class EksClusterArgs:
     """Days the control-plane and container log groups keep logs. Default: 365."""
     deletion_protection: bool = True
     """EKS deletion protection (service-side: DeleteCluster is refused while it is on). Default: True."""
+    protect: bool = False
+    """Pulumi protect on the EKS control plane (aws:eks/cluster:Cluster) only, none of its siblings. Default: False."""
     today: datetime.date = field(default_factory=datetime.date.today)
     """Date the standard-support window is checked against. Default: today."""
 
@@ -239,11 +243,12 @@ class EksCluster(pulumi.ComponentResource):
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             deletion_protection=args.deletion_protection,
-            # No Pulumi `protect` here: pulumi-eks' Cluster is a component, and protect on a component is
+            # No `protect` on the component: pulumi-eks' Cluster is a component, and protect on a component is
             # inherited by every child (service role, OIDC provider, Kubernetes provider, security groups), so
-            # a routine replacement of any of them would fail. The cluster itself is guarded service-side by
-            # deletion_protection (EKS refuses DeleteCluster while it is on), and it holds no data of its own:
-            # every Kubernetes object is re-created from this program, the data lives in Aurora, MSK and Valkey.
+            # a routine replacement of any of them would fail. A transform protects the control-plane leaf
+            # alone; transforms reach the children of packaged components such as eks
+            # (https://www.pulumi.com/docs/iac/concepts/resources/options/transforms/). The mock engine does
+            # not create those children, so only a real preview shows the leaf protected.
             # Foundation phase: with authentication_mode=API, skip_default_node_group, no storage_classes and
             # use_default_vpc_cni=True, this component registers no Kubernetes object (no aws-auth ConfigMap, no
             # StorageClass, no VPC CNI manifest); it only builds a kubernetes.Provider, which calls nothing until
@@ -251,7 +256,11 @@ class EksCluster(pulumi.ComponentResource):
             # without failing (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts: createCore, the aws-auth
             # ConfigMap under supportsConfigMap(), storageClasses defaulting to {}, VpcCniAddon only when
             # useDefaultVpcCni is false).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[control_plane_logs]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[control_plane_logs],
+                transforms=[protect_control_plane] if args.protect else None,
+            ),
         )
 
     def _access_entries(self) -> dict[str, eks.AccessEntryArgs]:
@@ -417,6 +426,15 @@ class EksCluster(pulumi.ComponentResource):
                 args.zone_ids, args.private_subnet_ids, args.node_min_per_zone, args.node_max_per_zone, strict=True
             )
         ]
+
+
+def protect_control_plane(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """Transform that adds Pulumi protect to the EKS control plane and leaves every other resource as it is."""
+    if args.type_ != EKS_CONTROL_PLANE_TYPE:
+        return None
+    return pulumi.ResourceTransformResult(
+        props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True))
+    )
 
 
 def _ebs_kms_policy(key_arn: str) -> str:

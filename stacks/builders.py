@@ -134,6 +134,7 @@ def kubernetes(ctx: Context, platform_keys: PlatformKeys, net: Network) -> EksCl
             node_disk_gib=config.node_disk_gib,
             log_retention_days=config.log_retention_days,
             deletion_protection=config.deletion_protection,
+            protect=config.protect_stateful,
         ),
         opts=ctx.options,
     )

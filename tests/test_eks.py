@@ -6,6 +6,7 @@ import datetime
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.eks import ADDON_VERSIONS, EksCluster, EksClusterArgs
@@ -81,8 +82,8 @@ def test_secrets_encryption_logs_oidc_and_no_default_nodes(stack_run: OfflineRun
 
 def test_nothing_in_the_cluster_or_addons_is_pulumi_protected(stack_run: OfflineRun) -> None:
     """protect on pulumi-eks' Cluster component would be inherited by its roles, OIDC provider, Kubernetes
-    provider and security groups, so routine replacements would fail; the cluster relies on EKS deletion
-    protection instead, and nothing else in these components holds data."""
+    provider and security groups, so routine replacements would fail; the control plane inside it is protected
+    by a transform instead (test_protect_transform_protects_only_the_control_plane)."""
     owners = {
         r.urn for r in stack_run.resources if r.type in ("fintech:eks:EksCluster", "fintech:addons:ClusterAddons")
     }
@@ -304,3 +305,23 @@ def test_chart_pins_are_a_plain_table_for_every_version() -> None:
         assert set(charts) == {"aws-load-balancer-controller", "metrics-server", "cluster-autoscaler"}
         assert all(pin["repo"].startswith("https://") and pin["version"] for pin in charts.values())
     assert json.loads(json.dumps(CHART_PINS)) == CHART_PINS
+
+
+def test_protect_transform_protects_only_the_control_plane() -> None:
+    """pulumi-eks' Cluster is a packaged component: a transform reaches its children, and protects the control
+    plane alone (protect on the component would be inherited by its roles, OIDC provider and providers)."""
+    from components.eks import protect_control_plane
+
+    def transformed(type_: str) -> pulumi.ResourceTransformResult | None:
+        args = pulumi.ResourceTransformArgs(
+            True, type_, "x", {"name": "x"}, pulumi.ResourceOptions(ignore_changes=["a"])
+        )
+        return protect_control_plane(args)
+
+    result = transformed("aws:eks/cluster:Cluster")
+    assert result is not None and result.opts is not None
+    assert (result.opts.protect, result.opts.ignore_changes, result.props) == (True, ["a"], {"name": "x"})
+    others = ("aws:iam/role:Role", "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "pulumi:providers:kubernetes",
+              "aws:ec2/securityGroup:SecurityGroup", "eks:index:Cluster")  # fmt: skip
+    for other in others:
+        assert transformed(other) is None
