@@ -1,13 +1,15 @@
 """EKS with pulumi-eks: private API, envelope encryption, audit logs, IRSA, managed nodes and add-ons.
 
-Node security: the managed node group's launch template requires IMDSv2 with a hop limit of 1 (pods
-cannot reach the node's credentials) and encrypts the gp3 root volume with the data key. Nodes and
-pods use the EKS-created cluster security group (`skip_default_security_groups`), which is the group
-data services admit.
+Nodes: one managed node group per zone, sharing one launch template that requires IMDSv2 with a hop
+limit of 1 (pods cannot reach the node's credentials) and encrypts the gp3 root volume with the data
+key. Nodes and pods use the EKS-created cluster security group (`skip_default_security_groups`), which
+is the group data services admit.
+
+Versions: every pin that depends on the Kubernetes version lives in components/versions.py.
 
 Known limit: pulumi-eks always creates the cluster with bootstrapClusterCreatorAdminPermissions=true
-(pulumi/pulumi-eks#2373), so the deploying principal holds an implicit cluster-admin access entry in
-addition to the explicit entries made here.
+(pulumi/pulumi-eks#2373), so the principal that created the cluster holds an implicit cluster-admin
+access entry in addition to the explicit entries made here, and no explicit entry may name it.
 """
 
 from __future__ import annotations
