@@ -728,7 +728,8 @@ def parse_stack_config(
         set_keys = {key for key, value in raw.items() if not (key in preset_keys and value == TIER_DEFAULT)}
         token = _VALIDATING_SECRETS.set(secrets)
         try:
-            config = StackConfig.model_validate(values, context={"set_keys": set_keys, "today": today or datetime.date.today()})
+            context = {"set_keys": set_keys, "today": today or datetime.date.today()}
+            config = StackConfig.model_validate(values, context=context)
         finally:
             _VALIDATING_SECRETS.reset(token)
     except ValidationError as err:
