@@ -3,9 +3,14 @@
 - aws-load-balancer-controller: only registers pods into the target groups the edge created
   (TargetGroupBinding); it cannot create load balancers, so every internet entry point stays in code.
 - metrics-server: the resource metrics the HorizontalPodAutoscalers read.
-- cluster-autoscaler: chosen over Karpenter because it scales the managed node group within its
-  declared min/max, so capacity (and the capacity check of the workloads) stays a number in config;
-  its role may change only Auto Scaling groups tagged as owned by this cluster.
+- cluster-autoscaler: chosen over Karpenter because it scales the managed node groups (one per zone)
+  within their declared min/max, so capacity (and the capacity check of the workloads) stays a number
+  in config; `balance-similar-node-groups` keeps the zones level, and a pod pending on a zone spread
+  gets a node from the group of its zone. Its role may change only Auto Scaling groups tagged as owned
+  by this cluster.
+
+Chart versions and the autoscaler image are pinned per Kubernetes version in components/versions.py.
+Nothing here is protected: every object is re-created from the charts.
 """
 
 from __future__ import annotations
@@ -19,15 +24,7 @@ import pulumi_kubernetes as k8s
 
 from components.errors import InvalidArgumentError
 from components.iam import irsa_role, policy_document
-
-CHARTS = {
-    "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "1.17.0"),
-    "metrics-server": ("https://kubernetes-sigs.github.io/metrics-server/", "3.13.0"),
-    "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "9.59.0"),
-}
-"""Chart repository and pinned chart version of each add-on."""
-AUTOSCALER_IMAGE_TAGS = {"1.34": "v1.34.2", "1.35": "v1.35.0"}
-"""cluster-autoscaler image per Kubernetes minor version (they must match)."""
+from components.versions import KUBERNETES_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -58,9 +55,10 @@ class ClusterAddonsArgs:
     """Resources that must exist first (nodes, core add-ons). Default: none."""
 
     def __post_init__(self) -> None:
-        if self.kubernetes_version not in AUTOSCALER_IMAGE_TAGS:
+        if self.kubernetes_version not in KUBERNETES_VERSIONS:
             raise InvalidArgumentError(
-                f"kubernetes_version: no cluster-autoscaler image is pinned for {self.kubernetes_version}"
+                f"kubernetes_version: '{self.kubernetes_version}' has no chart pins; known: "
+                f"{', '.join(KUBERNETES_VERSIONS)}"
             )
 
 
@@ -73,6 +71,7 @@ class ClusterAddons(pulumi.ComponentResource):
         super().__init__("fintech:addons:ClusterAddons", name, None, opts)
         self._name = name
         self._args = args
+        pins = KUBERNETES_VERSIONS[args.kubernetes_version]
         lbc_role = self._role("lb-controller", "aws-load-balancer-controller",
                               pulumi.Output.all(*args.target_group_arns).apply(_lb_controller_policy))  # fmt: skip
         autoscaler_role = self._role("cluster-autoscaler", "cluster-autoscaler", _autoscaler_policy(args))
@@ -99,7 +98,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 {
                     "autoDiscovery": {"clusterName": args.cluster_name},
                     "awsRegion": args.region,
-                    "image": {"tag": AUTOSCALER_IMAGE_TAGS[args.kubernetes_version]},
+                    "image": {"tag": pins.autoscaler_image_tag},
                     "rbac": {"serviceAccount": _service_account("cluster-autoscaler", autoscaler_role.arn)},
                     "extraArgs": {
                         "balance-similar-node-groups": True,
@@ -123,13 +122,13 @@ class ClusterAddons(pulumi.ComponentResource):
         )
 
     def _chart(self, chart: str, values: dict[str, Any]) -> k8s.helm.v4.Chart:
-        repository, version = CHARTS[chart]
+        pin = KUBERNETES_VERSIONS[self._args.kubernetes_version].charts[chart]
         return k8s.helm.v4.Chart(
             f"{self._name}-{chart}",
             chart=chart,
-            version=version,
+            version=pin.version,
             namespace="kube-system",
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository),
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
             values=values,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=self._args.kubernetes_provider, depends_on=list(self._args.depends_on)

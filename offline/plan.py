@@ -207,7 +207,7 @@ def render_text(plan: dict[str, Any], cost: CostReport | None = None) -> str:
                 lines.append(f"    {member['name']:<{width}}  {settings}{protect}".rstrip())
     capacity = plan["outputs"].get("capacity")
     if capacity:
-        lines += ["", "Capacity of the node group (workload requests at HPA bounds, system pods included):"]
+        lines += ["", "Capacity of the per-zone node groups (workload requests at HPA bounds, system pods included):"]
         lines += [
             f"  at {scale} scale: needs {fit['nodesNeeded']} of {fit['nodesAvailable']} nodes "
             f"({fit['boundBy']}-bound), headroom {fit['nodesAvailable'] - fit['nodesNeeded']} node(s)"

@@ -46,6 +46,7 @@ FREE_TYPES = {
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget", "aws:msk/topic:Topic", "pulumi-python:dynamic/aurora:DatabaseUser",
+    "aws:codebuild/webhook:Webhook",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 
@@ -461,6 +462,7 @@ PRICERS: dict[str, Pricer] = {
     "aws:guardduty/detector:Detector": _guardduty,
     "aws:guardduty/detectorFeature:DetectorFeature": _guardduty_feature,
     "aws:backup/vault:Vault": _vault,
+    "aws:codebuild/project:Project": _usage_share("codebuild_linux_medium", "ci_build_minutes", "build minutes"),
 }
 
 

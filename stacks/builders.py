@@ -15,6 +15,7 @@ from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
 from components.backup import BackupPlan, BackupPlanArgs
 from components.cache import CACHE_PORT, Cache, CacheArgs
+from components.ci_runner import CiRunner, CiRunnerArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.edge import Edge, EdgeArgs, Route
@@ -118,6 +119,7 @@ def kubernetes(ctx: Context, platform_keys: PlatformKeys, net: Network) -> EksCl
         EksClusterArgs(
             vpc_id=net.vpc_id,
             private_subnet_ids=net.subnet_ids_by_tier["private"],
+            zone_ids=config.availability_zone_ids,
             account_id=ctx.aws.account_id,
             region=ctx.aws.region,
             partition=ctx.aws.partition,
@@ -126,14 +128,45 @@ def kubernetes(ctx: Context, platform_keys: PlatformKeys, net: Network) -> EksCl
             logs_kms_key_arn=platform_keys.arn("logs"),
             kubernetes_version=config.kubernetes_version,
             admin_role_arns=config.eks_admin_role_arns,
+            deploy_role_arn=config.ci_deploy_role_arn,
+            preview_role_arn=config.ci_preview_role_arn,
             public_access_cidrs=config.eks_public_access_cidrs,
             node_instance_type=config.node_instance_type,
-            node_min=config.node_min,
-            node_max=config.node_max,
+            node_min_per_zone=config.node_split().mins,
+            node_max_per_zone=config.node_split().maxes,
             node_disk_gib=config.node_disk_gib,
             log_retention_days=config.log_retention_days,
             deletion_protection=config.deletion_protection,
             protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )
+
+
+def ci_runner(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: EksCluster) -> CiRunner | None:
+    """The in-VPC GitHub Actions runner that deploys the Kubernetes layer; none without a GitHub connection."""
+    config = ctx.config
+    if not config.ci_github_connection_arn:
+        if not config.eks_public_access_cidrs:
+            pulumi.log.warn(
+                "no in-VPC CI runner (fintech-platform:ciGithubConnectionArn is empty) and the Kubernetes API is "
+                "private: the complete phase must run from a host inside the VPC"
+            )
+        return None
+    return CiRunner(
+        ctx.prefix,
+        CiRunnerArgs(
+            vpc_id=net.vpc_id,
+            subnet_ids=net.subnet_ids_by_tier["private"],
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            github_connection_arn=config.ci_github_connection_arn,
+            repository=config.ci_repository,
+            encryption_kms_key_arn=platform_keys.arn("data"),
+            logs_kms_key_arn=platform_keys.arn("logs"),
+            account_id=ctx.aws.account_id,
+            region=ctx.aws.region,
+            partition=ctx.aws.partition,
+            log_retention_days=config.log_retention_days,
         ),
         opts=ctx.options,
     )

@@ -1,5 +1,11 @@
-"""Does the node group hold every workload at its HPA maximum? A plain-number check, made before
+"""Do the node groups hold every workload at its HPA maximum? A plain-number check, made before
 any resource is registered, and the headroom figures the offline plan prints.
+
+Nodes run in one managed node group per zone; `split_per_zone` turns nodeMin/nodeMax into each
+group's min/max. With a hard zone spread (topologySpreadConstraints, DoNotSchedule, maxSkew 1) every
+zone must hold its own share of each workload (the replicas rounded up over the zones), so the check
+is made per zone against the smallest zone; with a soft spread the pods may pack into any zone and
+the nodes are pooled.
 
 Allocatable capacity per instance type follows the EKS AL2023 defaults (kube-reserved CPU by core
 count, kube-reserved memory 255 MiB + 11 MiB per max pod, 100 MiB eviction threshold, max pods from
@@ -115,13 +121,65 @@ def nodes_for(total: Resources, instance_type: str) -> tuple[int, str]:
     return needs[bound_by], bound_by
 
 
-def fit(demands: list[Demand], instance_type: str, node_min: int, node_max: int) -> tuple[Fit, Fit]:
-    """The fit at minimum scale (HPA minimums on node_min nodes) and maximum scale (HPA maximums on node_max)."""
+@dataclass(frozen=True)
+class ZoneSplit:
+    """Minimum and maximum nodes of each zone's node group."""
+
+    mins: tuple[int, ...]
+    maxes: tuple[int, ...]
+
+
+def split_per_zone(node_min: int, node_max: int, zones: int, hard_spread: bool) -> ZoneSplit:
+    """Spread node_min and node_max over one node group per zone, the remainder going to the first zones.
+
+    Refused: fewer maximum nodes than zones (EKS refuses a node group with maxSize 0), and - under a hard
+    zone spread - totals that are not multiples of the zone count (the spread keeps zones level, so a node
+    above the multiple could never be filled, and the autoscaler could not add it where pods are pending).
+    """
+    if node_min < 1 or node_max < node_min:
+        raise InvalidArgumentError(f"node_min/node_max: {node_min}/{node_max}: need 1 <= node_min <= node_max")
+    if node_max < zones:
+        raise InvalidArgumentError(
+            f"node_max: {node_max} is below the {zones} zones: each zone has its own node group, which needs a "
+            "maximum of at least 1 node"
+        )
+    if hard_spread and (node_min % zones or node_max % zones):
+        raise InvalidArgumentError(
+            f"node_min/node_max: {node_min}/{node_max} must be multiples of the {zones} zones: the workloads "
+            "spread evenly over the zones (hard spread), so each zone's node group gets the same share"
+        )
+
+    def spread(total: int) -> tuple[int, ...]:
+        return tuple(total // zones + (1 if zone < total % zones else 0) for zone in range(zones))
+
+    return ZoneSplit(spread(node_min), spread(node_max))
+
+
+def fit(demands: list[Demand], instance_type: str, split: ZoneSplit, hard_spread: bool = False) -> tuple[Fit, Fit]:
+    """The fit at minimum scale (HPA minimums on the groups' minimums) and at maximum scale (HPA maximums on
+    their maximums). Under a hard zone spread each zone holds ceil(replicas / zones) of every workload and a
+    share of the cluster's system pods, and the smallest zone bounds what is available."""
+    zones = len(split.mins)
     results = []
-    for scale, replicas_of, available in (("minimum", "min_replicas", node_min), ("maximum", "max_replicas", node_max)):
-        total = CLUSTER_OVERHEAD
-        for demand in demands:
-            total = total + demand.requests.times(getattr(demand, replicas_of))
-        needed, bound_by = nodes_for(total, instance_type)
-        results.append(Fit(scale, needed, available, bound_by))
+    for scale, replicas_of, sizes in (
+        ("minimum", "min_replicas", split.mins),
+        ("maximum", "max_replicas", split.maxes),
+    ):
+        if hard_spread:
+            total = Resources(
+                *(
+                    math.ceil(value / zones)
+                    for value in (CLUSTER_OVERHEAD.cpu_m, CLUSTER_OVERHEAD.memory_mi, CLUSTER_OVERHEAD.pods)
+                )
+            )
+            for demand in demands:
+                total = total + demand.requests.times(math.ceil(getattr(demand, replicas_of) / zones))
+            per_zone, bound_by = nodes_for(total, instance_type)
+            results.append(Fit(scale, per_zone * zones, min(sizes) * zones, bound_by))
+        else:
+            total = CLUSTER_OVERHEAD
+            for demand in demands:
+                total = total + demand.requests.times(getattr(demand, replicas_of))
+            needed, bound_by = nodes_for(total, instance_type)
+            results.append(Fit(scale, needed, sum(sizes), bound_by))
     return results[0], results[1]

@@ -8,6 +8,7 @@ before the program registers a single resource.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import ipaddress
 import json
@@ -21,10 +22,9 @@ import pulumi
 from pydantic import ConfigDict, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel, to_snake
 
-from components.cluster_addons import AUTOSCALER_IMAGE_TAGS
-from components.eks import ADDON_VERSIONS, STANDARD_SUPPORT_ENDS
 from components.errors import InvalidArgumentError
 from components.subnet_plan import ZONE_COUNT, parse_vpc_cidr
+from components.versions import KUBERNETES_VERSIONS, support_status, supported_versions
 from stacks.aws_limits import (
     ACCOUNT_PATTERN,
     ACU_MAX_FLOOR,
@@ -45,7 +45,7 @@ from stacks.aws_limits import (
     partition_of,
     tag_value_problem,
 )
-from stacks.capacity import ALLOCATABLE, Fit, fit
+from stacks.capacity import ALLOCATABLE, Fit, ZoneSplit, fit, split_per_zone
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
 from stacks.tiers import TIER_PRESETS, TIER_RULES, TierName, TierPreset
 from stacks.workload_specs import WORKLOADS
@@ -68,6 +68,10 @@ DeployPhase = Literal["foundation", "complete"]
 
 _TRAIL_ARN_PATTERN = re.compile(r"arn:[a-z-]+:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}")
 """A CloudTrail trail ARN, matched whole with ASCII digits."""
+_CONNECTION_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:(?P<account>\d{12}):connection/[0-9a-f-]{36}$"
+)
+_REPOSITORY_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 BASELINE_SETTINGS = {
     "cacheAuth": "IAM authentication on the cache",
@@ -130,6 +134,14 @@ class StackConfig(TierPreset):
     """CIDRs allowed to the public EKS API endpoint; empty turns it off. Default: empty (private only)."""
     eks_admin_role_arns: tuple[str, ...] = ()
     """IAM roles given cluster-admin through EKS access entries. Default: none."""
+    ci_github_connection_arn: str = ""
+    """CodeConnections (CodeStar) connection to GitHub of the in-VPC CI runner; empty: no runner. Default: empty."""
+    ci_repository: str = ""
+    """GitHub repository (owner/name) whose workflow jobs the runner takes. Default: empty."""
+    ci_deploy_role_arn: str = ""
+    """Role the deploy workflow assumes for `pulumi up`: cluster-admin access entry. Default: empty."""
+    ci_preview_role_arn: str = ""
+    """Role the pull-request workflow assumes for `pulumi preview`: read-only access entry. Default: empty."""
     certificate_arn: str = ""
     """ACM certificate of the ALB's HTTPS listener, in the stack's region. Required."""
     alb_ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
@@ -293,15 +305,43 @@ class StackConfig(TierPreset):
 
     @field_validator("kubernetes_version")
     @classmethod
-    def _supported_kubernetes(cls, value: str) -> str:
-        # Only versions in standard support for which the add-on versions and the autoscaler image are
-        # pinned (components/eks.py, components/cluster_addons.py), so no component is the first to refuse.
-        allowed = [v for v in STANDARD_SUPPORT_ENDS if v in ADDON_VERSIONS and v in AUTOSCALER_IMAGE_TAGS]
-        if value not in allowed:
+    def _supported_kubernetes(cls, value: str, info: ValidationInfo) -> str:
+        today = (info.context or {}).get("today") or datetime.date.today()
+        allowed = ", ".join(supported_versions(today))
+        if value not in KUBERNETES_VERSIONS:
             raise ValueError(
-                f"not in EKS standard support; allowed: {', '.join(allowed)} (older versions bill "
-                "extended support at six times the control-plane price)"
+                f"not a version this program pins; allowed today ({today}): {allowed} (EKS standard support)"
             )
+        status = support_status(value, today)
+        if not status.supported:
+            raise ValueError(
+                f"left EKS standard support on {status.ends} (extended support bills the control plane at six "
+                f"times the price); allowed today ({today}): {allowed}"
+            )
+        return value
+
+    @field_validator("ci_github_connection_arn")
+    @classmethod
+    def _connection_arn(cls, value: str) -> str:
+        if value and not _CONNECTION_PATTERN.match(value):
+            raise ValueError(
+                "must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/"
+                "<uuid>), or empty"
+            )
+        return value
+
+    @field_validator("ci_repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if value and not _REPOSITORY_PATTERN.match(value):
+            raise ValueError("must be a GitHub repository as owner/name, or empty")
+        return value
+
+    @field_validator("ci_deploy_role_arn", "ci_preview_role_arn")
+    @classmethod
+    def _role_arn(cls, value: str) -> str:
+        if value and not ROLE_ARN_PATTERN.fullmatch(value):
+            raise ValueError("is not an IAM role ARN (arn:aws:iam::<account>:role/<name>), or empty")
         return value
 
     @field_validator("eks_public_access_cidrs", "alb_ingress_cidrs")
@@ -514,6 +554,13 @@ class StackConfig(TierPreset):
             raise ValueError(
                 self._pair_message("hpaMinReplicas", "hpaMaxReplicas", info, "the minimum must not exceed the maximum")
             )
+        try:
+            self.node_split()
+        except InvalidArgumentError as err:
+            raise ValueError(
+                f"{_key('nodeMin')} = {self.node_min}, {_key('nodeMax')} = {self.node_max}: cannot be split over "
+                f"one node group per zone: {str(err).split(': ', 1)[1]}"
+            ) from None
         _, at_max = self.capacity()
         if at_max.headroom_nodes < 0:
             raise ValueError(
@@ -523,10 +570,36 @@ class StackConfig(TierPreset):
             )
         return self
 
+    @property
+    def hard_zone_spread(self) -> bool:
+        """Whether workloads must spread evenly over the zones (DoNotSchedule): the tier's high availability."""
+        return TIER_RULES[self.tier].high_availability
+
+    def node_split(self) -> ZoneSplit:
+        """nodeMin/nodeMax spread over one node group per zone (raises InvalidArgumentError if they cannot be)."""
+        return split_per_zone(self.node_min, self.node_max, ZONE_COUNT, self.hard_zone_spread)
+
     def capacity(self) -> tuple[Fit, Fit]:
-        """How the node group holds the workloads at minimum and at maximum scale."""
+        """How the per-zone node groups hold the workloads at minimum and at maximum scale."""
         demands = [spec.demand(self.hpa_min_replicas, self.hpa_max_replicas) for spec in WORKLOADS]
-        return fit(demands, self.node_instance_type, self.node_min, self.node_max)
+        return fit(demands, self.node_instance_type, self.node_split(), self.hard_zone_spread)
+
+    @model_validator(mode="after")
+    def _ci_runner(self) -> StackConfig:
+        if bool(self.ci_github_connection_arn) != bool(self.ci_repository):
+            raise ValueError(
+                f"{_key('ciGithubConnectionArn')} and {_key('ciRepository')} go together: the in-VPC CI runner "
+                "needs both (set both, or neither for no runner)"
+            )
+        principals = [*self.eks_admin_role_arns, self.ci_deploy_role_arn, self.ci_preview_role_arn]
+        principals = [arn for arn in principals if arn]
+        duplicates = sorted({arn for arn in principals if principals.count(arn) > 1})
+        if duplicates:
+            raise ValueError(
+                f"{_key('eksAdminRoleArns')}, {_key('ciDeployRoleArn')} and {_key('ciPreviewRoleArn')} name "
+                f"{duplicates} more than once: EKS allows one access entry per role"
+            )
+        return self
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> StackConfig:
@@ -619,8 +692,11 @@ def _key(key: str) -> str:
     return f"{CONFIG_NAMESPACE}:{key}"
 
 
-def parse_stack_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackConfig:
-    """Validate the project-namespace config values `raw` (keys without namespace) against the tier.
+def parse_stack_config(
+    raw: Mapping[str, Any], secret_keys: Iterable[str] = (), today: datetime.date | None = None
+) -> StackConfig:
+    """Validate the project-namespace config values `raw` (keys without namespace) against the tier, on
+    `today` (default: the real date; it decides which Kubernetes versions are still in standard support).
 
     Values arrive as text, as the Pulumi engine passes them; keys in `secret_keys` were set with
     --secret and their values are never shown in an error message.
@@ -675,7 +751,8 @@ def parse_stack_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) 
         set_keys = {key for key, value in raw.items() if not (key in preset_keys and value == TIER_DEFAULT)}
         token = _VALIDATING_SECRETS.set(secrets)
         try:
-            config = StackConfig.model_validate(values, context={"set_keys": set_keys})
+            context = {"set_keys": set_keys, "today": today or datetime.date.today()}
+            config = StackConfig.model_validate(values, context=context)
         finally:
             _VALIDATING_SECRETS.reset(token)
     except ValidationError as err:

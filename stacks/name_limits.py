@@ -86,6 +86,8 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:cloudtrail/trail:Trail": NameLimit("name", 128, autonamed=True),
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": NameLimit("name", 512, autonamed=True),
     "aws:cloudwatch/eventRule:EventRule": NameLimit("name", 64, autonamed=True, prefix_property="namePrefix"),
+    # CodeBuild CreateProject: project names 2-255 (the in-VPC CI runner; its runs-on label repeats it).
+    "aws:codebuild/project:Project": NameLimit("name", 255, autonamed=True),
     # EKS: cluster names 100, managed node group names 63.
     "eks:index:Cluster": NameLimit("name", 100, autonamed=True),
     "aws:eks/nodeGroup:NodeGroup": NameLimit(

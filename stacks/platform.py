@@ -14,6 +14,7 @@ from components.audit_trail import AuditTrail
 from components.aurora import AuroraPostgres
 from components.backup import BackupPlan
 from components.cache import Cache
+from components.ci_runner import CiRunner
 from components.cluster_addons import ClusterAddons
 from components.database_users import DatabaseUsers
 from components.edge import Edge
@@ -59,6 +60,7 @@ class Platform:
     database_users: DatabaseUsers
     audit_trail: AuditTrail | None = None
     threat_detection: ThreatDetection | None = None
+    runner: CiRunner | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -107,6 +109,9 @@ class Platform:
             "capacity": {fit.scale: {"nodesNeeded": fit.nodes_needed, "nodesAvailable": fit.nodes_available,
                                      "boundBy": fit.bound_by} for fit in self.config.capacity()},
         }  # fmt: skip
+        if self.runner:
+            outputs["ciRunnerProject"] = self.runner.project_name
+            outputs["ciRunsOn"] = f"{self.runner.runs_on_prefix}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
         if self.backup:
             outputs["backupVaultArn"] = self.backup.vault_arn
             outputs["drBackupVaultArn"] = self.backup.dr_vault_arn
@@ -135,6 +140,7 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     alarms = builders.alarms(ctx, keys)
     secrets = builders.secrets(ctx, keys)
     cluster = builders.kubernetes(ctx, keys, network)
+    runner = builders.ci_runner(ctx, keys, network, cluster)
     clients = cluster.cluster_security_group_id
     database = builders.database(ctx, keys, network, alarms, clients)
     cache = builders.cache(ctx, keys, network, alarms, clients)
@@ -151,5 +157,5 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
-        topics, database_users, audit_trail=trail, threat_detection=detection,
+        topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner,
     )  # fmt: skip

@@ -201,8 +201,8 @@ def test_trail_and_guardduty_are_priced(stack_run: OfflineRun) -> None:
     guardduty = report.by_component().get("threat_detection")
     if stack_run.stack == "prod":
         # usage.yaml prod: 3 M events x 4.00 + 30 GB x 1.00 + 5 M audit events x 1.60 + 2 vCPU x 1.50 per node,
-        # 3 nodes at baseline and 10 at peak; 3 x 100k data events x 0.10; 5 GB x 0.50 of trail logs
-        assert guardduty == (59.0, 80.0)
+        # 3 nodes at baseline and 12 at peak (4 per zone); 3 x 100k data events x 0.10; 5 GB x 0.50 of trail logs
+        assert guardduty == (59.0, 86.0)
         assert data_events == pytest.approx(0.30)
         assert items[("audit_trail", "CloudWatch Logs ingestion (5 GB)")] == pytest.approx(2.50)
     else:

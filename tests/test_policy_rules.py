@@ -544,7 +544,7 @@ STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[Resour
     "nat-per-az": ([VPC, *[_r("aws:ec2/natGateway:NatGateway", f"n{i}") for i in range(3)]],
                    [VPC, _r("aws:ec2/natGateway:NatGateway", "n0")], [VPC]),
     "stateful-resources-protected": ([_r("aws:kms/key:Key", "k", protect=True)], [_r("aws:kms/key:Key", "k")],
-                                     [_r("eks:index:Cluster", "c")]),
+                                     [_r("aws:eks/cluster:Cluster", "c")]),
     "vpc-flow-logs": ([VPC, _r("aws:ec2/flowLog:FlowLog", "f", {"trafficType": "ALL"}, {"vpcId": [VPC.urn]})],
                       [VPC, _r("aws:ec2/flowLog:FlowLog", "f", {"trafficType": "REJECT"}, {"vpcId": [VPC.urn]})], [VPC]),
     "waf-logging": (

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from offline.engine import PROJECT_DIR
+from offline.engine import PROJECT_DIR, OfflineRun
 
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 
@@ -52,3 +53,51 @@ def test_pull_requests_run_tests_report_and_preview_with_the_pack() -> None:
     preview = next(s for s in jobs["preview"]["steps"] if "pulumi/actions" in s.get("uses", ""))
     assert preview["with"]["command"] == "preview" and preview["with"]["diff"] is True
     assert preview["with"]["comment-on-pr"] is True and preview["with"]["policyPacks"] == "policies"
+
+
+def _jobs(workflow: str) -> dict[str, Any]:
+    jobs: dict[str, Any] = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / workflow).read_text())["jobs"]
+    return jobs
+
+
+def _pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = next(s for s in job["steps"] if "pulumi/actions" in s.get("uses", ""))
+    return step
+
+
+def test_jobs_that_reach_the_kubernetes_api_run_on_the_stacks_in_vpc_runner(stack_run: OfflineRun) -> None:
+    """The private API is reachable only from inside the VPC: `up` and `preview` of every stack run on the
+    CodeBuild-hosted runner that the stack itself creates (label = the program's ciRunsOn output)."""
+    for workflow, name in (("deploy.yml", "up"), ("pull-request.yml", "preview")):
+        job = _jobs(workflow)[name]
+        assert stack_run.stack in job["strategy"]["matrix"]["stack"]
+        label = job["runs-on"].replace("${{ matrix.stack }}", stack_run.stack)
+        assert label == stack_run.outputs["ciRunsOn"], workflow
+
+
+def test_only_the_foundation_phase_runs_pulumi_on_github_hosted_runners() -> None:
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            if any("pulumi/actions" in s.get("uses", "") for s in job["steps"]) and "codebuild-" not in job["runs-on"]:
+                assert "deployPhase: {value: foundation" in _pulumi_step(job)["with"]["config-map"], path.name
+
+
+def test_deploy_runs_preflight_before_and_verify_after_pulumi_up() -> None:
+    steps = _jobs("deploy.yml")["up"]["steps"]
+    order = [s.get("run", "") or s.get("uses", "") for s in steps]
+    preflight = next(i for i, s in enumerate(order) if "-m ops preflight --stack" in s)
+    up = next(i for i, s in enumerate(order) if "pulumi/actions" in s)
+    verify = next(i for i, s in enumerate(order) if "-m ops verify --stack" in s)
+    assert preflight < up < verify
+    assert _pulumi_step(_jobs("deploy.yml")["up"])["with"]["command"] == "up"
+
+
+def test_bootstrap_brings_up_the_foundation_as_the_bootstrap_role() -> None:
+    """The cluster creator gets an implicit admin entry; the deploy role's explicit entry must not collide."""
+    job = _jobs("bootstrap.yml")["foundation"]
+    assert job["runs-on"] == "ubuntu-24.04"
+    credentials = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_BOOTSTRAP_ROLE_ARN }}"
+    step = _pulumi_step(job)
+    assert step["with"]["command"] == "up" and step["with"]["policyPacks"] == "policies"
+    assert yaml.safe_load(step["with"]["config-map"]) == {"deployPhase": {"value": "foundation", "secret": False}}

@@ -120,8 +120,9 @@ def test_dev_repositories_can_be_destroyed_with_their_images_prod_ones_refuse(
 def test_release_waits_for_nodes_and_addons(stack_run: OfflineRun, workload: str) -> None:
     chart = one(stack_run, "kubernetes:helm.sh/v4:Chart", f"-{workload}-chart")
     addon_charts = [c.urn for c in stack_run.of_type("kubernetes:helm.sh/v4:Chart") if "-chart" not in c.name]
-    node_group = one(stack_run, "aws:eks/nodeGroup:NodeGroup").urn
-    assert set(addon_charts) | {node_group} <= set(chart.dependencies)
+    node_groups = {group.urn for group in stack_run.of_type("aws:eks/nodeGroup:NodeGroup")}
+    assert len(node_groups) == 3
+    assert set(addon_charts) | node_groups <= set(chart.dependencies)
 
 
 def test_capacity_is_exported_with_headroom(stack_run: OfflineRun) -> None:
@@ -139,10 +140,12 @@ PROD = {
 
 def test_prod_refuses_an_hpa_maximum_the_node_group_cannot_hold() -> None:
     with pytest.raises(
-        Exception, match=r"nodeMax = 10 cannot hold every workload at fintech-platform:hpaMaxReplicas = 30"
+        Exception,
+        match=r"nodeMax = 12 cannot hold every workload at fintech-platform:hpaMaxReplicas = 40.*"
+        r"needs 18 of 12 nodes.*raise nodeMax to 18",
     ):
-        parse_stack_config({**PROD, "hpaMaxReplicas": "30"})
-    assert parse_stack_config({**PROD, "hpaMaxReplicas": "30", "nodeMax": "14"}).node_max == 14
+        parse_stack_config({**PROD, "hpaMaxReplicas": "40"})
+    assert parse_stack_config({**PROD, "hpaMaxReplicas": "40", "nodeMax": "18"}).node_max == 18
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,9 @@ def _final_snapshot(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]
         yield "no final snapshot would be taken on deletion (skipFinalSnapshot=false and an identifier are required)"
 
 
+# The EKS control plane (aws:eks/cluster:Cluster) is protected, not pulumi-eks' Cluster component: protect on a
+# component is inherited by all its children (roles, OIDC provider, Kubernetes provider), so routine replacements
+# would fail. The leaf exists only in a real preview (an offline plan holds the component alone).
 def _protected(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     if not config["required"]:
         return
@@ -138,5 +141,5 @@ RULES = [
          Severity.HIGH, "12.10.1", "Pass protect=True (protectStateful) so pulumi destroy cannot delete them.",
          stack_check=_protected, config={"required": {"type": "boolean", "default": True},
                                          "extraTypes": {"type": "array", "items": {"type": "string"},
-                                                        "default": ["eks:index:Cluster", "aws:eks/cluster:Cluster"]}}),
+                                                        "default": ["aws:eks/cluster:Cluster"]}}),
 ]  # fmt: skip
