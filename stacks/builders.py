@@ -15,6 +15,7 @@ from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
 from components.backup import BackupPlan, BackupPlanArgs
 from components.cache import CACHE_PORT, Cache, CacheArgs
+from components.cert_manager import CertManager, CertManagerArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import EksCluster, EksClusterArgs
@@ -30,7 +31,8 @@ from stacks.config import StackConfig
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of
 
-WORKLOAD_PORT = 8080
+WORKLOAD_PORT = 8443
+"""The HTTPS port every workload pod serves on (its certificate comes from the in-cluster CA)."""
 PUBLIC_ROUTES = (
     Route("validator", ("/v1/transactions/validate", "/v1/transactions/validate/*"), priority=10, port=WORKLOAD_PORT),
     Route("payments", ("/v1/payments", "/v1/payments/*"), priority=20, port=WORKLOAD_PORT),
@@ -328,6 +330,19 @@ def cluster_addons(ctx: Context, net: Network, cluster: EksCluster, front: Edge)
     )
 
 
+def cert_manager(ctx: Context, cluster: EksCluster) -> CertManager:
+    """cert-manager and the platform's private CA, which issues every workload's serving certificate."""
+    return CertManager(
+        f"{ctx.prefix}-cert-manager",
+        CertManagerArgs(
+            kubernetes_provider=cluster.provider,
+            kubernetes_version=ctx.config.kubernetes_version,
+            depends_on=cluster.ready,
+        ),
+        opts=ctx.options,
+    )
+
+
 def workloads(
     ctx: Context,
     platform_keys: PlatformKeys,
@@ -338,6 +353,7 @@ def workloads(
     db: AuroraPostgres,
     redis: Cache,
     bus: KafkaCluster,
+    tls: CertManager,
 ) -> list[Workload]:
     """The validator, payments and ledger, each with its own namespace, role, repository and release."""
     endpoints = {
@@ -363,7 +379,8 @@ def workloads(
                 image_tag=ctx.config.image_tag(spec.name),
                 ecr_kms_key_arn=platform_keys.arn("data"),
                 secrets_kms_key_arn=platform_keys.arn("secrets"),
-                chart_values=chart_values(ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, "")),
+                chart_values=chart_values(ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, ""))
+                | {"tls": tls_values(tls.issuer_name)},
                 secret_arns=tuple(app_secrets.arns[name] for name in spec.secrets),
                 database=DatabaseAccess(db.cluster_resource_id, spec.db_user) if spec.db_user else None,
                 kafka=KafkaAccess(bus.cluster_arn, spec.produces, spec.consumes, spec.name if spec.consumes else "")
@@ -372,7 +389,7 @@ def workloads(
                 cache=CacheAccess(redis.replication_group_arn, redis.user_arns[spec.name])
                 if spec.name in redis.user_arns
                 else None,
-                depends_on=[*cluster.ready, *addons.charts.values()],
+                depends_on=[*cluster.ready, *addons.charts.values(), *tls.ready],
             ),
             opts=ctx.options,
         )
@@ -401,7 +418,8 @@ def chart_values(
     if spec.consumes:
         settings |= {"KAFKA_CONSUME_TOPICS": ",".join(spec.consumes), "KAFKA_CONSUMER_GROUP": spec.name}
     for callee in spec.calls:
-        settings[f"{callee.upper()}_URL"] = f"http://{callee}.{callee}.svc.cluster.local:{WORKLOAD_PORT}"
+        # The callee's certificate names this host; the caller verifies it against TLS_CA_FILE (README).
+        settings[f"{callee.upper()}_URL"] = f"https://{callee}.{callee}.svc.cluster.local:{WORKLOAD_PORT}"
     store_cidrs = {"aurora": subnets["database"], "cache": subnets["database"], "kafka": subnets["private"]}
     store_ports = {"aurora": POSTGRES_PORT, "cache": CACHE_PORT, "kafka": SASL_IAM_PORT}
     cpu, memory = spec.requests
@@ -429,3 +447,8 @@ def chart_values(
         "terminationGracePeriodSeconds": 45,
         "preStopSleepSeconds": 10,
     }  # fmt: skip
+
+
+def tls_values(cluster_issuer: str) -> dict[str, Any]:
+    """The `tls` chart values: the pod's serving certificate (90 days, renewed 30 days before) and its mount."""
+    return {"clusterIssuer": cluster_issuer, "durationHours": 2160, "renewBeforeHours": 720, "mountPath": "/etc/tls"}

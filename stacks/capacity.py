@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from components import cert_manager
 from components.errors import InvalidArgumentError
 
 
@@ -94,6 +95,15 @@ def parse_memory(value: str) -> int:
     raise InvalidArgumentError(f"memory: '{value}' must be in Mi or Gi")
 
 
+def cert_manager_overhead() -> Resources:
+    """cert-manager's pods (controller, webhook, cainjector; components/cert_manager.py), from the requests and
+    replicas the program sets on its chart."""
+    total = Resources(0, 0, 0)
+    for cpu, memory in cert_manager.POD_REQUESTS.values():
+        total = total + Resources(parse_cpu(cpu), parse_memory(memory), 1).times(cert_manager.REPLICAS)
+    return total
+
+
 def nodes_for(total: Resources, instance_type: str) -> tuple[int, str]:
     """Nodes of `instance_type` needed to hold `total` plus per-node daemons, and the binding resource."""
     if instance_type not in ALLOCATABLE:
@@ -119,7 +129,7 @@ def fit(demands: list[Demand], instance_type: str, node_min: int, node_max: int)
     """The fit at minimum scale (HPA minimums on node_min nodes) and maximum scale (HPA maximums on node_max)."""
     results = []
     for scale, replicas_of, available in (("minimum", "min_replicas", node_min), ("maximum", "max_replicas", node_max)):
-        total = CLUSTER_OVERHEAD
+        total = CLUSTER_OVERHEAD + cert_manager_overhead()
         for demand in demands:
             total = total + demand.requests.times(getattr(demand, replicas_of))
         needed, bound_by = nodes_for(total, instance_type)

@@ -14,6 +14,7 @@ from components.audit_trail import AuditTrail
 from components.aurora import AuroraPostgres
 from components.backup import BackupPlan
 from components.cache import Cache
+from components.cert_manager import CertManager
 from components.cluster_addons import ClusterAddons
 from components.edge import Edge
 from components.eks import EksCluster
@@ -52,6 +53,7 @@ class Platform:
     config: StackConfig
     audit_trail: AuditTrail | None = None
     threat_detection: ThreatDetection | None = None
+    cert_manager: CertManager | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -128,10 +130,11 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     backup = builders.backup(ctx, keys, database) if config.cross_region_backup else None
     edge = builders.edge(ctx, keys, network, cluster, alarms)
     addons = builders.cluster_addons(ctx, network, cluster, edge)
-    workloads = builders.workloads(ctx, keys, cluster, addons, edge, secrets, database, cache, kafka)
+    tls = builders.cert_manager(ctx, cluster)
+    workloads = builders.workloads(ctx, keys, cluster, addons, edge, secrets, database, cache, kafka, tls)
     trail = builders.audit_trail(ctx, keys, alarms, edge)
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
-        audit_trail=trail, threat_detection=detection,
+        audit_trail=trail, threat_detection=detection, cert_manager=tls,
     )  # fmt: skip
