@@ -94,7 +94,7 @@ class CertManager(pulumi.ComponentResource):
     """Depend on these to use the issuer: the CA ClusterIssuer is Ready."""
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("fintech:certmanager:CertManager", name, None, opts)
+        super().__init__("fintech:cert_manager:CertManager", name, None, opts)
         k8s_options = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",

@@ -44,7 +44,7 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun) ->
         "fintech:aurora:AuroraPostgres", "fintech:cache:Cache",
         "fintech:kafka:KafkaCluster", "fintech:backup:BackupPlan", "fintech:eks:EksCluster", "fintech:edge:Edge",
         "fintech:addons:ClusterAddons", "fintech:workload:Workload", "fintech:audit_trail:AuditTrail",
-        "fintech:threat_detection:ThreatDetection",
+        "fintech:threat_detection:ThreatDetection", "fintech:cert_manager:CertManager",
     }  # fmt: skip
 
 
