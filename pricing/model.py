@@ -43,6 +43,7 @@ FREE_TYPES = {
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget",
+    "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 
