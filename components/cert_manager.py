@@ -23,6 +23,11 @@ Create order (what each step waits for; the mock engine cannot show it):
    condition (pulumi-kubernetes 4.18+ generic await), so `ready` means the CA can issue.
 4. The workload charts depend on `ready` (stacks/builders.py).
 
+Reachability: the API server calls the webhook on its pod port 10250 (the chart's `webhook.securePort`).
+The nodes use the EKS cluster security group, which admits all traffic from itself, the control plane's
+network interfaces included (EKS User Guide, "View Amazon EKS security group requirements for clusters");
+the `cert-manager` namespace has no NetworkPolicy, so the VPC CNI's policy enforcement admits it too.
+
 Delete: the CRDs carry `helm.sh/resource-policy: keep` (`crds.keep`); Pulumi ignores that Helm
 annotation, so destroying the stack deletes the CRDs and with them every Certificate (GC), which is what
 a torn-down stack wants. CA rotation: cert-manager renews the CA before `ca_duration` runs out; every
