@@ -2,7 +2,8 @@
 
 The ALB listens on 443 only (an API has no client that needs a port-80 redirect), terminates TLS 1.3/1.2
 with the ACM certificate, answers 404 by default and forwards path rules to one IP target group per
-exposed workload (pods are registered by the AWS Load Balancer Controller through TargetGroupBindings).
+exposed workload (pods are registered by the AWS Load Balancer Controller through TargetGroupBindings),
+over HTTPS to the pods' own certificates (components/cert_manager.py) with HTTPS health checks.
 It may send only to the node/pod security group, on the target ports. Access logs go to an immutable
 log bucket (components/log_bucket.py: versioned, Object Lock, private, TLS-only, expiring by retention);
 ALB log delivery supports only SSE-S3 (AES-256) on that bucket ("The only server-side encryption option
@@ -68,8 +69,8 @@ class Route:
     """ALB path patterns forwarded to it (at most 5)."""
     priority: int
     """Listener rule priority (1-50000, unique)."""
-    port: int = 8080
-    """Container port the pods serve HTTP on. Default: 8080."""
+    port: int = 8443
+    """Container port the pods serve HTTPS on. Default: 8443."""
     health_check_path: str = "/healthz/ready"
     """Readiness path the ALB checks. Default: /healthz/ready."""
 
@@ -203,15 +204,21 @@ class Edge(pulumi.ComponentResource):
         for route in args.routes:
             # Auto-named (replacements create the new group before deleting the old one): the logical name
             # leaves room for the 8-character suffix within the 32 characters ELB allows.
+            # TLS to the pod: the ALB re-encrypts to the pod's certificate from the in-cluster CA. "The load
+            # balancer establishes TLS connections with the targets using certificates that you install on the
+            # targets. The load balancer does not validate these certificates", so a private CA is enough (ELB
+            # User Guide, "Target groups for your Application Load Balancers", routing configuration). Changing
+            # `protocol` replaces the group (create-before-delete: it is auto-named; the listener rule, the
+            # TargetGroupBinding and the controller's policy follow the new ARN in the same update).
             group = aws.lb.TargetGroup(
                 target_group_names[route.name],
                 target_type="ip",
-                protocol="HTTP",
+                protocol="HTTPS",
                 port=route.port,
                 vpc_id=args.vpc_id,
                 deregistration_delay=30,
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
-                    enabled=True, protocol="HTTP", path=route.health_check_path, matcher="200",
+                    enabled=True, protocol="HTTPS", path=route.health_check_path, matcher="200",
                     interval=15, healthy_threshold=2, unhealthy_threshold=3, timeout=5,
                 ),
                 tags={"workload": route.name},

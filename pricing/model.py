@@ -47,6 +47,7 @@ FREE_TYPES = {
     "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget", "aws:msk/topic:Topic", "pulumi-python:dynamic/aurora:DatabaseUser",
     "aws:codebuild/webhook:Webhook",
+    "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 

@@ -15,6 +15,7 @@ from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
 from components.backup import BackupPlan, BackupPlanArgs
 from components.cache import CACHE_PORT, Cache, CacheArgs
+from components.cert_manager import CertManager, CertManagerArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database_users import DatabaseUsers, DatabaseUsersArgs
@@ -34,7 +35,8 @@ from stacks.names import repository_name
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of, database_users, platform_topics
 
-WORKLOAD_PORT = 8080
+WORKLOAD_PORT = 8443
+"""The HTTPS port every workload pod serves on (its certificate comes from the in-cluster CA)."""
 PUBLIC_ROUTES = (
     Route("validator", ("/v1/transactions/validate", "/v1/transactions/validate/*"), priority=10, port=WORKLOAD_PORT),
     Route("payments", ("/v1/payments", "/v1/payments/*"), priority=20, port=WORKLOAD_PORT),
@@ -408,6 +410,19 @@ def cluster_addons(ctx: Context, net: Network, cluster: EksCluster, front: Edge)
     )
 
 
+def cert_manager(ctx: Context, cluster: EksCluster) -> CertManager:
+    """cert-manager and the platform's private CA, which issues every workload's serving certificate."""
+    return CertManager(
+        f"{ctx.prefix}-cert-manager",
+        CertManagerArgs(
+            kubernetes_provider=cluster.provider,
+            kubernetes_version=ctx.config.kubernetes_version,
+            depends_on=cluster.ready,
+        ),
+        opts=ctx.options,
+    )
+
+
 def workloads(
     ctx: Context,
     platform_keys: PlatformKeys,
@@ -418,6 +433,7 @@ def workloads(
     db: AuroraPostgres,
     redis: Cache,
     bus: KafkaCluster,
+    tls: CertManager | None,
     depends_on: list[pulumi.Resource],
 ) -> list[Workload]:
     """The validator, payments and ledger: each with its own role and repository and, when `addons` is given
@@ -449,11 +465,12 @@ def workloads(
                     image_tag=ctx.config.image_tag(spec.name),
                     chart_values=chart_values(
                         ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, "")
-                    ),
+                    )
+                    | {"tls": tls_values(tls.issuer_name)},
                     behind_load_balancer=spec.public,
-                    depends_on=[*cluster.ready, *addons.charts.values(), *depends_on],
+                    depends_on=[*cluster.ready, *addons.charts.values(), *tls.ready, *depends_on],
                 )
-                if addons
+                if addons and tls
                 else None,
                 secret_arns=tuple(app_secrets.arns[name] for name in spec.secrets),
                 database=DatabaseAccess(db.cluster_resource_id, spec.db_user) if spec.db_user else None,
@@ -495,7 +512,8 @@ def chart_values(
     if spec.consumes:
         settings |= {"KAFKA_CONSUME_TOPICS": ",".join(spec.consumes), "KAFKA_CONSUMER_GROUP": spec.consumer_group}
     for callee in spec.calls:
-        settings[f"{callee.upper()}_URL"] = f"http://{callee}.{callee}.svc.cluster.local:{WORKLOAD_PORT}"
+        # The callee's certificate names this host; the caller verifies it against TLS_CA_FILE (README).
+        settings[f"{callee.upper()}_URL"] = f"https://{callee}.{callee}.svc.cluster.local:{WORKLOAD_PORT}"
     store_cidrs = {"aurora": subnets["database"], "cache": subnets["database"], "kafka": subnets["private"]}
     store_ports = {"aurora": POSTGRES_PORT, "cache": CACHE_PORT, "kafka": SASL_IAM_PORT}
     cpu, memory = spec.requests
@@ -523,3 +541,8 @@ def chart_values(
         "terminationGracePeriodSeconds": 45,
         "preStopSleepSeconds": 10,
     }  # fmt: skip
+
+
+def tls_values(cluster_issuer: str) -> dict[str, Any]:
+    """The `tls` chart values: the pod's serving certificate (90 days, renewed 30 days before) and its mount."""
+    return {"clusterIssuer": cluster_issuer, "durationHours": 2160, "renewBeforeHours": 720, "mountPath": "/etc/tls"}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from components import cert_manager
 from components.errors import InvalidArgumentError
 
 
@@ -100,6 +101,15 @@ def parse_memory(value: str) -> int:
     raise InvalidArgumentError(f"memory: '{value}' must be in Mi or Gi")
 
 
+def cert_manager_overhead() -> Resources:
+    """cert-manager's pods (controller, webhook, cainjector; components/cert_manager.py), from the requests and
+    replicas the program sets on its chart."""
+    total = Resources(0, 0, 0)
+    for cpu, memory in cert_manager.POD_REQUESTS.values():
+        total = total + Resources(parse_cpu(cpu), parse_memory(memory), 1).times(cert_manager.REPLICAS)
+    return total
+
+
 def nodes_for(total: Resources, instance_type: str) -> tuple[int, str]:
     """Nodes of `instance_type` needed to hold `total` plus per-node daemons, and the binding resource."""
     if instance_type not in ALLOCATABLE:
@@ -161,23 +171,21 @@ def fit(demands: list[Demand], instance_type: str, split: ZoneSplit, hard_spread
     share of the cluster's system pods, and the smallest zone bounds what is available."""
     zones = len(split.mins)
     results = []
+    overhead = CLUSTER_OVERHEAD + cert_manager_overhead()
     for scale, replicas_of, sizes in (
         ("minimum", "min_replicas", split.mins),
         ("maximum", "max_replicas", split.maxes),
     ):
         if hard_spread:
             total = Resources(
-                *(
-                    math.ceil(value / zones)
-                    for value in (CLUSTER_OVERHEAD.cpu_m, CLUSTER_OVERHEAD.memory_mi, CLUSTER_OVERHEAD.pods)
-                )
+                *(math.ceil(value / zones) for value in (overhead.cpu_m, overhead.memory_mi, overhead.pods))
             )
             for demand in demands:
                 total = total + demand.requests.times(math.ceil(getattr(demand, replicas_of) / zones))
             per_zone, bound_by = nodes_for(total, instance_type)
             results.append(Fit(scale, per_zone * zones, min(sizes) * zones, bound_by))
         else:
-            total = CLUSTER_OVERHEAD
+            total = overhead
             for demand in demands:
                 total = total + demand.requests.times(getattr(demand, replicas_of))
             needed, bound_by = nodes_for(total, instance_type)

@@ -14,6 +14,7 @@ from components.audit_trail import AuditTrail
 from components.aurora import AuroraPostgres
 from components.backup import BackupPlan
 from components.cache import Cache
+from components.cert_manager import CertManager
 from components.ci_runner import CiRunner
 from components.cluster_addons import ClusterAddons
 from components.database_users import DatabaseUsers
@@ -61,6 +62,7 @@ class Platform:
     audit_trail: AuditTrail | None = None
     threat_detection: ThreatDetection | None = None
     runner: CiRunner | None = None
+    cert_manager: CertManager | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -150,12 +152,13 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     topics = builders.kafka_topics(ctx, kafka)
     database_users = builders.db_users(ctx, database)
     addons = builders.cluster_addons(ctx, network, cluster, edge) if config.kubernetes_layer else None
+    tls = builders.cert_manager(ctx, cluster) if config.kubernetes_layer else None
     workloads = builders.workloads(
-        ctx, keys, cluster, addons, edge, secrets, database, cache, kafka, depends_on=[topics, database_users]
+        ctx, keys, cluster, addons, edge, secrets, database, cache, kafka, tls, depends_on=[topics, database_users]
     )
     trail = builders.audit_trail(ctx, keys, alarms, edge)
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
-        topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner,
+        topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
     )  # fmt: skip

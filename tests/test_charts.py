@@ -12,12 +12,16 @@ import kubernetes_validate
 import pytest
 
 from offline.engine import PROJECT_DIR, OfflineRun
+from stacks.builders import tls_values
 from tests.charts import helm_run, render, workload_chart
 from tests.conftest import offline_run
 
 WORKLOADS = ("validator", "payments", "ledger")
 SCHEMA_VERSIONS = ("1.35.0", "1.33.0")
 TGB_SCHEMA = json.loads((PROJECT_DIR / "tests" / "schemas" / "targetgroupbinding-v1beta1.json").read_text())
+CERTIFICATE_SCHEMA = json.loads((PROJECT_DIR / "tests" / "schemas" / "certificate-v1.json").read_text())
+CRD_SCHEMAS = {"TargetGroupBinding": TGB_SCHEMA, "Certificate": CERTIFICATE_SCHEMA}
+"""Custom resources, validated against their CRD's schema (kubernetes_validate knows only built-in kinds)."""
 HPA_BOUNDS = {"dev": (1, 3), "prod": (3, 20)}
 CASES = [(stack, workload) for stack in ("dev", "prod") for workload in WORKLOADS]
 
@@ -49,8 +53,8 @@ def test_every_manifest_validates_strictly(stack: str, workload: str, rendered: 
     kinds = rendered[(stack, workload)]
     for kind, docs in kinds.items():
         for doc in docs:
-            if kind == "TargetGroupBinding":
-                jsonschema.validate(doc, TGB_SCHEMA)
+            if kind in CRD_SCHEMAS:
+                jsonschema.validate(doc, CRD_SCHEMAS[kind])
                 continue
             for version in SCHEMA_VERSIONS:
                 kubernetes_validate.validate(doc, version, strict=True)
@@ -60,7 +64,7 @@ def test_every_manifest_validates_strictly(stack: str, workload: str, rendered: 
 def test_each_chart_renders_the_full_workload(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
     kinds = rendered[(stack, workload)]
     expected = {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-                "NetworkPolicy", "ConfigMap"}  # fmt: skip
+                "NetworkPolicy", "ConfigMap", "Certificate"}  # fmt: skip
     assert set(kinds) == expected | ({"TargetGroupBinding"} if workload != "ledger" else set())
 
 
@@ -150,7 +154,7 @@ def test_network_policy_denies_by_default_and_allows_only_the_paths_needed(
     else:
         assert all("ipBlock" in peer for peer in sources) and sources
     ports = sorted({port["port"] for rule in allow["egress"] for port in rule["ports"]})
-    expected = {"validator": [53, 443, 6379, 9098], "payments": [53, 443, 5432, 6379, 8080, 9098],
+    expected = {"validator": [53, 443, 6379, 9098], "payments": [53, 443, 5432, 6379, 8443, 9098],
                 "ledger": [53, 443, 5432, 9098]}[workload]  # fmt: skip
     assert ports == expected
     api = next(rule for rule in allow["egress"] if rule["ports"] == [{"protocol": "TCP", "port": 443}])
@@ -170,7 +174,7 @@ def test_public_workloads_bind_to_their_target_group(stack: str, workload: str, 
     (binding,) = bindings
     assert binding["spec"]["targetGroupARN"] == offline_run(stack).outputs["targetGroupArns"][workload]
     assert binding["spec"]["targetType"] == "ip"
-    assert binding["spec"]["serviceRef"] == {"name": workload, "port": 8080}
+    assert binding["spec"]["serviceRef"] == {"name": workload, "port": 8443}
 
 
 @pytest.mark.parametrize(("stack", "workload"), CASES)
@@ -201,6 +205,9 @@ def test_service_account_carries_its_role_and_the_config_no_secret(
         ({"image": {"repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x", "tag": "latest"}},
          "at '/image/tag': 'not' failed"),
         ({"config": {"DB_PASSWORD": "x"}}, "invalid propertyName 'DB_PASSWORD'"),
+        ({"tls": tls_values("platform-ca") | {"durationHours": 720}},
+         "tls.renewBeforeHours (720) must be below tls.durationHours (720)"),
+        ({"tls": tls_values("platform-ca") | {"mountPath": "/tmp"}}, "at '/tls/mountPath'"),
     ],
 )  # fmt: skip
 def test_bad_values_fail_at_render_time(
@@ -210,3 +217,56 @@ def test_bad_values_fail_at_render_time(
     result = helm_run("template", "v", str(chart), "--namespace", namespace, values={**values, **changes}, tmp=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def _https_port(container: dict[str, Any]) -> dict[str, Any]:
+    (port,) = container["ports"]
+    return dict(port)
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_pods_serve_https_with_a_certificate_of_the_platform_ca(
+    stack: str, workload: str, rendered: dict[Any, Any]
+) -> None:
+    kinds = rendered[(stack, workload)]
+    (certificate,) = kinds["Certificate"]
+    spec = certificate["spec"]
+    assert spec["issuerRef"] == {"name": "platform-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"}
+    assert f"{workload}.{workload}.svc.cluster.local" in spec["dnsNames"]
+    assert spec["privateKey"]["rotationPolicy"] == "Always" and spec["usages"] == ["server auth", "digital signature"]
+    pod = _deployment(rendered, stack, workload)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert _https_port(container) == {"name": "https", "containerPort": 8443, "protocol": "TCP"}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert (container[probe]["httpGet"]["scheme"], container[probe]["httpGet"]["port"]) == ("HTTPS", "https")
+    (volume,) = [v for v in pod["volumes"] if "secret" in v]
+    assert volume["secret"]["secretName"] == spec["secretName"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount["readOnly"] is True
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env == {"TLS_CERT_FILE": f"{mount['mountPath']}/tls.crt", "TLS_KEY_FILE": f"{mount['mountPath']}/tls.key",
+                   "TLS_CA_FILE": f"{mount['mountPath']}/ca.crt", "TLS_PORT": "8443"}  # fmt: skip
+    (service,) = kinds["Service"]
+    assert service["spec"]["ports"] == [
+        {"name": "https", "port": 8443, "targetPort": "https", "protocol": "TCP", "appProtocol": "https"}
+    ]
+    (allow,) = [p for p in kinds["NetworkPolicy"] if p["metadata"]["name"] == workload]
+    assert {port["port"] for rule in allow["spec"]["ingress"] for port in rule["ports"]} == {8443}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_callers_use_https_to_a_name_the_callee_certificate_holds(stack: str, rendered: dict[Any, Any]) -> None:
+    (config,) = rendered[(stack, "payments")]["ConfigMap"]
+    url = config["data"]["LEDGER_URL"]
+    assert url == "https://ledger.ledger.svc.cluster.local:8443"
+    (certificate,) = rendered[(stack, "ledger")]["Certificate"]
+    assert url.removeprefix("https://").split(":")[0] in certificate["spec"]["dnsNames"]
+    assert not [value for value in config["data"].values() if str(value).startswith("http://")]
+
+
+def test_the_certificate_schema_refuses_unknown_and_mistyped_fields(rendered: dict[Any, Any]) -> None:
+    (certificate,) = rendered[("prod", "ledger")]["Certificate"]
+    jsonschema.validate(certificate, CERTIFICATE_SCHEMA)
+    for broken in ({**certificate["spec"], "dnsName": ["x"]}, {**certificate["spec"], "isCA": "yes"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**certificate, "spec": broken}, CERTIFICATE_SCHEMA)

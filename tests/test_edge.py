@@ -47,8 +47,9 @@ def test_validator_and_payments_are_public_and_the_ledger_is_not(stack_run: Offl
     groups = {g.inputs["tags"]["workload"]: g for g in stack_run.of_type("aws:lb/targetGroup:TargetGroup")}
     assert set(groups) == {"validator", "payments"}
     for group in groups.values():
-        assert (group.inputs["targetType"], group.inputs["protocol"], group.inputs["port"]) == ("ip", "HTTP", 8080)
+        assert (group.inputs["targetType"], group.inputs["protocol"], group.inputs["port"]) == ("ip", "HTTPS", 8443)
         assert group.inputs["healthCheck"]["path"] == "/healthz/ready"
+        assert group.inputs["healthCheck"]["protocol"] == "HTTPS"
     forwards = {r.inputs["actions"][0]["targetGroupArn"] for r in stack_run.of_type("aws:lb/listenerRule:ListenerRule")}
     assert forwards == {g.outputs["arn"] for g in groups.values()}
 
@@ -62,7 +63,12 @@ def test_alb_security_group_admits_443_only_and_sends_only_to_pods(stack_run: Of
     egress = [r.inputs for r in stack_run.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
               if r.inputs["securityGroupId"] == group.id]  # fmt: skip
     assert egress == [{**egress[0], "referencedSecurityGroupId": stack_run.outputs["eksClusterSecurityGroupId"],
-                       "fromPort": 8080, "toPort": 8080}]  # fmt: skip
+                       "fromPort": 8443, "toPort": 8443}]  # fmt: skip
+    from_alb = [r.inputs for r in stack_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                if r.inputs.get("referencedSecurityGroupId") == group.id]  # fmt: skip
+    assert [(r["securityGroupId"], r["fromPort"], r["toPort"]) for r in from_alb] == [
+        (stack_run.outputs["eksClusterSecurityGroupId"], 8443, 8443)
+    ]
 
 
 def test_access_logs_bucket_is_private_tls_only_immutable_and_expires(stack_run: OfflineRun) -> None:

@@ -68,6 +68,10 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
     "http-listener-redirect-only": ("aws:lb/listener:Listener",
                                     {"protocol": "HTTP", "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]},
                                     {"protocol": "HTTP", "defaultActions": [{"type": "forward"}]}, {"protocol": "HTTP"}),
+    "target-group-https": ("aws:lb/targetGroup:TargetGroup",
+                           {"targetType": "ip", "protocol": "HTTPS", "healthCheck": {"protocol": "HTTPS"}},
+                           {"targetType": "ip", "protocol": "HTTP", "healthCheck": {"protocol": "HTTP"}},
+                           {"targetType": "ip"}),
     "no-world-ingress": ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
                          {"cidrIpv4": "0.0.0.0/0", "fromPort": 443, "toPort": 443, "ipProtocol": "tcp"},
                          {"cidrIpv4": "0.0.0.0/0", "fromPort": 22, "toPort": 22, "ipProtocol": "tcp"},
@@ -724,3 +728,18 @@ def test_cidrs_that_leave_a_gap_are_not_the_internet() -> None:
 def test_split_rules_on_different_ports_do_not_add_up() -> None:
     rule = RULES["no-world-ingress-combined"]
     assert rule.evaluate_stack([_ingress("a", "0.0.0.0/1", 22), _ingress("b", "128.0.0.0/1", 5432)], {}) == []
+
+
+def test_target_group_rule_catches_each_weakening_alone() -> None:
+    """HTTPS traffic with an HTTP (or unset, i.e. HTTP) health check fails, as does HTTP traffic with HTTPS checks;
+    lambda targets (no protocol) are not judged."""
+    rule = RULES["target-group-https"]
+    https_check = {"protocol": "HTTPS"}
+    cases = {
+        "http health check": {"targetType": "ip", "protocol": "HTTPS", "healthCheck": {"protocol": "HTTP"}},
+        "unset health check": {"targetType": "ip", "protocol": "HTTPS", "healthCheck": {"path": "/healthz/ready"}},
+        "http traffic": {"targetType": "ip", "protocol": "HTTP", "healthCheck": https_check},
+    }
+    for label, props in cases.items():
+        assert len(rule.evaluate(_view("aws:lb/targetGroup:TargetGroup", props), {})) == 1, label
+    assert rule.evaluate(_view("aws:lb/targetGroup:TargetGroup", {"targetType": "lambda"}), {}) == []

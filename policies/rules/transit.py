@@ -1,4 +1,4 @@
-"""Encryption in transit: TLS to every data store and at the edge."""
+"""Encryption in transit: TLS to every data store, at the edge and from the load balancer to the pods."""
 
 from __future__ import annotations
 
@@ -69,6 +69,19 @@ def _http_redirect_only(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
         yield "an HTTP listener must only redirect to HTTPS"
 
 
+def _target_group_tls(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
+    """ALB target groups re-encrypt to the targets: protocol HTTPS and HTTPS health checks. Left unset, the
+    health check protocol of an HTTP/HTTPS target group is HTTP (ELB API reference, CreateTargetGroup,
+    HealthCheckProtocol). Lambda targets have no protocol; NLB groups may use TLS."""
+    if r.get("targetType") == "lambda":
+        return
+    protocol = r.get("protocol")
+    if protocol not in ("HTTPS", "TLS"):
+        yield f"target group protocol is {protocol or 'unset'}: the load balancer sends plain text to the targets"
+    if protocol in (None, "HTTP", "HTTPS") and r.get("healthCheck.protocol") != "HTTPS":
+        yield f"health checks use {r.get('healthCheck.protocol') or 'HTTP (unset)'}, not HTTPS"
+
+
 RULES = [
     Rule("cache-tls-required", AREA, "ElastiCache requires TLS from every client.", Severity.CRITICAL, "4.2.1",
          "Set transitEncryptionEnabled=true and transitEncryptionMode=required.",
@@ -85,4 +98,8 @@ RULES = [
     Rule("http-listener-redirect-only", AREA, "HTTP listeners only redirect to HTTPS.", Severity.HIGH, "4.2.1",
          "Make the listener's only default action a redirect to HTTPS 443.", ("aws:lb/listener:Listener",),
          _http_redirect_only),
+    Rule("target-group-https", AREA, "Load balancers reach their targets over TLS, health checks included.",
+         Severity.HIGH, "4.2.1", "Set the target group protocol and its health check protocol to HTTPS; the pods serve "
+         "a certificate from the in-cluster CA (components/cert_manager.py).", ("aws:lb/targetGroup:TargetGroup",),
+         _target_group_tls),
 ]  # fmt: skip

@@ -55,12 +55,14 @@ spec:
           image: {{ include "platform-lib.image" . | quote }}
           imagePullPolicy: IfNotPresent
           ports:
-            - name: http
+            - name: https
               containerPort: {{ .Values.containerPort }}
               protocol: TCP
           envFrom:
             - configMapRef:
                 name: {{ include "platform-lib.name" . }}
+          env:
+            {{- include "platform-lib.tlsEnv" . | nindent 12 }}
           resources:
             {{- toYaml .Values.resources | nindent 12 }}
           securityContext:
@@ -71,15 +73,15 @@ spec:
             capabilities:
               drop: ["ALL"]
           startupProbe:
-            httpGet: {path: /healthz/live, port: http}
+            httpGet: {path: /healthz/live, port: https, scheme: HTTPS}
             periodSeconds: 5
             failureThreshold: 30
           readinessProbe:
-            httpGet: {path: /healthz/ready, port: http}
+            httpGet: {path: /healthz/ready, port: https, scheme: HTTPS}
             periodSeconds: 5
             failureThreshold: 3
           livenessProbe:
-            httpGet: {path: /healthz/live, port: http}
+            httpGet: {path: /healthz/live, port: https, scheme: HTTPS}
             periodSeconds: 10
             failureThreshold: 3
           lifecycle:
@@ -89,8 +91,15 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            - name: tls
+              mountPath: {{ .Values.tls.mountPath }}
+              readOnly: true
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        - name: tls
+          secret:
+            secretName: {{ include "platform-lib.tlsSecretName" . }}
+            defaultMode: 0440
 {{- end -}}

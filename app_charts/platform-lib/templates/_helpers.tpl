@@ -30,6 +30,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if gt (int .Values.replicas.min) (int .Values.replicas.max) -}}
 {{- fail (printf "replicas.min (%d) is above replicas.max (%d)" (int .Values.replicas.min) (int .Values.replicas.max)) -}}
 {{- end -}}
+{{- if ge (int .Values.tls.renewBeforeHours) (int .Values.tls.durationHours) -}}
+{{- fail (printf "tls.renewBeforeHours (%d) must be below tls.durationHours (%d)" (int .Values.tls.renewBeforeHours) (int .Values.tls.durationHours)) -}}
+{{- end -}}
 {{- if and (not .Values.image.tag) (not .Values.image.digest) -}}
 {{- fail "image.tag or image.digest is required: images are pinned, never latest" -}}
 {{- end -}}

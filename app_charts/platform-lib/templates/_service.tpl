@@ -11,8 +11,9 @@ spec:
   selector:
     {{- include "platform-lib.selectorLabels" . | nindent 4 }}
   ports:
-    - name: http
+    - name: https
       port: {{ .Values.containerPort }}
-      targetPort: http
+      targetPort: https
+      appProtocol: https
       protocol: TCP
 {{- end -}}

@@ -5,6 +5,8 @@
 ---
 {{ include "platform-lib.configmap" . }}
 ---
+{{ include "platform-lib.certificate" . }}
+---
 {{ include "platform-lib.deployment" . }}
 ---
 {{ include "platform-lib.service" . }}
