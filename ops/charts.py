@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from components.cluster_addons import CHARTS
+from components.versions import CHART_PINS
 from ops.common import Report
 
 INDEX_TIMEOUT_SECONDS = 30
@@ -30,8 +30,8 @@ class ChartPin(NamedTuple):
 
 def chart_pins(kubernetes_version: str) -> dict[str, ChartPin]:
     """The add-on charts the program installs on a cluster of this Kubernetes version."""
-    del kubernetes_version  # one set of pins for every supported version today
-    return {chart: ChartPin(repository, version) for chart, (repository, version) in CHARTS.items()}
+    pins = CHART_PINS.get(kubernetes_version, {})
+    return {chart: ChartPin(pin["repo"], pin["version"]) for chart, pin in pins.items()}
 
 
 def read_index(repository: str) -> dict[str, Any]:

@@ -62,7 +62,7 @@ REQUIRED_PRICES = (
     "waf_rule", "waf_requests", "kms_key", "kms_requests", "secret", "secrets_api", "logs_ingestion", "logs_storage",
     "ecr_storage", "interface_endpoint", "cloudwatch_alarm", "backup_warm_storage", "inter_region_transfer",
     "s3_standard", "cloudtrail_management_events", "cloudtrail_data_events", "guardduty_cloudtrail_events",
-    "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu",
+    "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu", "codebuild_linux_medium",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -70,7 +70,7 @@ REQUIRED_USAGE = (
     "nat_data_gb", "alb_lcu", "waf_million_requests", "aurora_storage_gb", "aurora_million_io", "log_ingestion_gb",
     "kms_10k_requests", "secrets_10k_requests", "ecr_storage_gb", "access_log_gb", "backup_gb", "backup_copy_gb",
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
-    "guardduty_eks_audit_million", "guardduty_vcpus_per_node",
+    "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")

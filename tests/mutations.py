@@ -26,6 +26,7 @@ from typing import Any
 from offline.audit import _evaluate_rule, evaluate, load_policy_config, views
 from offline.engine import PROJECT_DIR, OfflineRun, Registration
 from offline.values import convert
+from policies.pack_config import PackConfig
 from policies.rules import ALL_RULES
 from policies.rules.edge_rules import admits_internet
 
@@ -452,18 +453,18 @@ def with_eks_child_shape(run: OfflineRun) -> OfflineRun:
     return dataclasses.replace(run, resources=resources)
 
 
-def policy_config(stack: str) -> dict[str, Any]:
+def policy_config(stack: str) -> PackConfig:
     """The stack's policy pack config (policies/config/<stack>.json)."""
     path = PROJECT_DIR / "policies" / "config" / f"{stack}.json"
     return load_policy_config(path if path.exists() else None)
 
 
-def mandatory_failures(run: OfflineRun, config: dict[str, Any]) -> list[str]:
+def mandatory_failures(run: OfflineRun, config: PackConfig) -> list[str]:
     """Names of the mandatory rules that fail on the run."""
     return [r.name for r in evaluate(run, config) if r.status == "fail" and r.enforcement == "mandatory"]
 
 
-def run_mutations(run: OfflineRun, mutations: list[Mutation], config: dict[str, Any]) -> list[Outcome]:
+def run_mutations(run: OfflineRun, mutations: list[Mutation], config: PackConfig) -> list[Outcome]:
     """Each mutation applied alone to the run, audited with `config` by the auditor's own rule evaluation.
 
     The unmutated run passes every mandatory rule, so a resource rule can only newly fail on the mutated

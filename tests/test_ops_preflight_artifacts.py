@@ -173,10 +173,15 @@ def test_an_unreachable_or_broken_repository_is_a_failed_check_not_a_traceback(c
 
 
 def test_the_pins_checked_are_the_programs_pins() -> None:
-    from components.cluster_addons import CHARTS
+    from components.versions import CHART_PINS
 
-    pins = chart_pins(load_config("prod").kubernetes_version)
-    assert {name: (pin.repository, pin.version) for name, pin in pins.items()} == CHARTS
+    version = load_config("prod").kubernetes_version
+    pins = chart_pins(version)
+    assert (
+        pins
+        and {name: {"repo": pin.repository, "version": pin.version} for name, pin in pins.items()}
+        == (CHART_PINS[version])
+    )
 
 
 def test_preflight_reports_images_and_charts(aws: None, chart_repository: str) -> None:
