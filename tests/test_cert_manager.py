@@ -18,7 +18,7 @@ from components.cert_manager import (
 from components.errors import InvalidArgumentError
 from components.workload import POD_SECURITY_LABELS
 from offline.engine import OfflineRun, Registration
-from stacks.capacity import CLUSTER_OVERHEAD, Resources, cert_manager_overhead, fit
+from stacks.capacity import CLUSTER_OVERHEAD, Resources, ZoneSplit, cert_manager_overhead, fit
 from tests.helpers import one
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -44,7 +44,8 @@ def test_chart_is_pinned_installs_its_crds_and_waits_for_the_webhook_ca(stack_ru
     namespace = one(stack_run, "kubernetes:core/v1:Namespace", "-cert-manager-namespace")
     assert namespace.inputs["metadata"] == {"name": "cert-manager", "labels": POD_SECURITY_LABELS}
     assert namespace.urn in chart.dependencies
-    assert one(stack_run, "aws:eks/nodeGroup:NodeGroup").urn in chart.dependencies
+    node_groups = stack_run.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert node_groups and all(group.urn in chart.dependencies for group in node_groups)
 
 
 def test_issuers_are_created_in_order_after_the_chart(stack_run: OfflineRun) -> None:
@@ -88,6 +89,6 @@ def test_capacity_counts_cert_manager_pods() -> None:
     assert cert_manager_overhead() == Resources(250, 544, len(POD_REQUESTS) * REPLICAS)
     # A t4g.medium keeps 12 pod slots after its daemons: the 11 other system pods fit on one node, cert-manager's
     # six more need a second (CPU and memory would still fit one).
-    minimum, _ = fit([], "t4g.medium", 1, 1)
+    minimum, _ = fit([], "t4g.medium", ZoneSplit(mins=(1,), maxes=(1,)))
     assert CLUSTER_OVERHEAD.pods == 11
     assert (minimum.nodes_needed, minimum.bound_by) == (2, "pods")

@@ -49,18 +49,21 @@ def test_complete_adds_namespaces_and_releases_on_the_cluster_provider(stack: st
     charts = [r for r in run.of_type("kubernetes:helm.sh/v4:Chart")]
     assert {r.name.removeprefix(f"fintech-{stack}-") for r in charts} == {
         "validator-chart", "payments-chart", "ledger-chart",
-        "aws-load-balancer-controller", "metrics-server", "cluster-autoscaler",
+        "aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "cert-manager-chart",
     }  # fmt: skip
-    assert len(run.of_type("kubernetes:core/v1:Namespace")) == 3
+    issuers = [*run.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer"),
+               *run.of_type("kubernetes:cert-manager.io/v1:Certificate")]  # fmt: skip
+    assert len(run.of_type("kubernetes:core/v1:Namespace")) == 4  # three workloads and cert-manager
     assert all(r.provider in _kubernetes_providers(run) for r in charts)
-    assert len(layer) == len(charts) + 3
+    assert len(layer) == len(charts) + 4 + len(issuers)
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_foundation_holds_every_aws_resource_of_complete(stack: str) -> None:
-    """Only the Kubernetes layer (and the add-ons' IRSA roles, created with their releases) is left for complete."""
+    """Only the Kubernetes layer (with the add-ons' IRSA roles and cert-manager's CA) is left for complete."""
     complete, foundation = offline_run(stack), foundation_run(stack)
-    addon_children = {r.urn for r in complete.resources if "fintech:addons:ClusterAddons" in r.urn}
+    addon_components = ("fintech:addons:ClusterAddons", "fintech:cert_manager:CertManager")
+    addon_children = {r.urn for r in complete.resources if any(kind in r.urn for kind in addon_components)}
     left_for_complete = {
         (r.type, r.name)
         for r in complete.resources
