@@ -29,6 +29,7 @@ from offline.values import convert
 from policies.pack_config import PackConfig
 from policies.rules import ALL_RULES
 from policies.rules.edge_rules import admits_internet
+from stacks.config import parse_stack_config
 
 Path_ = tuple[Any, ...]
 JSON = "<json>"
@@ -424,7 +425,7 @@ def _move_internet_ingress(run: OfflineRun, registration: Registration, inputs: 
     return [Mutation(setting, f"moved onto {other.name}", moved)]
 
 
-def eks_child_shape(component: Registration, provider: str) -> Registration:
+def eks_child_shape(component: Registration, provider: str, protected: bool = False) -> Registration:
     """The `aws:eks/cluster:Cluster` that pulumi-eks creates from the component's inputs (the shape a real
     preview shows): vpcConfig, accessConfig and encryptionConfig as the AWS provider names them."""
     inputs = plain(component)
@@ -442,14 +443,20 @@ def eks_child_shape(component: Registration, provider: str) -> Registration:
         child["encryptionConfig"] = {"provider": {"keyArn": inputs["encryptionConfigKeyArn"]}, "resources": ["secrets"]}
     child = {k: v for k, v in child.items() if v is not None}
     urn = component.urn.replace(f"::{EKS_COMPONENT}::", f"::{EKS_COMPONENT}${EKS_CHILD}::")
-    return dataclasses.replace(component, type=EKS_CHILD, urn=urn, inputs=child, custom=True, provider=provider)
+    return dataclasses.replace(
+        component, type=EKS_CHILD, urn=urn, inputs=child, custom=True, provider=provider, protect=protected
+    )
 
 
 def with_eks_child_shape(run: OfflineRun) -> OfflineRun:
     """The run as a real preview would show the cluster: the child resource (created with the stack's AWS
     provider, which the program passes to the component) in place of the component's inputs."""
     provider = next(r.provider for r in run.resources if r.type.startswith("aws:") and r.provider)
-    resources = [eks_child_shape(r, provider) if r.type == EKS_COMPONENT else r for r in run.resources]
+    # The program protects the control plane through a transform (components/eks.protect_control_plane) exactly
+    # when the stack protects its stateful resources; the mock engine does not create the child to show it.
+    config = {key.split(":", 1)[1]: value for key, value in run.config.items() if key.startswith("fintech-platform:")}
+    protected = parse_stack_config(config).protect_stateful
+    resources = [eks_child_shape(r, provider, protected) if r.type == EKS_COMPONENT else r for r in run.resources]
     return dataclasses.replace(run, resources=resources)
 
 

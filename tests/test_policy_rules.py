@@ -345,6 +345,20 @@ RESOURCE_CASES |= {
         },
         {"family": "aurora-postgresql17"},
     ),
+    "codebuild-runner-hardened": (
+        "aws:codebuild/project:Project",
+        {
+            "environment": {"privilegedMode": False},
+            "logsConfig": {"cloudwatchLogs": {"status": "ENABLED"}},
+            "encryptionKey": "arn:aws:kms:us-east-1:111122223333:key/k",
+        },
+        {
+            "environment": {"privilegedMode": True},
+            "logsConfig": {"cloudwatchLogs": {"status": "ENABLED"}},
+            "encryptionKey": "arn:aws:kms:us-east-1:111122223333:key/k",
+        },
+        {},
+    ),
     "cache-logs-delivered": (
         "aws:elasticache/replicationGroup:ReplicationGroup",
         {"logDeliveryConfigurations": [{"logType": "slow-log"}, {"logType": "engine-log"}]},

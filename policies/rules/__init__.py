@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from policies.rules import (
     audit_logging,
+    ci_runner,
     cost,
     data_stores,
     edge_rules,
@@ -43,4 +44,5 @@ ALL_RULES: list[Rule] = [
     *storage.RULES,
     *service_logging.RULES,
     *data_stores.RULES,
+    *ci_runner.RULES,
 ]

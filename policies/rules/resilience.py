@@ -12,7 +12,7 @@ from policies.rules.base import ResourceView, Rule, of_type
 AREA = "resilience"
 STATEFUL_TYPES = (
     "aws:rds/cluster:Cluster", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster",
-    "aws:kms/key:Key", "aws:backup/vault:Vault",
+    "aws:kms/key:Key", "aws:backup/vault:Vault", "aws:msk/topic:Topic",
 )  # fmt: skip
 """Types that hold data or keys. Aurora instances are not among them: the data lives in the cluster
 volume, and protecting an instance makes its routine replacement (zone, identifier) fail (issue 11.11)."""
