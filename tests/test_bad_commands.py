@@ -265,7 +265,7 @@ def test_a_blocking_level_still_blocks_and_remediate_counts_as_mandatory(
     _check(status, output, 1, ("FAIL log-retention [logging; remediate", "1 mandatory"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions; CI runs the suite as a normal user")
+@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions: these cases run only as a non-root user")
 @pytest.mark.parametrize(
     ("command", "args"),
     [("offline.plan", ["dev", "--json"]), ("offline.audit", ["dev", "--output"]), ("offline.diff", ["--output"])],
@@ -279,7 +279,7 @@ def test_an_output_path_without_permission_is_refused(
     _check(status, output, 2, ("cannot be created: permission denied on", str(locked), "writable directory"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions; CI runs the suite as a normal user")
+@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file permissions: these cases run only as a non-root user")
 def test_an_unreadable_policy_config_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """No pre-check reads it: the boundary turns the PermissionError into one message (offline/cli.py)."""
     config = tmp_path / "policy.json"
