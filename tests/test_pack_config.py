@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf import struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi.runtime.proto import analyzer_pb2
 
 from offline.audit import evaluate, summary
 from offline.engine import PROJECT_DIR, OfflineRun
@@ -23,6 +21,7 @@ from policies.pack_config import (
     schema_errors,
 )
 from policies.rules import ALL_RULES
+from tests.analyzer import running_analyzer
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 DEV = json.loads((PROJECT_DIR / "policies" / "config" / "dev.json").read_text())
@@ -99,18 +98,8 @@ def test_remediate_blocks_like_mandatory(dev_run: OfflineRun) -> None:
 @pytest.fixture
 def analyzer() -> Iterator[Any]:
     """A fresh analyzer per test: Configure changes its state."""
-    process = subprocess.Popen([sys.executable, "__main__.py"], cwd=PROJECT_DIR / "policies", stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=30)
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        process.kill()
-        process.wait(timeout=30)
+    with running_analyzer() as stub:
+        yield stub
 
 
 def _configure(analyzer: Any, config: dict[str, dict[str, Any]]) -> None:

@@ -3,35 +3,22 @@ gRPC calls (GetAnalyzerInfo, Analyze, AnalyzeStack) reach the rules through pulu
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from offline.engine import PROJECT_DIR
 from policies.rules import ALL_RULES
+from tests.analyzer import running_analyzer
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[Any]:
-    process = subprocess.Popen([sys.executable, "__main__.py"], cwd=PROJECT_DIR / "policies", stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=30)
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        process.kill()
-        process.wait(timeout=30)
+    with running_analyzer() as stub:
+        yield stub
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
