@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from offline.engine import OfflineRun, run_stack
@@ -41,3 +43,17 @@ def helm_installed() -> str:
     from tests.charts import helm
 
     return helm()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A moto account that is the prod stack's pinned account, with test credentials in us-east-1."""
+    from moto import mock_aws
+
+    from tests.helpers import PROD_ACCOUNT
+
+    for key, value in {"MOTO_ACCOUNT_ID": PROD_ACCOUNT, "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield

@@ -7,6 +7,9 @@ from typing import Any
 from offline.engine import OfflineRun, Registration
 from offline.plan import redact
 
+PROD_ACCOUNT = "111122223333"
+"""The account Pulumi.prod.yaml pins (accountId); ops tests run moto as this account."""
+
 
 def one(run: OfflineRun, type_token: str, suffix: str = "") -> Registration:
     """The single registration of a type whose name ends with `suffix`; fails on none or several."""

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -19,7 +18,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from components.eks import ADDON_VERSIONS
@@ -30,19 +28,10 @@ from ops.live_audit import live_audit
 from ops.preflight import preflight
 from stacks.config import StackConfig
 from stacks.names import repository_name
+from tests.helpers import PROD_ACCOUNT
 
-ACCOUNT = "111122223333"
+ACCOUNT = PROD_ACCOUNT
 TAGS = [{"Key": "environment", "Value": "prod"}, {"Key": "project", "Value": "fintech-platform"}]
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A moto account that is the prod stack's pinned account."""
-    for key, value in {"MOTO_ACCOUNT_ID": ACCOUNT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
 
 
 def _issued_certificate(region: str = "us-east-1") -> str:

@@ -13,25 +13,16 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
-from moto import mock_aws
 
 from ops.charts import ChartPin, chart_pins, check_chart_versions
 from ops.common import Clients, Report, load_config
 from ops.images import check_images, push_commands
 from stacks.config import StackConfig
 from stacks.names import repository_name
+from tests.helpers import PROD_ACCOUNT
 
-ACCOUNT = "111122223333"
+ACCOUNT = PROD_ACCOUNT
 DIGEST = "sha256:" + "ab" * 32
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {"MOTO_ACCOUNT_ID": ACCOUNT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
 
 
 def _push(repository: str, tag: str) -> str:

@@ -27,27 +27,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from moto import mock_aws
 from moto.rdsdata.models import QueryResults, rdsdata_backends
 
 from ops.common import Clients, OpsError, Report, load_config
 from ops.verify import USERS_SQL, NodeStatus, _kubernetes_readiness, kubernetes_nodes, verify
 from stacks.config import StackConfig
+from tests.helpers import PROD_ACCOUNT
 
-ACCOUNT = "111122223333"
+ACCOUNT = PROD_ACCOUNT
 TAGS = [{"Key": "environment", "Value": "prod"}, {"Key": "project", "Value": "fintech-platform"}]
 ZONES = {"use1-az1": "us-east-1b", "use1-az2": "us-east-1c", "use1-az4": "us-east-1d"}
 """moto's names of the prod stack's pinned zone IDs."""
 TOPICS = ("ledger.posted", "payments.initiated", "transactions.validated")
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {"MOTO_ACCOUNT_ID": ACCOUNT, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
 
 
 def _nodes(skip_zone: str = "") -> None:
