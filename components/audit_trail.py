@@ -117,6 +117,10 @@ class AuditTrailArgs:
     """Other buckets whose object-level (data) events the trail records; its own bucket always is. Default: none."""
     force_destroy: bool = False
     """Let `pulumi destroy` empty the trail bucket (GOVERNANCE locks only). Default: False."""
+    multi_region: bool = True
+    """Record every region (true) or only the home region (false: where another multi-region trail of the account
+    already records every region, and this one keeps recording its own region if that trail's home region is
+    lost; a second copy of management events is charged, https://aws.amazon.com/cloudtrail/pricing/). Default: True."""
 
     def __post_init__(self) -> None:
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
@@ -175,7 +179,7 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-audit",
             name=trail_name,
             s3_bucket_name=logs.bucket.id,
-            is_multi_region_trail=True,
+            is_multi_region_trail=args.multi_region,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,

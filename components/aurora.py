@@ -101,6 +101,15 @@ class AuroraPostgresArgs:
     """Topic the alarms notify; None creates no alarms. Default: None."""
     protect: bool = False
     """Register the cluster (it holds the data) with protect=True; instances stay replaceable. Default: False."""
+    global_database: str = ""
+    """Identifier of the Aurora global database this cluster belongs to (see global_role); empty: a regional
+    cluster. Default: empty."""
+    global_role: Literal["primary", "secondary"] = "primary"
+    """primary: create the global database around this cluster, its writer; secondary: join the existing global
+    database read-only, replicated by Aurora storage from the primary's region. Default: primary."""
+    master_password: pulumi.Input[str] | None = None
+    """Master password, a secret Output, written write-only (master_password_wo: never kept in state); required for
+    a global primary, whose password RDS cannot manage; None lets RDS manage it in Secrets Manager. Default: None."""
     data_api: bool = False
     """Enable the RDS Data API (HTTP endpoint: IAM-authorised SQL with a Secrets Manager secret, no network path to
     the database), used to create the workloads' IAM database users. Default: False."""
@@ -122,8 +131,27 @@ class AuroraPostgresArgs:
                 raise InvalidArgumentError(
                     f"min_capacity: {self.min_capacity} ACUs is above max_capacity {self.max_capacity}"
                 )
+        if self.global_database and self.global_role == "primary" and self.master_password is None:
+            raise InvalidArgumentError(
+                "master_password: required for the primary of global database "
+                f"'{self.global_database}': RDS cannot manage the master password of a global database member "
+                "(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html)"
+            )
+        if self.secondary and self.master_password is not None:
+            raise InvalidArgumentError(
+                "master_password: a secondary cluster has no master user of its own (it replicates the primary's)"
+            )
+        if self.secondary and self.final_snapshot:
+            raise InvalidArgumentError(
+                "final_snapshot: a secondary cluster's data is the primary's; the primary keeps the final snapshot"
+            )
         if not 1 <= self.backup_retention_days <= 35:
             raise InvalidArgumentError(f"backup_retention_days: {self.backup_retention_days} is outside 1-35")
+
+    @property
+    def secondary(self) -> bool:
+        """Whether the cluster joins a global database as a read-only secondary."""
+        return bool(self.global_database) and self.global_role == "secondary"
 
     @property
     def serverless(self) -> bool:
@@ -143,6 +171,8 @@ class AuroraPostgres(pulumi.ComponentResource):
     cluster_arn: pulumi.Output[str]
     cluster_resource_id: pulumi.Output[str]
     database_name: str
+    global_database: str
+    """The global database the cluster belongs to; empty for a regional cluster."""
 
     def __init__(self, name: str, args: AuroraPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:aurora:AuroraPostgres", name, None, opts)
@@ -186,16 +216,15 @@ class AuroraPostgres(pulumi.ComponentResource):
             f"{name}: PostgreSQL from allowed client groups only",
             parent=self,
         )
+        global_database = self._global_database(name, args)
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=identifier,
             engine="aurora-postgresql",
             engine_mode="provisioned",
             engine_version=args.engine_version,
-            database_name=args.database_name,
-            master_username=args.master_username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=args.secrets_kms_key_arn,
+            global_cluster_identifier=global_database.id if global_database else args.global_database or None,
+            **self._master_user(args),
             iam_database_authentication_enabled=True,
             storage_encrypted=True,
             kms_key_id=args.data_kms_key_arn,
@@ -215,13 +244,23 @@ class AuroraPostgres(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=["postgresql"],
             # Data API for Aurora PostgreSQL Serverless v2 and provisioned, 17.4+ in most regions; enabled in place
             # (EnableHttpEndpoint): https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_EnableHttpEndpoint.html
+            # A global secondary may have it on; its queries succeed once it is promoted and has a writer
+            # (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html).
             enable_http_endpoint=args.data_api,
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=args.min_capacity, max_capacity=args.max_capacity
             )
             if args.serverless
             else None,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[log_group]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                depends_on=[log_group],
+                # A global member's replication source moves with every switchover or failover, and its engine
+                # version is upgraded through the global database: neither is this program's to set again
+                # (pulumi-aws rds.GlobalCluster docs, "New PostgreSQL Global Cluster" and "Upgrading Engine Versions").
+                ignore_changes=["replicationSourceIdentifier", "engineVersion"] if args.global_database else None,
+            ),
         )
         monitoring_role = self._monitoring_role(name, args) if args.monitoring_interval_seconds else None
         for index in range(args.instance_count):
@@ -256,6 +295,7 @@ class AuroraPostgres(pulumi.ComponentResource):
         self.cluster_arn = cluster.arn
         self.cluster_resource_id = cluster.cluster_resource_id
         self.database_name = args.database_name
+        self.global_database = args.global_database
         self.endpoint = cluster.endpoint
         self.reader_endpoint = cluster.reader_endpoint
         self.port = POSTGRES_PORT
@@ -271,6 +311,35 @@ class AuroraPostgres(pulumi.ComponentResource):
                 "security_group_id": self.security_group_id,
             }
         )
+
+    def _global_database(self, name: str, args: AuroraPostgresArgs) -> aws.rds.GlobalCluster | None:
+        """The global database, created around the primary (before it, empty: the primary then joins it as its first
+        member, as in the pulumi-aws 'New PostgreSQL Global Cluster' example); None for a secondary or a regional
+        cluster. Storage encryption is required of every member, each with a key of its own region."""
+        if not args.global_database or args.secondary:
+            return None
+        return aws.rds.GlobalCluster(
+            f"{name}-global",
+            global_cluster_identifier=args.global_database,
+            engine="aurora-postgresql",
+            engine_version=args.engine_version,
+            database_name=args.database_name,
+            storage_encrypted=True,
+            deletion_protection=args.deletion_protection,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+
+    @staticmethod
+    def _master_user(args: AuroraPostgresArgs) -> dict[str, object]:
+        """Master user inputs: none for a secondary (it replicates the primary's), a write-only password for a
+        given one, else a password RDS generates and keeps in Secrets Manager with the secrets key."""
+        if args.secondary:
+            return {}
+        user: dict[str, object] = {"database_name": args.database_name, "master_username": args.master_username}
+        if args.master_password is not None:
+            # Write-only: sent to RDS, never stored in state; bump the version to send a new one.
+            return user | {"master_password_wo": args.master_password, "master_password_wo_version": 1}
+        return user | {"manage_master_user_password": True, "master_user_secret_kms_key_id": args.secrets_kms_key_arn}
 
     def _monitoring_role(self, name: str, args: AuroraPostgresArgs) -> aws.iam.Role:
         """Role that RDS enhanced monitoring assumes, trusted only for this account."""
@@ -304,6 +373,14 @@ def _alarms(identifier: str, args: AuroraPostgresArgs) -> list[AlarmSpec]:
         specs.append(
             AlarmSpec("acu-utilization", "AWS/RDS", "ACUUtilization", cluster, "GreaterThanThreshold", 90,
                       "Aurora Serverless v2 above 90% of its maximum ACUs: raise the maximum or tune queries")
+        )  # fmt: skip
+    if args.secondary:
+        specs.append(
+            AlarmSpec("global-replication-lag", "AWS/RDS", "AuroraGlobalDBReplicationLag", cluster,
+                      "GreaterThanThreshold", 60_000,
+                      "Aurora global database replication lag above 60 s (RPO objective 300 s): a region failure now "
+                      "would lose more than a minute of writes", statistic="Maximum", period_seconds=60,
+                      evaluation_periods=3)
         )  # fmt: skip
     if args.instance_count > 1:
         specs.append(

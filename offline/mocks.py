@@ -28,10 +28,12 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
     if type_token == "aws:rds/cluster:Cluster":
         host = f"{resource_id}.cluster-offline.{region}.rds.amazonaws.com"
         secret = f"arn:{partition}:secretsmanager:{region}:{account}:secret:rds!cluster-{resource_id}"
+        managed = bool(inputs.get("manageMasterUserPassword"))
         return {
             "endpoint": host,
             "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
-            "masterUserSecrets": [{"secretArn": secret, "secretStatus": "active"}],
+            # RDS creates a master secret only when it manages the password (not for a global database member).
+            "masterUserSecrets": [{"secretArn": secret, "secretStatus": "active"}] if managed else [],
             "clusterResourceId": f"cluster-{_short_hash(resource_id).upper()}",
         }
     if type_token == "aws:elasticache/replicationGroup:ReplicationGroup":
@@ -67,7 +69,8 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
     if type_token == "aws:lb/loadBalancer:LoadBalancer":
         suffix = f"app/{resource_id}/{_short_hash(resource_id)[:16]}"
         return {"arnSuffix": suffix, "arn": f"{elb}:loadbalancer/{suffix}",
-                "dnsName": f"{resource_id}.{region}.elb.amazonaws.com"}  # fmt: skip
+                "dnsName": f"{resource_id}.{region}.elb.amazonaws.com",
+                "zoneId": f"Z{_short_hash(region).upper()[:13]}"}  # fmt: skip
     if type_token == "aws:lb/targetGroup:TargetGroup":
         suffix = f"targetgroup/{resource_id}/{_short_hash(resource_id)[:16]}"
         return {"arnSuffix": suffix, "arn": f"{elb}:{suffix}"}
@@ -107,6 +110,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
             self.providers[provider_id] = state
             return provider_id, state
         resource_id = f"{args.name}-{_short_hash(args.typ + args.name)[:8]}"
+        if args.typ == "aws:rds/globalCluster:GlobalCluster":
+            resource_id = str(args.inputs.get("globalClusterIdentifier", resource_id))  # AWS's id is the identifier
         region, account = self._provider_facts(args.provider)
         package, module_path, kind = [*args.typ.split(":"), "", ""][:3]
         service = module_path.split("/")[0]

@@ -90,3 +90,12 @@ def tag_value_problem(value: str) -> str | None:
     if value.lower().startswith("aws:"):
         return "starts with 'aws:', a prefix AWS reserves for its own tags"
     return None
+
+
+HOSTED_ZONE_ID_PATTERN = re.compile(r"Z[A-Z0-9]{1,31}")
+"""A Route 53 hosted zone ID (Z followed by upper-case letters and digits, at most 32 characters), matched whole."""
+DNS_NAME_MAX = 253
+"""Longest fully qualified domain name Route 53 accepts (without the trailing dot)."""
+DNS_NAME_PATTERN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
+"""A lowercase fully qualified DNS name: labels of 1-63 letters, digits and inner hyphens; a top-level label that
+starts with a letter. Route 53 record names, https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html"""

@@ -25,16 +25,20 @@ from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
-from components.secrets import AppSecrets, AppSecretsArgs
+from components.dns_failover import FailoverRecord, FailoverRecordArgs
+from components.registry_replication import RegistryReplication, RegistryReplicationArgs
+from components.secrets import AppSecrets, AppSecretsArgs, GeneratedCredential
 from components.subnet_plan import plan_subnets
 from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs, WorkloadRelease
-from stacks.aws_context import AwsContext, make_provider
+from stacks.aws_context import AwsContext
 from stacks.config import StackConfig
-from stacks.names import repository_name
+from stacks.names import global_database_name, repository_name, resource_prefix
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of, database_users, platform_topics
 
+HEALTH_WORKLOAD = "payments"
+"""The public workload whose healthy targets decide a region's DNS health (payments: it takes the money)."""
 WORKLOAD_PORT = 8443
 """The HTTPS port every workload pod serves on (its certificate comes from the in-cluster CA)."""
 PUBLIC_ROUTES = (
@@ -52,11 +56,58 @@ class Context:
     aws: AwsContext
     stack: str
     prefix: str
+    dr_provider: pulumi.ProviderResource | None = None
+    """The AWS provider of drRegion, where the stack copies backups or replicates its secrets and images."""
+
+    @property
+    def required_dr_provider(self) -> pulumi.ProviderResource:
+        """The drRegion provider; a programming error when the stack copies nothing there."""
+        if self.dr_provider is None:
+            raise AssertionError("no drRegion provider: the stack copies nothing to drRegion")
+        return self.dr_provider
 
     @property
     def options(self) -> pulumi.ResourceOptions:
         """Options that put a component on the stack's AWS provider."""
         return pulumi.ResourceOptions(providers={"aws": self.aws.provider})
+
+    @property
+    def primary_prefix(self) -> str:
+        """Prefix of the region pair's primary stack: the standby's primary, else this stack's own."""
+        return resource_prefix(self.config.standby_for) if self.config.standby_for else self.prefix
+
+
+MASTER_CREDENTIAL = "aurora-master"
+"""AppSecrets name of the Aurora master credential a global primary generates (RDS cannot manage it there)."""
+
+
+def region_copy_keys(ctx: Context) -> PlatformKeys | None:
+    """Keys in drRegion for what this stack copies there: backup copies (crossRegionBackup) and, in a primary, the
+    replicas of its secrets. None when it copies nothing. Named `<prefix>-dr`: the domains ('backup',
+    'secret-replicas') are none of the default domains, so their aliases never meet those of a stack whose
+    prefix is `<prefix>-dr` in the same region (the standby `prod-dr` of `prod`)."""
+    config = ctx.config
+    domains = []
+    if config.cross_region_backup:
+        domains.append(KeyDomain("backup", "AWS Backup copies in the DR region", via_services=("backup",)))
+    if config.dr_stack:
+        domains.append(
+            KeyDomain("secret-replicas", "Replicas of the primary's secrets in the DR region",
+                      via_services=("secretsmanager",))
+        )  # fmt: skip
+    if not domains:
+        return None
+    return PlatformKeys(
+        f"{ctx.prefix}-dr",
+        PlatformKeysArgs(
+            account_id=ctx.aws.account_id,
+            region=config.dr_region,
+            partition=ctx.aws.partition,
+            domains=tuple(domains),
+            protect=config.protect_stateful,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": ctx.required_dr_provider}),
+    )
 
 
 def keys(ctx: Context) -> PlatformKeys:
@@ -101,14 +152,30 @@ def alarms(ctx: Context, platform_keys: PlatformKeys) -> AlarmTopic:
     )
 
 
-def secrets(ctx: Context, platform_keys: PlatformKeys) -> AppSecrets:
+def secrets(ctx: Context, platform_keys: PlatformKeys, copy_keys: PlatformKeys | None) -> AppSecrets:
+    """The stack's secrets. A region pair's primary generates the Aurora master credential (RDS cannot manage the
+    password of a global database member, https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
+    rds-secrets-manager.html) and replicates every secret to drRegion under a key of that region, so the standby
+    reads them when the primary's region is gone."""
+    config = ctx.config
+    primary = bool(config.dr_stack)
     return AppSecrets(
         ctx.prefix,
         AppSecretsArgs(
             kms_key_arn=platform_keys.arn("secrets"),
             account_id=ctx.aws.account_id,
-            recovery_window_days=ctx.config.secret_recovery_days,
-            protect=ctx.config.protect_stateful,
+            recovery_window_days=config.secret_recovery_days,
+            protect=config.protect_stateful,
+            credentials={
+                MASTER_CREDENTIAL: GeneratedCredential(
+                    "Aurora master user: break-glass and the Data API that creates the workloads' IAM users",
+                    username=AuroraPostgresArgs.master_username,
+                )
+            }
+            if primary
+            else {},
+            replica_region=config.dr_region if primary else "",
+            replica_kms_key_arn=copy_keys.arn("secret-replicas") if primary and copy_keys else None,
         ),
         opts=ctx.options,
     )
@@ -175,9 +242,17 @@ def ci_runner(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: 
 
 
 def database(
-    ctx: Context, platform_keys: PlatformKeys, net: Network, topic: AlarmTopic, clients: pulumi.Input[str]
+    ctx: Context,
+    platform_keys: PlatformKeys,
+    net: Network,
+    topic: AlarmTopic,
+    clients: pulumi.Input[str],
+    app_secrets: AppSecrets,
 ) -> AuroraPostgres:
+    """Aurora: regional, or a member of the region pair's global database - its primary in the primary stack, a
+    read-only secondary (under the standby region's own data key) in the standby."""
     config = ctx.config
+    secondary = bool(config.standby_for)
     return AuroraPostgres(
         ctx.prefix,
         AuroraPostgresArgs(
@@ -195,12 +270,15 @@ def database(
             max_capacity=config.aurora_max_acu,
             backup_retention_days=config.aurora_backup_retention_days,
             deletion_protection=config.deletion_protection,
-            final_snapshot=config.deletion_protection,
+            final_snapshot=config.deletion_protection and not secondary,
             monitoring_interval_seconds=config.aurora_monitoring_interval,
             log_retention_days=config.log_retention_days,
             alarm_topic_arn=topic.topic_arn,
             protect=config.protect_stateful,
             data_api=True,
+            global_database=global_database_name(ctx.primary_prefix) if config.region_pair_role != "none" else "",
+            global_role="secondary" if secondary else "primary",
+            master_password=app_secrets.credential_passwords.get(MASTER_CREDENTIAL),
         ),
         opts=ctx.options,
     )
@@ -286,13 +364,21 @@ def kafka_topics(ctx: Context, bus: KafkaCluster) -> KafkaTopics:
     )
 
 
-def db_users(ctx: Context, db: AuroraPostgres) -> DatabaseUsers:
-    """The workloads' IAM database users (stacks/workload_specs.py), through the Data API."""
+def master_secret_arn(db: AuroraPostgres, app_secrets: AppSecrets) -> pulumi.Output[str]:
+    """The secret of the Aurora master credential: the generated one of a global primary, else RDS's own."""
+    return app_secrets.arns.get(MASTER_CREDENTIAL, db.master_secret_arn)
+
+
+def db_users(ctx: Context, db: AuroraPostgres, app_secrets: AppSecrets) -> DatabaseUsers | None:
+    """The workloads' IAM database users (stacks/workload_specs.py), through the Data API. None in a standby: its
+    secondary cluster is read-only and receives the users (PostgreSQL roles) with the rest of the data."""
+    if ctx.config.standby_for:
+        return None
     return DatabaseUsers(
         ctx.prefix,
         DatabaseUsersArgs(
             cluster_arn=db.cluster_arn,
-            master_secret_arn=db.master_secret_arn,
+            master_secret_arn=master_secret_arn(db, app_secrets),
             database_name=db.database_name,
             region=ctx.aws.region,
             users=database_users(),
@@ -302,31 +388,56 @@ def db_users(ctx: Context, db: AuroraPostgres) -> DatabaseUsers:
     )
 
 
-def backup(ctx: Context, platform_keys: PlatformKeys, db: AuroraPostgres) -> BackupPlan:
+def backup(ctx: Context, platform_keys: PlatformKeys, copy_keys: PlatformKeys, db: AuroraPostgres) -> BackupPlan:
     """Daily backups of the database, copied to the DR region under a key of that region."""
     config = ctx.config
-    dr_provider = make_provider("aws-dr", config.dr_region, config, ctx.stack)
-    dr_keys = PlatformKeys(
-        f"{ctx.prefix}-dr",
-        PlatformKeysArgs(
-            account_id=ctx.aws.account_id,
-            region=config.dr_region,
-            partition=ctx.aws.partition,
-            domains=(KeyDomain("backup", "AWS Backup copies in the DR region", via_services=("backup",)),),
-            protect=config.protect_stateful,
-        ),
-        opts=pulumi.ResourceOptions(providers={"aws": dr_provider}),
-    )
     return BackupPlan(
         ctx.prefix,
         BackupPlanArgs(
             resource_arns=[db.cluster_arn],
             vault_kms_key_arn=platform_keys.arn("data"),
-            dr_vault_kms_key_arn=dr_keys.arn("backup"),
-            dr_provider=dr_provider,
+            dr_vault_kms_key_arn=copy_keys.arn("backup"),
+            dr_provider=ctx.required_dr_provider,
             account_id=ctx.aws.account_id,
             partition=ctx.aws.partition,
             protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )
+
+
+def image_replication(ctx: Context) -> RegistryReplication | None:
+    """A primary's workload images, replicated to drRegion into the standby's repositories of the same names."""
+    if not ctx.config.dr_stack:
+        return None
+    return RegistryReplication(
+        ctx.prefix,
+        RegistryReplicationArgs(
+            destination_region=ctx.config.dr_region,
+            account_id=ctx.aws.account_id,
+            repository_prefix=f"{ctx.prefix}/",
+        ),
+        opts=ctx.options,
+    )
+
+
+def failover_record(ctx: Context, front: Edge) -> FailoverRecord | None:
+    """The region pair's Route 53 failover record for dnsName: PRIMARY here in the primary, SECONDARY in the
+    standby, each with a health check on the alarm that its payments targets are all unhealthy."""
+    config = ctx.config
+    if config.region_pair_role == "none":
+        return None
+    return FailoverRecord(
+        f"{ctx.prefix}-dns",
+        FailoverRecordArgs(
+            zone_id=config.dns_zone_id,
+            record_name=config.dns_name,
+            role="PRIMARY" if config.dr_stack else "SECONDARY",
+            alb_dns_name=front.dns_name,
+            alb_zone_id=front.zone_id,
+            alarm_name=front.no_healthy_targets_alarm_names[HEALTH_WORKLOAD],
+            alarm_region=ctx.aws.region,
+            set_identifier=ctx.stack,
         ),
         opts=ctx.options,
     )
@@ -378,6 +489,7 @@ def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, fr
             lock_days=config.log_lock_days,
             data_event_bucket_arns=(front.access_log_bucket_arn,),
             force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
+            multi_region=config.audit_trail_multi_region,
         ),
         opts=ctx.options,
     )
@@ -451,7 +563,8 @@ def workloads(
             f"{ctx.prefix}-{spec.name}",
             WorkloadArgs(
                 namespace=spec.name,
-                repository_name=repository_name(ctx.prefix, spec.name),
+                # A standby's repositories carry its primary's names: ECR replication keeps the name.
+                repository_name=repository_name(ctx.primary_prefix, spec.name),
                 oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer=cluster.oidc_issuer,
                 account_id=ctx.aws.account_id,

@@ -30,8 +30,11 @@ from stacks.aws_limits import (
     ACU_MAX_FLOOR,
     BOOL_TEXT,
     CERTIFICATE_PATTERN,
+    DNS_NAME_MAX,
+    DNS_NAME_PATTERN,
     EMAIL_PATTERN,
     FLOAT_TEXT,
+    HOSTED_ZONE_ID_PATTERN,
     IMAGE_TAG_PATTERN,
     INT_TEXT,
     MSK_VOLUME_GIB,
@@ -47,7 +50,7 @@ from stacks.aws_limits import (
 )
 from stacks.capacity import ALLOCATABLE, Fit, ZoneSplit, fit, split_per_zone
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
-from stacks.tiers import TIER_PRESETS, TIER_RULES, TierName, TierPreset
+from stacks.tiers import STANDBY_RELAXED, TIER_PRESETS, TIER_RULES, TierName, TierPreset
 from stacks.workload_specs import WORKLOADS
 from stacks.zones import DEFAULT_ZONE_IDS
 
@@ -157,6 +160,22 @@ class StackConfig(TierPreset):
     organization_trail: str = ""
     """ARN of an organization CloudTrail trail that already records this account; empty builds the stack's
     own trail. Default: empty."""
+    dr_stack: str = ""
+    """Primary side of a region pair: the name of this stack's standby stack in drRegion. Aurora becomes the primary
+    of a global database, the master credential and the workload images replicate to drRegion, and dnsName fails
+    over to the standby. Default: empty (no standby)."""
+    standby_for: str = ""
+    """Standby side of a region pair: the name of the primary stack. Aurora joins the primary's global database as
+    a secondary, the workload repositories receive the primary's images, and dnsName's SECONDARY record points
+    here; the zone-redundancy rules a standby may relax are in STANDBY_RELAXED. Default: empty (not a standby)."""
+    dns_zone_id: str = ""
+    """Route 53 public hosted zone holding dnsName; required in a region pair. Default: empty."""
+    dns_name: str = ""
+    """The platform's public name, answered by a Route 53 failover record (PRIMARY in the primary stack, SECONDARY
+    in its standby); required in a region pair, the same in both stacks. Default: empty."""
+    audit_trail_multi_region: bool = True
+    """Whether the stack's own CloudTrail trail records every region (true) or only its own (false: for a standby
+    whose primary's multi-region trail already records every region). Default: true."""
     deploy_phase: DeployPhase = "complete"
     """foundation: only what the AWS control plane creates (no Kubernetes API call); complete: plus namespaces,
     add-on and workload releases. Default: complete."""
@@ -382,6 +401,72 @@ class StackConfig(TierPreset):
                 "must be a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>), or empty"
             )
         return value
+
+    @field_validator("dr_stack", "standby_for")
+    @classmethod
+    def _stack_name(cls, value: str) -> str:
+        if value and (not STACK_NAME_PATTERN.match(value) or len(value) > MAX_STACK_NAME_LENGTH):
+            raise ValueError(
+                f"must be the name of another stack of this project (lowercase letters, digits and single hyphens, "
+                f"at most {MAX_STACK_NAME_LENGTH} characters), or empty"
+            )
+        return value
+
+    @field_validator("dns_zone_id")
+    @classmethod
+    def _zone_id(cls, value: str) -> str:
+        if value and not HOSTED_ZONE_ID_PATTERN.fullmatch(value):
+            raise ValueError("must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ, or empty")
+        return value
+
+    @field_validator("dns_name")
+    @classmethod
+    def _dns_name(cls, value: str) -> str:
+        if value and (len(value) > DNS_NAME_MAX or not DNS_NAME_PATTERN.fullmatch(value)):
+            raise ValueError(
+                f"must be a fully qualified lowercase DNS name such as api.fintech.example.com (labels of letters, "
+                f"digits and inner hyphens, at most {DNS_NAME_MAX} characters), or empty"
+            )
+        return value
+
+    @property
+    def region_pair_role(self) -> Literal["primary", "standby", "none"]:
+        """This stack's side of a region pair: primary (drStack set), standby (standbyFor set) or none."""
+        if self.dr_stack:
+            return "primary"
+        return "standby" if self.standby_for else "none"
+
+    @model_validator(mode="after")
+    def _region_pair(self) -> StackConfig:
+        if self.dr_stack and self.standby_for:
+            raise ValueError(
+                f"{_key('drStack')} = {self._v('drStack')} and {_key('standbyFor')} = {self._v('standbyFor')} are "
+                "both set: a stack is either the primary of a region pair (drStack) or its standby (standbyFor)"
+            )
+        if self.region_pair_role != "none":
+            pair_key = "drStack" if self.dr_stack else "standbyFor"
+            missing = [key for key in ("dnsZoneId", "dnsName") if not getattr(self, to_snake(key))]
+            if missing:
+                raise ValueError(
+                    f"{_key(pair_key)} = {self._v(pair_key)} needs {' and '.join(_key(k) for k in missing)}: traffic "
+                    "moves between the two stacks of a region pair through a Route 53 failover record"
+                )
+            if self.dr_region == self.region:
+                raise ValueError(
+                    f"{_key('drRegion')} = {self._v('drRegion')} is the stack's own region: the other stack of a "
+                    "region pair must be in another region"
+                )
+            if partition_of(self.dr_region) != self.partition:
+                raise ValueError(
+                    f"{_key('drRegion')} = {self._v('drRegion')} is in partition '{partition_of(self.dr_region)}': "
+                    f"an Aurora global database and replication stay within partition '{self.partition}'"
+                )
+        elif self.dns_zone_id or self.dns_name:
+            raise ValueError(
+                f"{_key('dnsZoneId')}/{_key('dnsName')} are set but neither {_key('drStack')} nor "
+                f"{_key('standbyFor')} is: the failover record belongs to a region pair"
+            )
+        return self
 
     @model_validator(mode="after")
     def _log_lock_within_retention(self, info: ValidationInfo) -> StackConfig:
@@ -654,7 +739,13 @@ class StackConfig(TierPreset):
                 f"{_key('accountId')} must be set for tier '{self.tier}', so the stack can never "
                 "deploy into another account"
             )
-        if rules.requires_cross_region_backup and not self.cross_region_backup:
+        if rules.requires_region_pair and self.region_pair_role == "none":
+            raise ValueError(
+                f"{_key('drStack')} must be set for tier '{self.tier}' (the name of its standby stack in "
+                f"{_key('drRegion')}), unless the stack is itself a standby ({_key('standbyFor')}): a region failure "
+                "must meet the recovery objectives"
+            )
+        if rules.requires_cross_region_backup and not self.cross_region_backup and not self.standby_for:
             raise ValueError(
                 f"{_key('crossRegionBackup')} = false is not allowed for tier '{self.tier}': the database's "
                 f"backups must be copied to {_key('drRegion')} (allowed: true)"
@@ -678,6 +769,9 @@ class StackConfig(TierPreset):
                                      "CIDRs"),
         }  # fmt: skip
         for key, (broken, reason) in single_points.items():
+            if self.standby_for and key in STANDBY_RELAXED:
+                broken = key == "auroraInstances" and self.aurora_instances < 1
+                reason = "a standby needs one Aurora reader to promote"
             if broken:
                 value = self._shown(key, getattr(self, to_snake(key)))
                 raise ValueError(f"{_key(key)} = {value} is not allowed for tier '{self.tier}': {reason}")

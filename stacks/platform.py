@@ -18,25 +18,23 @@ from components.cert_manager import CertManager
 from components.ci_runner import CiRunner
 from components.cluster_addons import ClusterAddons
 from components.database_users import DatabaseUsers
+from components.dns_failover import FailoverRecord
 from components.edge import Edge
 from components.eks import EksCluster
 from components.kafka import KafkaCluster
 from components.kafka_topics import KafkaTopics
 from components.kms import PlatformKeys
 from components.network import Network
+from components.registry_replication import RegistryReplication
 from components.secrets import AppSecrets
 from components.threat_detection import ThreatDetection
 from components.workload import Workload
 from stacks import builders
-from stacks.aws_context import aws_context
+from stacks.aws_context import aws_context, make_provider
 from stacks.config import StackConfig
 from stacks.images import require_images
+from stacks.names import resource_prefix
 from stacks.workload_specs import WORKLOADS
-
-
-def resource_prefix(stack: str) -> str:
-    """Prefix of every component name and AWS resource name of a stack, e.g. 'fintech-dev'."""
-    return f"fintech-{stack}"
 
 
 @dataclass(frozen=True)
@@ -58,11 +56,14 @@ class Platform:
     workloads: list[Workload]
     config: StackConfig
     topics: KafkaTopics
-    database_users: DatabaseUsers
+    database_users: DatabaseUsers | None
+    """None in a standby: its read-only secondary receives the users with the data."""
     audit_trail: AuditTrail | None = None
     threat_detection: ThreatDetection | None = None
     runner: CiRunner | None = None
     cert_manager: CertManager | None = None
+    image_replication: RegistryReplication | None = None
+    failover_record: FailoverRecord | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -88,7 +89,7 @@ class Platform:
             "auroraEndpoint": self.database.endpoint,
             "auroraReaderEndpoint": self.database.reader_endpoint,
             "auroraPort": self.database.port,
-            "auroraMasterSecretArn": self.database.master_secret_arn,
+            "auroraMasterSecretArn": builders.master_secret_arn(self.database, self.secrets),
             "auroraSecurityGroupId": self.database.security_group_id,
             "cacheEndpoint": self.cache.primary_endpoint,
             "cacheReaderEndpoint": self.cache.reader_endpoint,
@@ -105,12 +106,21 @@ class Platform:
             "workloadRoleArns": {w.namespace: w.role_arn for w in self.workloads},
             "imageRepositories": {w.namespace: w.repository_url for w in self.workloads},
             "kafkaTopicArns": self.topics.arns,
-            "databaseUsers": sorted(self.database_users.users),
+            "databaseUsers": sorted(self.database_users.users) if self.database_users else [],
             "deployPhase": self.config.deploy_phase,
             "monthlyBudgetUsd": self.config.monthly_budget_usd,
             "capacity": {fit.scale: {"nodesNeeded": fit.nodes_needed, "nodesAvailable": fit.nodes_available,
                                      "boundBy": fit.bound_by} for fit in self.config.capacity()},
         }  # fmt: skip
+        config = self.config
+        outputs["albZoneId"] = self.edge.zone_id
+        if config.region_pair_role != "none":
+            outputs["regionPairRole"] = config.region_pair_role
+            outputs["drStack" if config.dr_stack else "standbyFor"] = config.dr_stack or config.standby_for
+            outputs["auroraGlobalClusterId"] = self.database.global_database
+        if self.failover_record:
+            outputs["dnsName"] = config.dns_name
+            outputs["dnsHealthCheckId"] = self.failover_record.health_check_id
         if self.runner:
             outputs["ciRunnerProject"] = self.runner.project_name
             outputs["ciRunsOn"] = f"{self.runner.runs_on_prefix}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
@@ -134,31 +144,38 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     """Build every component of the stack, in dependency order. Deploy phase foundation stops short of every
     resource that needs the Kubernetes API (add-on and workload releases, namespaces); complete first checks that
     every workload image exists, so a release never waits for an image that cannot come."""
-    ctx = builders.Context(config, aws_context(config, stack), stack, resource_prefix(stack))
+    copies_to_dr_region = config.cross_region_backup or bool(config.dr_stack)
+    dr_provider = make_provider("aws-dr", config.dr_region, config, stack) if copies_to_dr_region else None
+    ctx = builders.Context(config, aws_context(config, stack), stack, resource_prefix(stack), dr_provider)
     if config.kubernetes_layer:
-        require_images(config, ctx.prefix, [spec.name for spec in WORKLOADS], ctx.aws.provider, ctx.aws.account_id)
+        require_images(config, ctx.primary_prefix, [spec.name for spec in WORKLOADS], ctx.aws.provider, ctx.aws.account_id)
     keys = builders.keys(ctx)
     network = builders.network(ctx, keys)
     alarms = builders.alarms(ctx, keys)
-    secrets = builders.secrets(ctx, keys)
+    copy_keys = builders.region_copy_keys(ctx)
+    secrets = builders.secrets(ctx, keys, copy_keys)
     cluster = builders.kubernetes(ctx, keys, network)
     runner = builders.ci_runner(ctx, keys, network, cluster)
     clients = cluster.cluster_security_group_id
-    database = builders.database(ctx, keys, network, alarms, clients)
+    database = builders.database(ctx, keys, network, alarms, clients, secrets)
     cache = builders.cache(ctx, keys, network, alarms, clients)
     kafka = builders.kafka(ctx, keys, network, alarms, clients)
-    backup = builders.backup(ctx, keys, database) if config.cross_region_backup else None
+    backup = builders.backup(ctx, keys, copy_keys, database) if config.cross_region_backup and copy_keys else None
     edge = builders.edge(ctx, keys, network, cluster, alarms)
     topics = builders.kafka_topics(ctx, kafka)
-    database_users = builders.db_users(ctx, database)
+    database_users = builders.db_users(ctx, database, secrets)
+    replication = builders.image_replication(ctx)
+    dns = builders.failover_record(ctx, edge)
     addons = builders.cluster_addons(ctx, network, cluster, edge) if config.kubernetes_layer else None
     tls = builders.cert_manager(ctx, cluster) if config.kubernetes_layer else None
     workloads = builders.workloads(
-        ctx, keys, cluster, addons, edge, secrets, database, cache, kafka, tls, depends_on=[topics, database_users]
+        ctx, keys, cluster, addons, edge, secrets, database, cache, kafka, tls,
+        depends_on=[topics, *([database_users] if database_users else [])],
     )
     trail = builders.audit_trail(ctx, keys, alarms, edge)
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
         topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
+        image_replication=replication, failover_record=dns,
     )  # fmt: skip

@@ -100,7 +100,11 @@ class TierRules(BaseModel):
     requires_account_pin: bool
     """True where the stack must name its AWS account, so it can never deploy into another."""
     requires_cross_region_backup: bool
-    """True where the database's backups must be copied to the DR region (crossRegionBackup cannot be off)."""
+    """True where the database's backups must be copied to the DR region (crossRegionBackup cannot be off); a
+    standby (standbyFor) is exempt: its data is the replica of a primary whose backups are copied."""
+    requires_region_pair: bool
+    """True where the stack must belong to a region pair: a primary with a standby (drStack) or a standby
+    (standbyFor), so that a region failure meets the recovery objectives."""
 
 
 TIER_PRESETS: dict[TierName, TierPreset] = {
@@ -176,7 +180,23 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
     ),
 }
 
+STANDBY_RELAXED: dict[str, str] = {
+    "natStrategy": "egress of a standby carries only its own pulls and AWS calls until failover",
+    "cacheNodes": "the cache is rebuilt from the database, and ops failover adds the replicas",
+    "kafkaZones": "events are re-published from the database; the standby's brokers only have to be warm",
+    "auroraInstances": "the standby's reader becomes the writer; ops failover adds the readers",
+}
+"""High-availability rules a standby (standbyFor) of a high-availability tier may relax, with why: until it takes
+over, it serves no traffic, and `ops failover` scales what can be scaled in minutes. The security baseline, the
+Kubernetes API rule and one node per zone stay."""
+
 TIER_RULES: dict[TierName, TierRules] = {
-    "dev": TierRules(high_availability=False, requires_account_pin=False, requires_cross_region_backup=False),
-    "prod": TierRules(high_availability=True, requires_account_pin=True, requires_cross_region_backup=True),
+    "dev": TierRules(
+        high_availability=False, requires_account_pin=False, requires_cross_region_backup=False,
+        requires_region_pair=False,
+    ),
+    "prod": TierRules(
+        high_availability=True, requires_account_pin=True, requires_cross_region_backup=True,
+        requires_region_pair=True,
+    ),
 }
