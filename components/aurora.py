@@ -176,7 +176,7 @@ class AuroraPostgres(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AuroraPostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:aurora:AuroraPostgres", name, None, opts)
-        if args.instance_count == 1:
+        if args.instance_count == 1 and not args.secondary:
             pulumi.log.warn(f"{name}: one Aurora instance, no reader: losing its zone stops the database", self)
         family = f"aurora-postgresql{args.engine_version.split('.')[0]}"
         child = pulumi.ResourceOptions(parent=self)

@@ -413,6 +413,7 @@ def image_replication(ctx: Context) -> RegistryReplication | None:
     return RegistryReplication(
         ctx.prefix,
         RegistryReplicationArgs(
+            source_region=ctx.aws.region,
             destination_region=ctx.config.dr_region,
             account_id=ctx.aws.account_id,
             repository_prefix=f"{ctx.prefix}/",

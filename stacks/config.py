@@ -461,7 +461,8 @@ class StackConfig(TierPreset):
                     f"{_key('drRegion')} = {self._v('drRegion')} is in partition '{partition_of(self.dr_region)}': "
                     f"an Aurora global database and replication stay within partition '{self.partition}'"
                 )
-        elif self.dns_zone_id or self.dns_name:
+        elif (self.dns_zone_id or self.dns_name) and not TIER_RULES[self.tier].requires_region_pair:
+            # (a tier that requires a pair says so first, in _tier_rules)
             raise ValueError(
                 f"{_key('dnsZoneId')}/{_key('dnsName')} are set but neither {_key('drStack')} nor "
                 f"{_key('standbyFor')} is: the failover record belongs to a region pair"
@@ -769,10 +770,7 @@ class StackConfig(TierPreset):
                                      "CIDRs"),
         }  # fmt: skip
         for key, (broken, reason) in single_points.items():
-            if self.standby_for and key in STANDBY_RELAXED:
-                broken = key == "auroraInstances" and self.aurora_instances < 1
-                reason = "a standby needs one Aurora reader to promote"
-            if broken:
+            if broken and not (self.standby_for and key in STANDBY_RELAXED):
                 value = self._shown(key, getattr(self, to_snake(key)))
                 raise ValueError(f"{_key(key)} = {value} is not allowed for tier '{self.tier}': {reason}")
 

@@ -89,7 +89,6 @@ class Platform:
             "auroraEndpoint": self.database.endpoint,
             "auroraReaderEndpoint": self.database.reader_endpoint,
             "auroraPort": self.database.port,
-            "auroraMasterSecretArn": builders.master_secret_arn(self.database, self.secrets),
             "auroraSecurityGroupId": self.database.security_group_id,
             "cacheEndpoint": self.cache.primary_endpoint,
             "cacheReaderEndpoint": self.cache.reader_endpoint,
@@ -114,6 +113,9 @@ class Platform:
         }  # fmt: skip
         config = self.config
         outputs["albZoneId"] = self.edge.zone_id
+        if not config.standby_for:
+            # A standby has no master credential of its own: it reads the primary's replica in its region.
+            outputs["auroraMasterSecretArn"] = builders.master_secret_arn(self.database, self.secrets)
         if config.region_pair_role != "none":
             outputs["regionPairRole"] = config.region_pair_role
             outputs["drStack" if config.dr_stack else "standbyFor"] = config.dr_stack or config.standby_for
