@@ -259,6 +259,9 @@ class AuroraPostgres(pulumi.ComponentResource):
                 # A global member's replication source moves with every switchover or failover, and its engine
                 # version is upgraded through the global database: neither is this program's to set again
                 # (pulumi-aws rds.GlobalCluster docs, "New PostgreSQL Global Cluster" and "Upgrading Engine Versions").
+                # On delete the provider first removes a member from its global database (terraform-provider-aws
+                # rds resourceClusterDelete, "Automatically remove from global cluster"): the standby's stack can
+                # be destroyed on its own; the primary's needs its global database empty of other members.
                 ignore_changes=["replicationSourceIdentifier", "engineVersion"] if args.global_database else None,
             ),
         )
