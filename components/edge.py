@@ -52,6 +52,8 @@ ELB_LOG_ACCOUNTS = {
     "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928",
 }  # fmt: skip
 """Elastic Load Balancing log-delivery accounts of regions older than August 2022 (AWS documentation)."""
+NO_HEALTHY_TARGETS = "-no-healthy-targets"
+"""Suffix of the per-workload alarm that fires when a target group has no healthy target (region failover signal)."""
 ELB_NAME_LIMIT = 32
 """Characters in a load balancer or target group name (Elastic Load Balancing API reference)."""
 _CERTIFICATE_ARN = re.compile(
@@ -162,6 +164,11 @@ class Edge(pulumi.ComponentResource):
     """ARN of the access-log bucket (the audit trail records its object-level events)."""
     target_group_arns: dict[str, pulumi.Output[str]]
     """ARN of each exposed workload's target group, by workload name."""
+    zone_id: pulumi.Output[str]
+    """Canonical hosted zone of the ALB (the alias target zone of a Route 53 record pointing at it)."""
+    no_healthy_targets_alarm_names: dict[str, pulumi.Output[str]]
+    """Name of each workload's `<workload>-no-healthy-targets` alarm, by workload name (a Route 53 CloudWatch
+    health check can watch it); empty when alarm_topic_arn is None (no alarms are created)."""
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:edge:Edge", name, None, opts)
@@ -239,13 +246,27 @@ class Edge(pulumi.ComponentResource):
             self.target_group_arns[route.name] = group.arn
             target_groups[route.name] = group
         web_acl = self._web_acl(alb, args)
-        create_alarms(name, _alarms(name, alb, target_groups, args), args.alarm_topic_arn, parent=self)
+        specs = _alarms(name, alb, target_groups, args)
+        alarms = create_alarms(name, specs, args.alarm_topic_arn, parent=self)
+        self.no_healthy_targets_alarm_names = {
+            spec.suffix.removesuffix(NO_HEALTHY_TARGETS): alarm.name
+            for spec, alarm in zip(specs, alarms, strict=False)
+            if spec.suffix.endswith(NO_HEALTHY_TARGETS)
+        }
         self.alb_arn = alb.arn
         self.dns_name = alb.dns_name
+        self.zone_id = alb.zone_id
         self.security_group_id = security_group.id
         self.web_acl_arn = web_acl.arn
         self.access_log_bucket_arn = bucket.arn
-        self.register_outputs({"alb_arn": self.alb_arn, "dns_name": self.dns_name, "web_acl_arn": self.web_acl_arn})
+        self.register_outputs(
+            {
+                "alb_arn": self.alb_arn,
+                "dns_name": self.dns_name,
+                "zone_id": self.zone_id,
+                "web_acl_arn": self.web_acl_arn,
+            }
+        )
 
     def _security_group(self, args: EdgeArgs) -> aws.ec2.SecurityGroup:
         group = aws.ec2.SecurityGroup(
@@ -418,7 +439,8 @@ def _alarms(
     name: str, alb: aws.lb.LoadBalancer, target_groups: dict[str, aws.lb.TargetGroup], args: EdgeArgs
 ) -> list[AlarmSpec]:
     """ALB metrics carry LoadBalancer (the ARN suffix 'app/<name>/<id>'), and per target group also
-    TargetGroup ('targetgroup/<name>/<id>'); UnHealthyHostCount exists only per target group. Source:
+    TargetGroup ('targetgroup/<name>/<id>'); UnHealthyHostCount and HealthyHostCount exist only per target group
+    (LoadBalancer+TargetGroup, optionally AvailabilityZone). Source:
     "CloudWatch metrics for your Application Load Balancer", https://docs.aws.amazon.com/
     elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html. WAF publishes
     BlockedRequests per Region, Rule ('ALL' for the web ACL) and WebACL (its metric name): "Monitoring
@@ -443,6 +465,17 @@ def _alarms(
                   {"LoadBalancer": alb.arn_suffix, "TargetGroup": group.arn_suffix}, "GreaterThanThreshold", 0,
                   f"{workload}: unhealthy targets behind the ALB", statistic="Maximum", period_seconds=60,
                   evaluation_periods=3)
+        for workload, group in target_groups.items()
+    ]  # fmt: skip
+    # No healthy target at all for 2 minutes: the workload is down in this region. Minimum over each minute, so
+    # one empty sample counts; missing data (the ALB or target group gone, metrics not published) is breaching.
+    # A Route 53 CLOUDWATCH_METRIC health check can watch it: standard resolution, a plain statistic (Route 53
+    # API Reference, AlarmIdentifier).
+    specs += [
+        AlarmSpec(f"{workload}{NO_HEALTHY_TARGETS}", "AWS/ApplicationELB", "HealthyHostCount",
+                  {"LoadBalancer": alb.arn_suffix, "TargetGroup": group.arn_suffix}, "LessThanThreshold", 1,
+                  f"{workload}: no healthy target behind the ALB (the region fails over to its standby)",
+                  statistic="Minimum", period_seconds=60, evaluation_periods=2, treat_missing_data="breaching")
         for workload, group in target_groups.items()
     ]  # fmt: skip
     return specs

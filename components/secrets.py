@@ -3,10 +3,24 @@
 A value comes either from pulumi-random (generated, never seen by a person) or from a Pulumi secret
 (`pulumi config set --secret`); there is no way to pass a plain string. Each secret gets a resource
 policy that denies every principal outside the account, with public policies blocked.
+
+A generated database credential is stored as the JSON document {"username": ..., "password": ...}: the keys
+Secrets Manager's database rotation functions and the RDS Data API read (Secrets Manager User Guide, "JSON
+structure of AWS Secrets Manager secrets", Amazon RDS and Aurora credentials,
+https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html; more keys such
+as host may be added). Its password is also handed to the caller as a secret Output, for a database resource
+that takes it (Aurora's write-only `master_password_wo`, which never stores it in state).
+
+Replicas: with `replica_region` set, every secret is replicated by Secrets Manager to that region under the same
+name, encrypted there with `replica_kms_key_arn` (a key of that region; KMS keys are regional). A replica is
+read-only and follows the primary's value ("Replicate AWS Secrets Manager secrets across Regions",
+https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html); the standby
+region can still read it when the primary region is down, and `PromoteSecretReplica` makes it standalone.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pulumi
@@ -40,6 +54,29 @@ class ProvidedSecret:
 
 
 @dataclass(frozen=True)
+class GeneratedCredential:
+    """A database credential: a username and a generated password, stored as JSON {"username", "password"}."""
+
+    description: str
+    """What the credential is for."""
+    username: str
+    """Database user name: 1-16 letters, digits or underscores, starting with a letter (the RDS CreateDBCluster
+    MasterUsername rule, the strictest consumer)."""
+    length: int = 40
+    """Characters in the password (32-41). RDS CreateDBCluster accepts a MasterUserPassword of 8 to 41 characters
+    (RDS API Reference, CreateDBCluster), so a longer one fails at deploy time. Default: 40."""
+
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+"""RDS CreateDBCluster MasterUsername: 1 to 16 letters or numbers, first character a letter (RDS API Reference,
+CreateDBCluster); underscores are accepted by Aurora PostgreSQL (the platform's 'platform_admin')."""
+CREDENTIAL_LENGTH = (32, 41)
+"""Password length range of a generated credential: 32 characters at least (about 190 bits from 62 symbols),
+41 at most (RDS CreateDBCluster MasterUserPassword)."""
+
+
+@dataclass(frozen=True)
 class AppSecretsArgs:
     """Arguments of AppSecrets."""
 
@@ -51,6 +88,12 @@ class AppSecretsArgs:
     """Generated secrets by name. Default: none."""
     provided: dict[str, ProvidedSecret] = field(default_factory=dict)
     """Config-provided secrets by name. Default: none."""
+    credentials: dict[str, GeneratedCredential] = field(default_factory=dict)
+    """Generated database credentials by name, stored as JSON {"username", "password"}. Default: none."""
+    replica_region: str = ""
+    """Region every secret is replicated to (with replica_kms_key_arn); "" replicates nothing. Default: ""."""
+    replica_kms_key_arn: pulumi.Input[str] | None = None
+    """Key of replica_region that encrypts the replicas (with replica_region). Default: None."""
     recovery_window_days: int = 30
     """Days a deleted secret can be restored (7-30). Default: 30."""
     protect: bool = False
@@ -59,9 +102,29 @@ class AppSecretsArgs:
     def __post_init__(self) -> None:
         if not 7 <= self.recovery_window_days <= 30:
             raise InvalidArgumentError(f"recovery_window_days: {self.recovery_window_days} is outside 7-30")
-        both = sorted(set(self.generated) & set(self.provided))
-        if both:
-            raise InvalidArgumentError(f"generated/provided: {both} named in both")
+        named = {"generated": set(self.generated), "provided": set(self.provided), "credentials": set(self.credentials)}
+        for first, second in (("generated", "provided"), ("generated", "credentials"), ("provided", "credentials")):
+            both = sorted(named[first] & named[second])
+            if both:
+                raise InvalidArgumentError(f"{first}/{second}: {both} named in both")
+        if bool(self.replica_region) != (self.replica_kms_key_arn is not None):
+            raise InvalidArgumentError(
+                "replica_region/replica_kms_key_arn: set both (a replica needs a key of its own region) or neither"
+            )
+        if self.replica_region and not _REGION.match(self.replica_region):
+            raise InvalidArgumentError(f"replica_region: '{self.replica_region}' is not an AWS region (e.g. us-west-2)")
+        for name, credential in self.credentials.items():
+            if not _USERNAME.match(credential.username):
+                raise InvalidArgumentError(
+                    f"credentials['{name}'].username: '{credential.username}' is not 1-16 letters, digits or "
+                    "underscores starting with a letter"
+                )
+            low, high = CREDENTIAL_LENGTH
+            if not low <= credential.length <= high:
+                raise InvalidArgumentError(
+                    f"credentials['{name}'].length: {credential.length} is outside {low}-{high} (RDS accepts a "
+                    f"master password of at most {high} characters)"
+                )
         for name, spec in self.generated.items():
             if not 32 <= spec.length <= 128:
                 raise InvalidArgumentError(f"generated['{name}'].length: {spec.length} is outside 32-128")
@@ -78,11 +141,14 @@ class AppSecrets(pulumi.ComponentResource):
 
     arns: dict[str, pulumi.Output[str]]
     """ARN of each secret, by name."""
+    credential_passwords: dict[str, pulumi.Output[str]]
+    """Password of each generated credential, by name, as a secret Output (e.g. for Aurora's master_password_wo)."""
 
     def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:secrets:AppSecrets", name, None, opts)
         self._values: dict[str, pulumi.Output[str]] = {}
         self.arns = {}
+        self.credential_passwords = {}
         for secret_name, generated in args.generated.items():
             password = random.RandomPassword(
                 f"{name}-{secret_name}",
@@ -93,6 +159,21 @@ class AppSecrets(pulumi.ComponentResource):
             self._store(name, secret_name, generated.description, pulumi.Output.secret(password.result), args)
         for secret_name, provided in args.provided.items():
             self._store(name, secret_name, provided.description, pulumi.Output.secret(provided.value), args)
+        for secret_name, credential in args.credentials.items():
+            # No punctuation: RDS refuses '/', '"', '@' and space in a master password (CreateDBCluster), and a
+            # password that needs no quoting survives connection strings and shells.
+            password = random.RandomPassword(
+                f"{name}-{secret_name}",
+                length=credential.length,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
+            document: pulumi.Output[str] = pulumi.Output.secret(
+                pulumi.Output.json_dumps({"username": credential.username, "password": secret_password})
+            )
+            self._store(name, secret_name, credential.description, document, args)
+            self.credential_passwords[secret_name] = secret_password
         self.register_outputs({"arns": self.arns})
 
     def _store(
@@ -109,6 +190,16 @@ class AppSecrets(pulumi.ComponentResource):
             description=description,
             kms_key_id=args.kms_key_arn,
             recovery_window_in_days=args.recovery_window_days,
+            # A replica has the primary's name in replica_region; Secrets Manager refuses to create it when a
+            # secret of that name already exists there unless ForceOverwriteReplicaSecret, which is left off so
+            # a name clash fails loudly instead of replacing another secret (ReplicateSecretToRegions,
+            # https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html).
+            replicas=[
+                aws.secretsmanager.SecretReplicaArgs(region=args.replica_region, kms_key_id=args.replica_kms_key_arn)
+            ]
+            if args.replica_region
+            else None,
+            force_overwrite_replica_secret=False if args.replica_region else None,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.secretsmanager.SecretVersion(f"{name}-{secret_name}", secret_id=secret.id, secret_string=value, opts=child)

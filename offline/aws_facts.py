@@ -16,6 +16,13 @@ REGION_ZONE_IDS: dict[str, tuple[str, ...]] = {
     "eu-central-1": ("euc1-az1", "euc1-az2", "euc1-az3"),
 }
 
+ALB_HOSTED_ZONE_IDS: dict[str, str] = {
+    "us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2", "us-west-2": "Z1H1FL5HABSF5",
+    "eu-west-1": "Z32O12XQLNTSW2", "eu-central-1": "Z215JYRZR1TBD5",
+}  # fmt: skip
+"""Canonical hosted zone of Application Load Balancers per region (AWS General Reference, "Elastic Load
+Balancing endpoints and quotas"): what `LoadBalancer.zone_id` returns, the alias target zone of a record."""
+
 
 def zone_names(region: str) -> list[str]:
     """Zone names of a region in the offline snapshot (a, b, c, ... in zone-ID order)."""

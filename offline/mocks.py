@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from offline.aws_facts import OFFLINE_ACCOUNT_ID, REGION_ZONE_IDS, partition_of, zone_names
+from offline.aws_facts import ALB_HOSTED_ZONE_IDS, OFFLINE_ACCOUNT_ID, REGION_ZONE_IDS, partition_of, zone_names
 
 DEFAULT_REGION = "us-east-1"
 
@@ -70,12 +70,16 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         suffix = f"app/{resource_id}/{_short_hash(resource_id)[:16]}"
         return {"arnSuffix": suffix, "arn": f"{elb}:loadbalancer/{suffix}",
                 "dnsName": f"{resource_id}.{region}.elb.amazonaws.com",
-                "zoneId": f"Z{_short_hash(region).upper()[:13]}"}  # fmt: skip
+                **({"zoneId": ALB_HOSTED_ZONE_IDS[region]} if region in ALB_HOSTED_ZONE_IDS else {})}  # fmt: skip
     if type_token == "aws:lb/targetGroup:TargetGroup":
         suffix = f"targetgroup/{resource_id}/{_short_hash(resource_id)[:16]}"
         return {"arnSuffix": suffix, "arn": f"{elb}:{suffix}"}
     if type_token == "aws:lb/listener:Listener":
         return {"arn": f"{elb}:listener/app/{resource_id}/{_short_hash(resource_id)[:16]}"}
+    if type_token == "aws:route53/record:Record":
+        return {"fqdn": str(inputs.get("name", resource_id)).rstrip(".")}
+    if type_token == "aws:ecr/replicationConfiguration:ReplicationConfiguration":
+        return {"registryId": account}
     if type_token == "aws:ecr/repository:Repository":
         return {"repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name', resource_id)}"}
     if type_token == "aws:s3/bucket:Bucket":

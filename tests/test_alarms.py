@@ -9,7 +9,8 @@ Sources of the dimension sets:
   CloudWatch dimensions for Aurora", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/dimensions.html
 - AWS/Kafka: "Cluster Name", and "Cluster Name"+"Broker ID" for broker metrics; "Amazon MSK metrics",
   https://docs.aws.amazon.com/msk/latest/developerguide/metrics-details.html
-- AWS/ApplicationELB: LoadBalancer, LoadBalancer+TargetGroup (UnHealthyHostCount only per target group);
+- AWS/ApplicationELB: LoadBalancer, LoadBalancer+TargetGroup (UnHealthyHostCount and HealthyHostCount only per
+  target group);
   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
 - AWS/WAFV2: Region+Rule+WebACL; https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html
 """
@@ -42,6 +43,7 @@ DOCUMENTED: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"): ALB,
     ("AWS/ApplicationELB", "TargetResponseTime"): ALB,
     ("AWS/ApplicationELB", "UnHealthyHostCount"): PER_TARGET_GROUP,
+    ("AWS/ApplicationELB", "HealthyHostCount"): PER_TARGET_GROUP,
     ("AWS/WAFV2", "BlockedRequests"): [{"Region", "Rule", "WebACL"}],
 }
 """Metrics the program alarms on, with the dimension sets AWS publishes them under."""

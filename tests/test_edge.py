@@ -160,9 +160,29 @@ def test_edge_alarms(stack_run: OfflineRun) -> None:
     metrics = sorted(a.inputs["metricName"] for a in stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
                      if a.inputs["namespace"] in ("AWS/ApplicationELB", "AWS/WAFV2"))  # fmt: skip
     assert metrics == sorted(["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime",
-                              "BlockedRequests", "UnHealthyHostCount", "UnHealthyHostCount"])  # fmt: skip
+                              "BlockedRequests", "UnHealthyHostCount", "UnHealthyHostCount", "HealthyHostCount",
+                              "HealthyHostCount"])  # fmt: skip
     p99 = one(stack_run, "aws:cloudwatch/metricAlarm:MetricAlarm", "-target-p99").inputs
     assert p99["extendedStatistic"] == "p99" and "statistic" not in p99
+
+
+def test_each_public_workload_alarms_when_it_has_no_healthy_target(stack_run: OfflineRun) -> None:
+    """The failover signal: a Route 53 CLOUDWATCH_METRIC health check watches it, so it must use a plain
+    statistic (no percentile) and count missing data as down."""
+    alb = one(stack_run, ALB).outputs["arnSuffix"]
+    groups = {g.inputs["tags"]["workload"]: g.outputs["arnSuffix"]
+              for g in stack_run.of_type("aws:lb/targetGroup:TargetGroup")}  # fmt: skip
+    for workload, group in groups.items():
+        alarm = one(stack_run, "aws:cloudwatch/metricAlarm:MetricAlarm", f"-{workload}-no-healthy-targets").inputs
+        assert (alarm["namespace"], alarm["metricName"]) == ("AWS/ApplicationELB", "HealthyHostCount")
+        assert alarm["dimensions"] == {"LoadBalancer": alb, "TargetGroup": group}
+        assert (alarm["statistic"], alarm["comparisonOperator"], alarm["threshold"]) == (
+            "Minimum",
+            "LessThanThreshold",
+            1,
+        )
+        assert (alarm["period"], alarm["evaluationPeriods"], alarm["treatMissingData"]) == (60, 2, "breaching")
+        assert "extendedStatistic" not in alarm
 
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f3e8a52-6b1d-4c8e-9a7f-2d5b1c9e4a10"
