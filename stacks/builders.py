@@ -19,13 +19,13 @@ from components.cert_manager import CertManager, CertManagerArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database_users import DatabaseUsers, DatabaseUsersArgs
+from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import EksCluster, EksClusterArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
-from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.secrets import AppSecrets, AppSecretsArgs, GeneratedCredential
 from components.subnet_plan import plan_subnets

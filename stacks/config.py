@@ -463,9 +463,11 @@ class StackConfig(TierPreset):
                 )
         elif (self.dns_zone_id or self.dns_name) and not TIER_RULES[self.tier].requires_region_pair:
             # (a tier that requires a pair says so first, in _tier_rules)
+            set_keys = [key for key in ("dnsZoneId", "dnsName") if getattr(self, to_snake(key))]
+            shown = ", ".join(f"{_key(key)} = {self._v(key)}" for key in set_keys)
             raise ValueError(
-                f"{_key('dnsZoneId')}/{_key('dnsName')} are set but neither {_key('drStack')} nor "
-                f"{_key('standbyFor')} is: the failover record belongs to a region pair"
+                f"{shown}: set without {_key('drStack')} or {_key('standbyFor')}; the failover record belongs to a "
+                "region pair (leave both empty outside one)"
             )
         return self
 

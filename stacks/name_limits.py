@@ -55,6 +55,8 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": NameLimit("policyName", 255, autonamed=False),
     # RDS: cluster and instance identifiers 63; parameter and subnet group names 255.
     "aws:rds/cluster:Cluster": NameLimit("clusterIdentifier", 63, autonamed=True),
+    # CreateGlobalCluster: GlobalClusterIdentifier follows the DB cluster identifier rule (1-63).
+    "aws:rds/globalCluster:GlobalCluster": NameLimit("globalClusterIdentifier", 63, autonamed=False),
     "aws:rds/clusterInstance:ClusterInstance": NameLimit("identifier", 63, autonamed=True),
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": NameLimit("name", 255, autonamed=True),
     "aws:rds/parameterGroup:ParameterGroup": NameLimit("name", 255, autonamed=True),

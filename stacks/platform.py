@@ -146,11 +146,13 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     """Build every component of the stack, in dependency order. Deploy phase foundation stops short of every
     resource that needs the Kubernetes API (add-on and workload releases, namespaces); complete first checks that
     every workload image exists, so a release never waits for an image that cannot come."""
+    facts = aws_context(config, stack)
     copies_to_dr_region = config.cross_region_backup or bool(config.dr_stack)
     dr_provider = make_provider("aws-dr", config.dr_region, config, stack) if copies_to_dr_region else None
-    ctx = builders.Context(config, aws_context(config, stack), stack, resource_prefix(stack), dr_provider)
+    ctx = builders.Context(config, facts, stack, resource_prefix(stack), dr_provider)
     if config.kubernetes_layer:
-        require_images(config, ctx.primary_prefix, [spec.name for spec in WORKLOADS], ctx.aws.provider, ctx.aws.account_id)
+        names = [spec.name for spec in WORKLOADS]
+        require_images(config, ctx.primary_prefix, names, ctx.aws.provider, ctx.aws.account_id)
     keys = builders.keys(ctx)
     network = builders.network(ctx, keys)
     alarms = builders.alarms(ctx, keys)
@@ -171,7 +173,16 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     addons = builders.cluster_addons(ctx, network, cluster, edge) if config.kubernetes_layer else None
     tls = builders.cert_manager(ctx, cluster) if config.kubernetes_layer else None
     workloads = builders.workloads(
-        ctx, keys, cluster, addons, edge, secrets, database, cache, kafka, tls,
+        ctx,
+        keys,
+        cluster,
+        addons,
+        edge,
+        secrets,
+        database,
+        cache,
+        kafka,
+        tls,
         depends_on=[topics, *([database_users] if database_users else [])],
     )
     trail = builders.audit_trail(ctx, keys, alarms, edge)

@@ -192,11 +192,15 @@ Kubernetes API rule and one node per zone stay."""
 
 TIER_RULES: dict[TierName, TierRules] = {
     "dev": TierRules(
-        high_availability=False, requires_account_pin=False, requires_cross_region_backup=False,
+        high_availability=False,
+        requires_account_pin=False,
+        requires_cross_region_backup=False,
         requires_region_pair=False,
     ),
     "prod": TierRules(
-        high_availability=True, requires_account_pin=True, requires_cross_region_backup=True,
+        high_availability=True,
+        requires_account_pin=True,
+        requires_cross_region_backup=True,
         requires_region_pair=True,
     ),
 }

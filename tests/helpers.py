@@ -8,6 +8,8 @@ from offline.engine import OfflineRun, Registration
 from offline.plan import redact
 
 PROD_ACCOUNT = "111122223333"
+REGION_PAIR = {"drStack": "prod-dr", "dnsZoneId": "Z0123456789ABCDEFGHIJ", "dnsName": "api.fintech.example.com"}
+"""The keys that make a prod-tier config the primary of a region pair, which the prod tier requires (issue 14)."""
 """The account Pulumi.prod.yaml pins (accountId); ops tests run moto as this account."""
 
 

@@ -10,7 +10,7 @@ import pytest
 from components.aurora import AuroraPostgresArgs
 from components.errors import InvalidArgumentError
 from offline.engine import OfflineRun
-from tests.helpers import children, key_arn, one
+from tests.helpers import children, key_arn, one, plain
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -24,9 +24,18 @@ def test_storage_and_master_secret_use_customer_keys(stack_run: OfflineRun) -> N
     cluster = one(stack_run, CLUSTER).inputs
     assert cluster["storageEncrypted"] is True
     assert cluster["kmsKeyId"] == key_arn(stack_run, "data")
-    assert cluster["manageMasterUserPassword"] is True
-    assert cluster["masterUserSecretKmsKeyId"] == key_arn(stack_run, "secrets")
-    assert "masterPassword" not in cluster and "masterPasswordWo" not in cluster
+    assert "masterPassword" not in cluster
+    if stack_run.stack == "dev":
+        assert cluster["manageMasterUserPassword"] is True
+        assert cluster["masterUserSecretKmsKeyId"] == key_arn(stack_run, "secrets")
+        assert "masterPasswordWo" not in cluster
+    else:
+        # A global database member: RDS cannot manage its password, so prod generates the credential, keeps it in
+        # Secrets Manager under the secrets key and sends the password write-only (never kept in state).
+        assert "manageMasterUserPassword" not in cluster
+        assert (plain(cluster["masterPasswordWo"]), cluster["masterPasswordWoVersion"]) == ("[secret]", 1)
+        (credential,) = stack_run.of_type("aws:secretsmanager/secret:Secret")
+        assert credential.inputs["kmsKeyId"] == key_arn(stack_run, "secrets")
 
 
 def test_iam_authentication_and_pinned_engine(stack_run: OfflineRun) -> None:

@@ -270,6 +270,20 @@ CASES = [
     Bad("costCenter", "", "must not be empty"),
     Bad("dataClassification", "secret", "'restricted'"),
     Bad("dataClassification", "PUBLIC", "'restricted'"),
+    # region pair (issue 14)
+    Bad("drStack", "", "must be set for tier 'prod'", stack="prod", shown=""),
+    Bad("drStack", "Prod-DR", "lowercase letters, digits and single hyphens"),
+    Bad("drStack", "prod-dr-standby", "at most 12 characters", stack="prod"),
+    Bad("drStack", "prod-dr", "standbyFor", stack="prod-dr"),
+    Bad("standbyFor", "prod_dr", "lowercase letters, digits and single hyphens", stack="prod-dr"),
+    Bad("standbyFor", "prod-dr", "both set", stack="prod"),
+    Bad("dnsZoneId", "", "needs fintech-platform:dnsZoneId", stack="prod", shown=""),
+    Bad("dnsZoneId", "z123", "Route 53 hosted zone ID"),
+    Bad("dnsName", "API.example.com", "fully qualified lowercase DNS name", stack="prod"),
+    Bad("dnsName", "api.example.com", "the failover record belongs to a region pair"),
+    Bad("dnsName", "", "needs fintech-platform:dnsName", stack="prod-dr", shown=""),
+    Bad("auditTrailMultiRegion", "sometimes", "allowed: true, false"),
+    Bad("drRegion", "us-west-2", "stack's own region", stack="prod-dr"),
 ]
 
 

@@ -43,7 +43,9 @@ def test_clients_authenticate_as_iam_users_and_no_static_token_exists(stack_run:
         workload = user_id.removeprefix(f"{prefix}-")
         assert user["accessString"] == f"on ~{workload}:* +@all -@dangerous"
     assert {u.inputs["engine"] for u in stack_run.of_type("aws:elasticache/user:User")} == {user_group["engine"]}
-    assert stack_run.of_type("random:index/randomPassword:RandomPassword") == []
+    # The only generated password is prod's Aurora master credential (a global database member, issue 14).
+    passwords = [r.name for r in stack_run.of_type("random:index/randomPassword:RandomPassword")]
+    assert passwords == {"dev": [], "prod": ["fintech-prod-aurora-master"]}[stack_run.stack]
     assert not any("auth" in r.name for r in stack_run.of_type("aws:secretsmanager/secret:Secret"))
     assert "authToken" not in json.dumps(summarize(stack_run))
 

@@ -7,6 +7,7 @@ import pytest
 from offline.engine import run_stack
 from stacks.config import ConfigError, StackConfig, config_keys, parse_stack_config
 from stacks.tiers import TIER_PRESETS
+from tests.helpers import REGION_PAIR
 
 NS = "fintech-platform"
 DEV_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f3e8a52-6b1d-4c8e-9a7f-2d5b1c9e4a10"
@@ -14,6 +15,7 @@ PROD = {
     "tier": "prod",
     "accountId": "111122223333",
     "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/7c1d9e40-2a6b-4f8e-b3c5-91e0d4a7f628",
+    **REGION_PAIR,
 }
 
 

@@ -80,17 +80,17 @@ def test_every_physical_name_fits_its_aws_limit(label: str) -> None:
 
 
 def _names_another_resource(type_token: str) -> bool:
-    """Types whose name-like input is the name of the resource they configure (a bucket, a cluster) or an
-    enumerated setting (a GuardDuty feature name)."""
-    return type_token in ("aws:eks/addon:Addon", "aws:guardduty/detectorFeature:DetectorFeature") or (
-        type_token.startswith("aws:s3/bucket") and type_token != "aws:s3/bucket:Bucket"
-    )
+    """Types whose name-like input is the name of the resource they configure (a bucket, a cluster), an
+    enumerated setting (a GuardDuty feature name) or a DNS name checked in config (dnsName, a Route 53 record)."""
+    configures = ("aws:eks/addon:Addon", "aws:guardduty/detectorFeature:DetectorFeature", "aws:route53/record:Record")
+    return type_token in configures or (type_token.startswith("aws:s3/bucket") and type_token != "aws:s3/bucket:Bucket")
 
 
 def test_the_table_covers_every_named_type_the_program_registers() -> None:
     """A new resource type with a physical name must get a row, or its names go unchecked."""
     named_inputs = {"name", "namePrefix", "bucket", "identifier", "clusterIdentifier", "clusterName", "userId",
-                    "userGroupId", "replicationGroupId", "policyName", "nodeGroupName"}  # fmt: skip
+                    "userGroupId", "replicationGroupId", "policyName", "nodeGroupName",
+                    "globalClusterIdentifier"}  # fmt: skip
     unchecked = {
         r.type
         for label in ("dev", "prod")

@@ -3,7 +3,6 @@ then builds (an Aurora global database, replicated secrets and images, DNS failo
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from offline.engine import OfflineRun, run_stack, stack_config
 from stacks.config import CONFIG_NAMESPACE, ConfigError, StackConfig, parse_stack_config
 from stacks.tiers import STANDBY_RELAXED
-from tests.helpers import PROD_ACCOUNT, one, plain
+from tests.helpers import PROD_ACCOUNT, one
 
 NS = CONFIG_NAMESPACE
 
@@ -61,7 +60,8 @@ def test_a_pair_needs_its_dns_record(missing: str) -> None:
 
 
 def test_dns_without_a_pair_is_refused() -> None:
-    assert "belongs to a region pair" in _refused("dev", dnsName="api.fintech.example.com")
+    message = _refused("dev", dnsName="api.fintech.example.com")
+    assert "dnsName = 'api.fintech.example.com': set without" in message and "belongs to a region pair" in message
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,90 @@ def test_a_standby_may_relax_only_the_listed_rules() -> None:
 
 def test_a_standby_keeps_one_aurora_reader_to_promote() -> None:
     assert "auroraInstances = 0: must be 1 to 3" in _refused("prod-dr", auroraInstances=0)
+
+
+@cache
+def _run(stack: str) -> OfflineRun:
+    run = run_stack(stack)
+    assert run.error is None, run.error
+    return run
+
+
+def test_prod_is_the_primary_of_an_encrypted_global_database() -> None:
+    prod = _run("prod")
+    database = one(prod, "aws:rds/globalCluster:GlobalCluster")
+    cluster = one(prod, "aws:rds/cluster:Cluster")
+    assert database.inputs["globalClusterIdentifier"] == "fintech-prod-global"
+    assert (database.inputs["storageEncrypted"], database.inputs["deletionProtection"], database.protect) == (
+        True, True, True
+    )  # fmt: skip
+    assert cluster.inputs["globalClusterIdentifier"] == "fintech-prod-global"
+    assert database.urn in cluster.dependencies
+    assert {"replicationSourceIdentifier", "engineVersion"} <= set(cluster.ignore_changes)
+    assert prod.outputs["auroraGlobalClusterId"] == "fintech-prod-global"
+
+
+def test_prod_dr_joins_it_as_a_secondary_under_its_own_regions_key() -> None:
+    standby = _run("prod-dr")
+    cluster = one(standby, "aws:rds/cluster:Cluster").inputs
+    data_key = one(standby, "aws:kms/key:Key", "fintech-prod-dr-data").outputs["arn"]
+    assert cluster["globalClusterIdentifier"] == "fintech-prod-global"
+    assert cluster["kmsKeyId"] == data_key and data_key.startswith("arn:aws:kms:us-west-2:")
+    assert cluster["storageEncrypted"] is True
+    assert not {"masterUsername", "masterPasswordWo", "manageMasterUserPassword", "databaseName"} & set(cluster)
+    assert standby.of_type("aws:rds/globalCluster:GlobalCluster") == []
+    assert standby.of_type("pulumi-python:dynamic/aurora:DatabaseUser") == []  # the roles replicate with the data
+    (instance,) = standby.of_type("aws:rds/clusterInstance:ClusterInstance")
+    assert instance.inputs["instanceClass"] == "db.serverless"
+    lag = one(standby, "aws:cloudwatch/metricAlarm:MetricAlarm", "global-replication-lag").inputs
+    assert (lag["metricName"], lag["threshold"]) == ("AuroraGlobalDBReplicationLag", 60_000)
+
+
+def test_images_replicate_into_the_standbys_own_encrypted_repositories() -> None:
+    prod, standby = _run("prod"), _run("prod-dr")
+    (rule,) = one(prod, "aws:ecr/replicationConfiguration:ReplicationConfiguration").inputs["replicationConfiguration"][
+        "rules"
+    ]
+    assert rule["destinations"] == [{"region": "us-west-2", "registryId": PROD_ACCOUNT}]
+    assert rule["repositoryFilters"] == [{"filter": "fintech-prod/", "filterType": "PREFIX_MATCH"}]
+    standby_key = one(standby, "aws:kms/key:Key", "fintech-prod-dr-data").outputs["arn"]
+    repositories = {r.inputs["name"]: r.inputs for r in standby.of_type("aws:ecr/repository:Repository")}
+    assert set(repositories) == {"fintech-prod/validator", "fintech-prod/payments", "fintech-prod/ledger"}
+    assert {r["encryptionConfigurations"][0]["kmsKey"] for r in repositories.values()} == {standby_key}
+    assert standby.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration") == []
+
+
+def test_dns_fails_over_from_prod_to_prod_dr_on_health_checks() -> None:
+    records = {}
+    for stack in ("prod", "prod-dr"):
+        run = _run(stack)
+        record = one(run, "aws:route53/record:Record").inputs
+        check = one(run, "aws:route53/healthCheck:HealthCheck").inputs
+        alarm = one(run, "aws:cloudwatch/metricAlarm:MetricAlarm", "payments-no-healthy-targets").outputs
+        assert (check["type"], check["cloudwatchAlarmName"], check["insufficientDataHealthStatus"]) == (
+            "CLOUDWATCH_METRIC", alarm["name"], "Unhealthy"
+        )  # fmt: skip
+        assert check["cloudwatchAlarmRegion"] == run.outputs["albArn"].split(":")[3]
+        assert record["aliases"][0]["name"] == run.outputs["albDnsName"]
+        records[stack] = (record["name"], record["failoverRoutingPolicies"][0]["type"], record["setIdentifier"])
+    assert records == {
+        "prod": ("api.fintech.example.com", "PRIMARY", "prod"),
+        "prod-dr": ("api.fintech.example.com", "SECONDARY", "prod-dr"),
+    }
+
+
+def test_the_standby_has_the_same_security_baseline_at_standby_size() -> None:
+    prod, standby = _run("prod"), _run("prod-dr")
+    for run in (prod, standby):
+        keys = {r.name for r in run.of_type("aws:kms/key:Key")}
+        assert {f"fintech-{run.stack}-{domain}" for domain in ("data", "secrets", "logs", "eks", "alerts")} <= keys
+        (group,) = run.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+        assert group.inputs["transitEncryptionEnabled"] is True and group.inputs["atRestEncryptionEnabled"] is True
+        assert one(run, "aws:guardduty/detector:Detector").inputs["enable"] is True
+    trail = one(standby, "aws:cloudtrail/trail:Trail").inputs
+    assert trail["isMultiRegionTrail"] is False and trail["enableLogFileValidation"] is True
+    assert one(prod, "aws:cloudtrail/trail:Trail").inputs["isMultiRegionTrail"] is True
+    nodes = standby.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert len(nodes) == 3 and {n.inputs["scalingConfig"]["minSize"] for n in nodes} == {1}
+    assert len(standby.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    assert standby.of_type("aws:backup/plan:Plan") == []

@@ -16,10 +16,12 @@ from tests.helpers import key_arn, one
 
 STATEFUL_LEAVES = {
     "aws:rds/cluster:Cluster": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1, "aws:msk/cluster:Cluster": 1,
-    "aws:kms/key:Key": 6, "aws:backup/vault:Vault": 2, "aws:s3/bucket:Bucket": 1, "aws:msk/topic:Topic": 3,
+    "aws:kms/key:Key": 7, "aws:backup/vault:Vault": 2, "aws:s3/bucket:Bucket": 1, "aws:msk/topic:Topic": 3,
+    "aws:rds/globalCluster:GlobalCluster": 1, "aws:secretsmanager/secret:Secret": 1,
 }  # fmt: skip
-"""What prod protects outside the EKS components: data stores, keys (5 + the DR key), vaults, the log bucket and
-the Kafka topics (deleting one deletes its records)."""
+"""What prod protects outside the EKS components: data stores, the global database, keys (5 + the two DR-region
+keys of backup copies and secret replicas), vaults, the log bucket, the master credential and the Kafka topics
+(deleting one deletes its records)."""
 EKS_COMPONENTS = ("fintech:eks:", "fintech:addons:")
 """Components whose protection engineer h1 owns (EKS cluster and add-ons)."""
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
@@ -58,10 +60,20 @@ def test_secret_policy_denies_other_accounts_and_blocks_public_policies() -> Non
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}
 
 
-def test_the_stacks_hold_no_generated_secret(stack_run: OfflineRun) -> None:
-    """The cache authenticates with IAM: no static credential is generated (issue 13.5)."""
-    assert stack_run.of_type("random:index/randomPassword:RandomPassword") == []
-    assert stack_run.outputs["secretArns"] == {}
+def test_the_only_generated_secret_is_the_global_primarys_master_credential(stack_run: OfflineRun) -> None:
+    """The cache authenticates with IAM: no static credential is generated (issue 13.5). The one generated secret is
+    the Aurora master credential of a global database primary (RDS cannot manage it there, issue 14), replicated to
+    drRegion under a key of that region."""
+    passwords = stack_run.of_type("random:index/randomPassword:RandomPassword")
+    if stack_run.stack == "dev":
+        assert passwords == [] and stack_run.outputs["secretArns"] == {}
+        return
+    assert [p.name for p in passwords] == ["fintech-prod-aurora-master"]
+    assert list(stack_run.outputs["secretArns"]) == ["aurora-master"]
+    (secret,) = stack_run.of_type("aws:secretsmanager/secret:Secret")
+    (replica,) = secret.inputs["replicas"]
+    replica_key = one(stack_run, "aws:kms/key:Key", "fintech-prod-dr-secret-replicas").outputs["arn"]
+    assert (replica["region"], replica["kmsKeyId"]) == ("us-west-2", replica_key)
 
 
 def test_alarm_topic_is_encrypted_tls_only_and_every_alarm_notifies_it(stack_run: OfflineRun) -> None:

@@ -11,7 +11,7 @@ from components.errors import InvalidArgumentError
 from components.workload import POD_SECURITY_LABELS, READINESS_GATE_LABEL, WorkloadArgs, WorkloadRelease
 from offline.engine import OfflineRun, run_stack
 from stacks.config import parse_stack_config
-from tests.helpers import key_arn, one
+from tests.helpers import REGION_PAIR, key_arn, one
 
 WORKLOADS = ("validator", "payments", "ledger")
 BEHIND_ALB = {"validator": True, "payments": True, "ledger": False}
@@ -134,7 +134,7 @@ def test_capacity_is_exported_with_headroom(stack_run: OfflineRun) -> None:
 PROD = {
     "tier": "prod", "accountId": "111122223333",
     "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/7c1d9e40-2a6b-4f8e-b3c5-91e0d4a7f628",
-    "validatorImageTag": "1.4.2", "paymentsImageTag": "2.0.1", "ledgerImageTag": "1.9.0",
+    "validatorImageTag": "1.4.2", "paymentsImageTag": "2.0.1", "ledgerImageTag": "1.9.0", **REGION_PAIR,
 }  # fmt: skip
 
 
