@@ -154,6 +154,11 @@ class AuroraPostgresArgs:
         return bool(self.global_database) and self.global_role == "secondary"
 
     @property
+    def rds_managed_password(self) -> bool:
+        """Whether RDS generates the master password and keeps it in Secrets Manager (not for global members)."""
+        return not self.secondary and self.master_password is None
+
+    @property
     def serverless(self) -> bool:
         """Whether the instances are Serverless v2."""
         return self.instance_class == SERVERLESS_INSTANCE_CLASS
@@ -224,7 +229,15 @@ class AuroraPostgres(pulumi.ComponentResource):
             engine_mode="provisioned",
             engine_version=args.engine_version,
             global_cluster_identifier=global_database.id if global_database else args.global_database or None,
-            **self._master_user(args),
+            # Master user: none for a secondary (it replicates the primary's); a given password goes write-only
+            # (sent to RDS, never stored in state; bump the version to send a new one); else RDS generates it and
+            # keeps it in Secrets Manager under the secrets key.
+            database_name=None if args.secondary else args.database_name,
+            master_username=None if args.secondary else args.master_username,
+            master_password_wo=args.master_password,
+            master_password_wo_version=None if args.master_password is None else 1,
+            manage_master_user_password=True if args.rds_managed_password else None,
+            master_user_secret_kms_key_id=args.secrets_kms_key_arn if args.rds_managed_password else None,
             iam_database_authentication_enabled=True,
             storage_encrypted=True,
             kms_key_id=args.data_kms_key_arn,
@@ -331,18 +344,6 @@ class AuroraPostgres(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-
-    @staticmethod
-    def _master_user(args: AuroraPostgresArgs) -> dict[str, object]:
-        """Master user inputs: none for a secondary (it replicates the primary's), a write-only password for a
-        given one, else a password RDS generates and keeps in Secrets Manager with the secrets key."""
-        if args.secondary:
-            return {}
-        user: dict[str, object] = {"database_name": args.database_name, "master_username": args.master_username}
-        if args.master_password is not None:
-            # Write-only: sent to RDS, never stored in state; bump the version to send a new one.
-            return user | {"master_password_wo": args.master_password, "master_password_wo_version": 1}
-        return user | {"manage_master_user_password": True, "master_user_secret_kms_key_id": args.secrets_kms_key_arn}
 
     def _monitoring_role(self, name: str, args: AuroraPostgresArgs) -> aws.iam.Role:
         """Role that RDS enhanced monitoring assumes, trusted only for this account."""

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ops.common import Clients, Progress, Report, require_pinned_account, stderr_progress
 from stacks.config import StackConfig
-from stacks.platform import resource_prefix
+from stacks.names import resource_prefix
 
 
 def _now() -> datetime.datetime:

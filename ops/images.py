@@ -12,8 +12,7 @@ from botocore.exceptions import ClientError
 
 from ops.common import Clients, Report
 from stacks.config import StackConfig
-from stacks.names import repository_name
-from stacks.platform import resource_prefix
+from stacks.names import repository_name, resource_prefix
 from stacks.workload_specs import WORKLOADS
 
 

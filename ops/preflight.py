@@ -24,7 +24,7 @@ from ops.common import Clients, Report, require_pinned_account
 from ops.images import check_images
 from ops.live_audit import thresholds
 from stacks.config import CONFIG_NAMESPACE, StackConfig
-from stacks.platform import resource_prefix
+from stacks.names import resource_prefix
 
 DEFAULT_QUOTAS = {"L-0263D0A3": 5, "L-F678F1CE": 5}
 """AWS default quotas used when Service Quotas cannot be read: EC2-VPC Elastic IPs, VPCs per region."""

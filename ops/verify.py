@@ -29,7 +29,7 @@ from botocore.signers import RequestSigner
 
 from ops.common import Clients, Progress, Report, require_pinned_account, stderr_progress
 from stacks.config import CONFIG_NAMESPACE, StackConfig
-from stacks.platform import resource_prefix
+from stacks.names import resource_prefix
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS
 

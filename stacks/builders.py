@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi_aws import Provider as AwsProvider
 
 from components.alerts import AlarmTopic, AlarmTopicArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
@@ -56,11 +57,11 @@ class Context:
     aws: AwsContext
     stack: str
     prefix: str
-    dr_provider: pulumi.ProviderResource | None = None
+    dr_provider: AwsProvider | None = None
     """The AWS provider of drRegion, where the stack copies backups or replicates its secrets and images."""
 
     @property
-    def required_dr_provider(self) -> pulumi.ProviderResource:
+    def required_dr_provider(self) -> AwsProvider:
         """The drRegion provider; a programming error when the stack copies nothing there."""
         if self.dr_provider is None:
             raise AssertionError("no drRegion provider: the stack copies nothing to drRegion")
