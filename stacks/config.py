@@ -157,6 +157,14 @@ class StackConfig(TierPreset):
     organization_trail: str = ""
     """ARN of an organization CloudTrail trail that already records this account; empty builds the stack's
     own trail. Default: empty."""
+    dr_stack: str = ""
+    """In a primary stack, the name of its standby stack (prod: prod-dr). Default: empty."""
+    standby_for: str = ""
+    """In a standby stack, the name of the primary stack it stands by for (prod-dr: prod). Default: empty."""
+    dns_zone_id: str = ""
+    """Route 53 public hosted zone of the failover records (both stacks of a pair). Default: empty."""
+    dns_name: str = ""
+    """Public name of the platform, e.g. api.fintech.example.com (both stacks of a pair). Default: empty."""
     deploy_phase: DeployPhase = "complete"
     """foundation: only what the AWS control plane creates (no Kubernetes API call); complete: plus namespaces,
     add-on and workload releases. Default: complete."""
