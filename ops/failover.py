@@ -18,7 +18,10 @@ The runbook, each step timed and reported next to its expected duration (EXPECTE
    replication stays as it is.
 4. scale-standby: the standby's node groups, Aurora readers and cache replicas raised to the primary's
    sizes (failback: back to the standby's own sizes). The step requests the capacity and does not wait
-   for it: the warm standby serves at its own size while the capacity arrives.
+   for it: the warm standby serves at its own size while the capacity arrives. The readers it adds
+   (`<cluster>-failover-<n>`, tagged purpose=failover-reader, db.serverless in zones without an
+   instance) are outside Pulumi's state with RDS's default instance settings; raising prod-dr's
+   auroraInstances and running `pulumi up` is the durable route, and failback deletes them.
 5. move-traffic: Route 53 failover records of dnsName; switchover inverts the PRIMARY record's health check
    (healthy then reads as unhealthy, so DNS answers with the SECONDARY); failover only verifies that the
    primary's check already fails (and inverts it when the primary's ALB still answers, a partial outage).
