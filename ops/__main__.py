@@ -5,10 +5,16 @@
     python -m ops audit --stack prod            # live resources against the policy baseline
     python -m ops dr-drill --stack prod [--dry-run]   # RPO and a timed restore of Aurora (RTO)
     python -m ops verify --stack prod           # after pulumi up: nodes, targets, topics, alarms, DB users
+    python -m ops failover --stack prod --to prod-dr [--mode switchover|failover] [--dry-run]
+                                                # region failover runbook: checks, promote the Aurora
+                                                # secondary and the secret, scale the standby, move DNS, verify
+    python -m ops failback --stack prod --from prod-dr [--dry-run]   # the reverse, once the region is back
 
 Credentials come from the usual AWS chain (AWS_PROFILE, environment, SSO). Every command first checks
 that the credentials belong to the stack's pinned account (accountId) and refuses otherwise; dr-drill
-(without --dry-run) also refuses a stack that pins no account. Every command prints text or JSON
+(without --dry-run), failover and failback also refuse a stack that pins no account. failover/failback
+--dry-run print the plan from the stack files alone: no AWS call, no credentials needed (CI can print
+it). Every command prints text or JSON
 (--json). Exit codes: 0 all checks passed; 1 a check failed (or AWS refused a call a check needed);
 2 the command could not or must not run (usage, stack file or config, credentials, another account,
 unreachable endpoint, access denied).
@@ -39,16 +45,19 @@ from offline.engine import known_stacks
 from ops import common
 from ops.common import FAILED_EXIT, Clients, OpsError, Report, load_config
 from ops.dr_drill import dr_drill
+from ops.failover import Mode, pair_stacks, run_runbook
 from ops.live_audit import live_audit
 from ops.preflight import preflight
 from ops.verify import verify
-from stacks.config import ConfigError
+from stacks.config import ConfigError, StackConfig
 
 COMMANDS = {
     "preflight": "check the account, region, images and chart versions before pulumi up",
     "audit": "check the live resources of a stack against the policy baseline",
     "dr-drill": "measure RPO and RTO of the Aurora cluster by a real restore",
     "verify": "check after pulumi up that the platform works: nodes, targets, topics, alarms, DB users",
+    "failover": "move the writer and the traffic of a primary stack to its standby stack (region failure runbook)",
+    "failback": "return the writer and the traffic from the standby stack to the primary stack",
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
           "AuthorizationErrorException", "UnauthorizedException", "ForbiddenException"}  # fmt: skip
@@ -71,6 +80,19 @@ def parser() -> argparse.ArgumentParser:
         if name == "dr-drill":
             command.add_argument("--dry-run", action="store_true", help="only report; restore nothing")
             command.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the restore")
+        if name in ("failover", "failback"):
+            other = "--to" if name == "failover" else "--from"
+            command.add_argument(other, dest="standby", required=True, choices=known_stacks(common.PROJECT_DIR),
+                                 help="the standby stack (the primary's drStack)")  # fmt: skip
+            if name == "failover":
+                command.add_argument("--mode", choices=("switchover", "failover"), default="switchover",
+                                     help="switchover (default): both regions answer, no data loss; failover: the "
+                                     "primary region is gone, loses up to the replication lag - never chosen "
+                                     "automatically")  # fmt: skip
+            command.add_argument("--dry-run", action="store_true", help="print the plan with expected durations; "
+                                 "calls nothing and needs no AWS credentials")  # fmt: skip
+            command.add_argument("--timeout", type=float, default=1800,
+                                 help="seconds to wait for the standby's cluster to become the writer")  # fmt: skip
     return parser
 
 
@@ -83,8 +105,20 @@ def run(args: argparse.Namespace) -> Report:
         "audit": lambda: live_audit(args.stack, config, clients),
         "dr-drill": lambda: dr_drill(args.stack, config, clients, dry_run=args.dry_run, timeout_seconds=args.timeout),
         "verify": lambda: verify(args.stack, config, clients),
+        "failover": lambda: _runbook(args, config, clients),
+        "failback": lambda: _runbook(args, config, clients),
     }
     return commands[args.command]()
+
+
+def _runbook(args: argparse.Namespace, config: StackConfig, clients: Clients) -> Report:
+    """failover or failback of the pair (--stack, --to/--from)."""
+    if args.standby == args.stack:
+        flag = "--to" if args.command == "failover" else "--from"
+        raise OpsError(f"{flag} {args.standby} is the stack itself; name its standby stack (its drStack)")
+    pair = pair_stacks(args.stack, config, args.standby, load_config(args.standby))
+    mode: Mode = getattr(args, "mode", "switchover")
+    return run_runbook(pair, args.command, clients, mode=mode, dry_run=args.dry_run, timeout_seconds=args.timeout)
 
 
 def explain(err: Exception, endpoint_url: str | None) -> OpsError:

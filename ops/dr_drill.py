@@ -1,7 +1,11 @@
 """DR drill for the stack's Aurora cluster: how much data a restore would lose (RPO) and how long it
 takes (RTO), measured by really restoring into a temporary cluster and deleting it afterwards.
 
---dry-run only reports the latest restorable time and the snapshots, and changes nothing.
+For a primary stack with a standby (drStack), the drill also takes the cross-region path
+(ops/failover.py): the global cluster's replication lag against the 300 s RPO and, unless --dry-run, a
+timed switchover to the standby and back, each step's measured time next to its expected one.
+
+--dry-run only reports the latest restorable time, the snapshots and the replication lag, and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ops.common import Clients, Progress, Report, require_pinned_account, stderr_progress
+from ops.common import Clients, Progress, Report, load_config, require_pinned_account, stderr_progress
+from ops.failover import cross_region_drill, pair_stacks
 from stacks.config import StackConfig
 from stacks.names import resource_prefix
 
@@ -58,9 +63,11 @@ def dr_drill(
     snapshots = rds.describe_db_cluster_snapshots(DBClusterIdentifier=identifier)["DBClusterSnapshots"]
     newest = max((s.get("SnapshotCreateTime") for s in snapshots if s.get("SnapshotCreateTime")), default=None)
     report.add("snapshots", bool(snapshots), f"{len(snapshots)} snapshot(s), newest {newest}", identifier)
-    if dry_run:
-        return report
-    _restore(report, cluster, rds, timeout_seconds, poll_seconds, progress, clock, sleep)
+    if not dry_run:
+        _restore(report, cluster, rds, timeout_seconds, poll_seconds, progress, clock, sleep)
+    if config.dr_stack:
+        pair = pair_stacks(stack, config, config.dr_stack, load_config(config.dr_stack))
+        cross_region_drill(report, pair, clients, dry_run, timeout_seconds, progress, clock, sleep)
     return report
 
 
