@@ -214,7 +214,9 @@ def render_text(plan: dict[str, Any], cost: CostReport | None = None) -> str:
             for scale, fit in capacity.items()
         ]
     cost = cost or price_plan(plan)
-    lines += ["", "Monthly cost (USD, us-east-1 list prices; python -m pricing.report for the detail):"]
+    lines += ["", f"Monthly cost (USD, {cost.price_region} list prices; python -m pricing.report for the detail):"]
+    if cost.price_flag:
+        lines.append(f"  PRICE FLAG: {cost.price_flag}")
     for component, (baseline, peak) in cost.by_component().items():
         lines.append(f"  {component:<22} baseline {baseline:>9.2f}  peak {peak:>9.2f}")
     lines.append(f"  {'total':<22} baseline {cost.baseline:>9.2f}  peak {cost.peak:>9.2f}")

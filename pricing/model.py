@@ -63,6 +63,7 @@ REQUIRED_PRICES = (
     "ecr_storage", "interface_endpoint", "cloudwatch_alarm", "backup_warm_storage", "inter_region_transfer",
     "s3_standard", "cloudtrail_management_events", "cloudtrail_data_events", "guardduty_cloudtrail_events",
     "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu", "codebuild_linux_medium",
+    "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -70,7 +71,8 @@ REQUIRED_USAGE = (
     "nat_data_gb", "alb_lcu", "waf_million_requests", "aurora_storage_gb", "aurora_million_io", "log_ingestion_gb",
     "kms_10k_requests", "secrets_10k_requests", "ecr_storage_gb", "access_log_gb", "backup_gb", "backup_copy_gb",
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
-    "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes",
+    "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
+    "aurora_replication_gb", "ecr_replication_gb",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")
@@ -96,6 +98,9 @@ class PriceTable:
     hours: float = 730
     region: str = "us-east-1"
     """The region whose list prices the table holds."""
+    stand_in_regions: dict[str, str] = field(default_factory=dict)
+    """Other regions priced with this table's rows, each with the reason given in prices.yaml; every report of
+    such a region carries that reason as a flag (never silently). A region in neither is refused."""
 
     def hourly(self, key: str) -> float:
         """Monthly cost of one unit priced per hour."""
@@ -177,6 +182,13 @@ def load_prices(directory: Path = DATA_DIR) -> PriceTable:
     region = prices.get("region")
     if not isinstance(region, str) or not region:
         raise PricingError(f"pricing/prices.yaml: region {region!r} must name the region of the list prices")
+    stand_ins = prices.get("stand_in_regions", {})
+    if not isinstance(stand_ins, dict) or not all(
+        isinstance(name, str) and name and name != region and isinstance(why, str) and why.strip()
+        for name, why in stand_ins.items()
+    ):
+        raise PricingError(f"pricing/prices.yaml: stand_in_regions {stand_ins!r} must map each other region priced "
+                           f"with the {region} rows to the reason (a non-empty text)")  # fmt: skip
     rows = {key: _price_row(key, row) for key, row in prices["prices"].items()}
     missing = [key for key in REQUIRED_PRICES if key not in rows]
     if missing:
@@ -190,6 +202,7 @@ def load_prices(directory: Path = DATA_DIR) -> PriceTable:
         usage_notes={tier: notes for tier, (_, notes) in tiers.items()},
         hours=hours,
         region=region,
+        stand_in_regions=dict(stand_ins),
     )
 
 
@@ -212,6 +225,14 @@ class CostReport:
     tier: str
     budget: float | None
     lines: list[CostLine] = field(default_factory=list)
+    usage_tier: str = ""
+    """The usage assumptions priced (pricing/usage.yaml): the tier's, or 'standby' for the standby of a pair."""
+    region: str = "us-east-1"
+    """The stack's region."""
+    price_region: str = "us-east-1"
+    """The region whose list prices priced it."""
+    price_flag: str = ""
+    """Why the stack's region was priced with another region's list prices (empty when they are its own)."""
     unpriced: list[str] = field(default_factory=list)
     """Types neither priced nor known to be free: they need a rule before the total can be trusted."""
 
@@ -298,10 +319,27 @@ def _aurora_instance(r: Resource, c: _Context) -> Iterable[tuple[str, float, flo
 
 
 def _aurora_cluster(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """A global database's secondary cluster keeps a full copy of the volume in its own region, billed as storage
+    there; its own I/O is its readers' (the writes it receives are priced on the global cluster, in the primary)."""
+    inputs = r["inputs"]
+    secondary = bool(inputs.get("globalClusterIdentifier")) and not inputs.get("masterUsername")
+    role = "secondary copy, " if secondary else ""
     storage = c.usage["aurora_storage_gb"] * c.table.get("aurora_storage")
     io = c.usage["aurora_million_io"] * c.table.get("aurora_io")
-    yield f"storage ({c.usage['aurora_storage_gb']:g} GB)", storage, storage
+    yield f"storage ({role}{c.usage['aurora_storage_gb']:g} GB)", storage, storage
     yield f"I/O ({c.usage['aurora_million_io']:g} M requests)", io, io
+
+
+def _global_cluster(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """Aurora global database: each write of the primary is billed again as a replicated write I/O in the
+    secondary region, and the replication stream as inter-region transfer (Aurora pricing, Global Database).
+    The usage figures are per secondary region; a pair has one (the standby)."""
+    writes = c.usage["aurora_replicated_write_million_io"]
+    io = writes * c.table.get("aurora_replicated_write_io")
+    gb = c.usage["aurora_replication_gb"]
+    transfer = gb * c.table.get("inter_region_transfer")
+    yield f"replicated write I/O in the secondary region ({writes:g} M)", io, io
+    yield f"inter-region replication transfer ({gb:g} GB)", transfer, transfer
 
 
 def _cache(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
@@ -339,7 +377,13 @@ def _interface_endpoint(r: Resource, c: _Context) -> Iterable[tuple[str, float, 
 
 
 def _alb(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """An internet-facing load balancer holds at least one public IPv4 address per zone, billed like any other
+    since 2024-02-01 (the public_ipv4 row); it may hold more as it scales, which the baseline leaves out."""
     yield "load balancer", c.table.hourly("alb"), c.table.hourly("alb")
+    if not r["inputs"].get("internal"):
+        zones = len(r["inputs"].get("subnets") or r["inputs"].get("subnetMappings") or [])
+        addresses = zones * c.table.hourly("public_ipv4")
+        yield f"public IPv4 ({zones}, one per zone)", addresses, addresses
     lcu = c.usage["alb_lcu"] * c.table.hourly("alb_lcu")
     yield f"LCUs ({c.usage['alb_lcu']:g} average)", lcu, lcu
 
@@ -383,7 +427,11 @@ def _kms_key(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
 
 
 def _secret(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """A replica is billed as a secret of its own (Secrets Manager pricing: per replica per month)."""
     yield "secret", c.table.get("secret"), c.table.get("secret")
+    for replica in r["inputs"].get("replicas") or []:
+        region = replica.get("region", "another region") if isinstance(replica, dict) else "another region"
+        yield f"replica in {region}", c.table.get("secret"), c.table.get("secret")
     calls = c.share("secrets_10k_requests", r["type"]) * c.table.get("secrets_api")
     yield "API calls", calls, calls
 
@@ -391,9 +439,58 @@ def _secret(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
 def _vault(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     storage = c.share("backup_gb", r["type"]) * c.table.get("backup_warm_storage")
     yield "recovery points", storage, storage
-    if "dr" in r["name"]:
+    # components/backup.py names the copy's vault in drRegion f"{name}-dr-vault" after its component; in a stack
+    # named prod-dr every name holds 'dr', so the exact name, not the word, marks the copy
+    if r["name"] == f"{r.get('component_name', '')}-dr-vault":
         copy = c.usage["backup_copy_gb"] * c.table.get("inter_region_transfer")
         yield "cross-region copy transfer", copy, copy
+
+
+def _ecr_replication(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """Registry replication copies each pushed image to every destination region, billed as inter-region data
+    transfer (ECR pricing); the copies' storage is priced on the destination stack's repositories."""
+    rules = (r["inputs"].get("replicationConfiguration") or {}).get("rules") or []
+    destinations = max(1, sum(len(rule.get("destinations") or []) for rule in rules))
+    gb = c.usage["ecr_replication_gb"] * destinations
+    transfer = gb * c.table.get("inter_region_transfer")
+    yield f"images copied to {destinations} region(s) ({gb:g} GB)", transfer, transfer
+
+
+HEALTH_CHECK_TYPES = {"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP", "CALCULATED", "CLOUDWATCH_METRIC"}
+"""Route 53 health check types priced as a basic check plus features (RECOVERY_CONTROL is billed by Application
+Recovery Controller, which the table does not price)."""
+
+
+def _health_check(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """A basic health check of an AWS endpoint, plus each optional feature (HTTPS, string matching, 10-second
+    interval, latency measurement) that is billed on top (Route 53 pricing, health checks). A CLOUDWATCH_METRIC
+    or CALCULATED check has none of them."""
+    inputs = r["inputs"]
+    kind = str(inputs.get("type", ""))
+    if kind not in HEALTH_CHECK_TYPES:
+        raise PricingError(f"health check {r['name']!r} has type {kind!r}; the model prices "
+                           f"{', '.join(sorted(HEALTH_CHECK_TYPES))}")  # fmt: skip
+    yield f"health check ({kind})", c.table.get("route53_health_check"), c.table.get("route53_health_check")
+    optional = {
+        "HTTPS": kind.startswith("HTTPS"),
+        "string matching": kind.endswith("STR_MATCH"),
+        "fast interval": int(inputs.get("requestInterval") or 30) == 10,
+        "latency measurement": bool(inputs.get("measureLatency")),
+    }
+    features = [name for name, on in optional.items() if on]
+    if features:
+        extra = len(features) * c.table.get("route53_health_check_feature")
+        yield f"optional features ({', '.join(features)})", extra, extra
+
+
+def _dns_record(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """An alias record to an AWS resource (the ALB) is answered without a query charge (Route 53 pricing: alias
+    queries to ELB load balancers are free); any other record is billed per query, which the model has no usage
+    figure for, so it is refused rather than priced as free."""
+    if not r["inputs"].get("aliases"):
+        raise PricingError(f"Route 53 record {r['name']!r} is not an alias: its queries are billed per million "
+                           "and pricing/usage.yaml has no figure for them; add one, a price and a rule")  # fmt: skip
+    yield "alias queries to an AWS resource (no charge)", 0.0, 0.0
 
 
 LOG_BUCKET_USAGE = {"cloudtrail": ("trail_bucket_gb", "CloudTrail log storage")}
@@ -446,6 +543,10 @@ PRICERS: dict[str, Pricer] = {
     "aws:eks/nodeGroup:NodeGroup": _node_group,
     "aws:rds/clusterInstance:ClusterInstance": _aurora_instance,
     "aws:rds/cluster:Cluster": _aurora_cluster,
+    "aws:rds/globalCluster:GlobalCluster": _global_cluster,
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": _ecr_replication,
+    "aws:route53/healthCheck:HealthCheck": _health_check,
+    "aws:route53/record:Record": _dns_record,
     "aws:elasticache/replicationGroup:ReplicationGroup": _cache,
     "aws:msk/cluster:Cluster": _msk,
     "aws:ec2/natGateway:NatGateway": _nat,
@@ -477,29 +578,58 @@ def component_label(component: dict[str, Any], stack: str) -> str:
     return f"{module}:{suffix}" if suffix else module
 
 
+STANDBY_USAGE = "standby"
+"""Usage assumptions of the standby of a region pair (the plan's output standbyFor is set): it holds a full
+copy of the data but serves no traffic until a failover, so traffic-driven figures are its own."""
+
+
+def usage_tier(plan: dict[str, Any]) -> str:
+    """The usage assumptions a plan is priced with: 'standby' for the standby of a pair, else its tier's."""
+    if (plan.get("outputs") or {}).get("standbyFor"):
+        return STANDBY_USAGE
+    return str(plan.get("tier") or "dev")
+
+
+def price_flag(region: str, table: PriceTable) -> str:
+    """Why `region` is priced with the table's list prices ('' when they are its own); PricingError when the
+    table neither holds that region's prices nor names it as a stand-in."""
+    if region == table.region:
+        return ""
+    if region not in table.stand_in_regions:
+        raise PricingError(f"region {region}; pricing/prices.yaml holds {table.region} list prices only, so it "
+                           f"cannot be priced (add a price table for {region}, or list it under stand_in_regions "
+                           f"with the evidence that its prices are the same)")  # fmt: skip
+    return f"{region} priced with {table.region} list prices: {table.stand_in_regions[region]}"
+
+
 def price_plan(plan: dict[str, Any], table: PriceTable | None = None) -> CostReport:
     """Price every resource of an offline plan (offline.plan.summarize output)."""
     table = table or load_prices()
     tier = plan.get("tier") or "dev"
-    region = plan.get("region")
-    if region is not None and region != table.region:
-        raise PricingError(f"stack '{plan['stack']}' is in region {region}; pricing/prices.yaml holds {table.region} "
-                           f"list prices only, so it cannot be priced (add a price table for {region})")  # fmt: skip
-    if tier not in table.usage:
-        raise PricingError(f"pricing/usage.yaml has no usage assumptions for tier '{tier}'; tiers: "
+    region = plan.get("region") or table.region
+    try:
+        flag = price_flag(region, table)
+    except PricingError as error:
+        raise PricingError(f"stack '{plan['stack']}' is in {error}") from None
+    usage = usage_tier(plan)
+    if usage not in table.usage:
+        raise PricingError(f"pricing/usage.yaml has no usage assumptions for tier '{usage}'; tiers: "
                            f"{', '.join(sorted(table.usage))}")  # fmt: skip
     budget = plan.get("outputs", {}).get("monthlyBudgetUsd")
     if budget is not None and (_number(budget) is None or float(budget) <= 0):
         raise PricingError(f"fintech-platform:monthlyBudgetUsd = {budget!r}: the budget must be a positive amount of "
                            "USD per month")  # fmt: skip
-    report = CostReport(plan["stack"], tier, float(budget) if budget is not None else None)
+    report = CostReport(plan["stack"], tier, float(budget) if budget is not None else None, usage_tier=usage,
+                        region=region, price_region=table.region, price_flag=flag)  # fmt: skip
     resources = [
-        {**r, "component": component_label(c, plan["stack"])} for c in plan["components"] for r in c["resources"]
+        {**r, "component": component_label(c, plan["stack"]), "component_name": c["name"]}
+        for c in plan["components"]
+        for r in c["resources"]
     ]
     counts: dict[str, int] = defaultdict(int)
     for resource in resources:
         counts[resource["type"]] += 1
-    context = _Context(table, table.usage[tier], resources, counts)
+    context = _Context(table, table.usage[usage], resources, counts)
     for resource in resources:
         pricer = PRICERS.get(resource["type"])
         if pricer is None:
@@ -510,3 +640,49 @@ def price_plan(plan: dict[str, Any], table: PriceTable | None = None) -> CostRep
             report.lines.append(CostLine(resource["component"], resource["name"], item, baseline, peak))
     report.unpriced = sorted(set(report.unpriced))
     return report
+
+
+@dataclass(frozen=True)
+class PairReport:
+    """A primary stack and its standby (the stack its output drStack names), against the primary's budget."""
+
+    primary: CostReport
+    standby: CostReport
+
+    @property
+    def baseline(self) -> float:
+        """Monthly total of both stacks at minimum capacity."""
+        return round(self.primary.baseline + self.standby.baseline, 2)
+
+    @property
+    def peak(self) -> float:
+        """Monthly total of both stacks at maximum capacity."""
+        return round(self.primary.peak + self.standby.peak, 2)
+
+    @property
+    def budget(self) -> float | None:
+        """The primary's monthlyBudgetUsd: it covers the pair (issue 14: prod plus its DR stack within budget)."""
+        return self.primary.budget
+
+    @property
+    def over_budget(self) -> bool:
+        """Whether the pair's baseline exceeds the primary's budget."""
+        return self.budget is not None and self.baseline > self.budget
+
+
+def standby_of(plan: dict[str, Any]) -> str:
+    """The standby stack a primary's plan names (its output drStack), or '' when it has none."""
+    name = (plan.get("outputs") or {}).get("drStack") or ""
+    if not isinstance(name, str):
+        raise PricingError(f"stack '{plan['stack']}': output drStack = {name!r} must be a stack name or empty")
+    return name
+
+
+def check_pair(primary: dict[str, Any], standby: dict[str, Any]) -> None:
+    """PricingError unless `standby` declares itself the standby of `primary` (its output standbyFor)."""
+    declared = (standby.get("outputs") or {}).get("standbyFor") or ""
+    if declared != primary["stack"]:
+        shown = f"standbyFor = {declared!r}" if declared else "no standbyFor"
+        raise PricingError(f"stack '{primary['stack']}' names '{standby['stack']}' as its drStack, but "
+                           f"'{standby['stack']}' has {shown}; set fintech-platform:standbyFor: {primary['stack']} "
+                           f"in Pulumi.{standby['stack']}.yaml")  # fmt: skip

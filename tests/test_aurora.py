@@ -16,7 +16,7 @@ CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 EXPECTED = {
     "dev": {"instances": 1, "acu": {"minCapacity": 0.5, "maxCapacity": 2}, "retention": 1, "protected": False},
-    "prod": {"instances": 2, "acu": {"minCapacity": 1, "maxCapacity": 16}, "retention": 14, "protected": True},
+    "prod": {"instances": 2, "acu": {"minCapacity": 0.5, "maxCapacity": 16}, "retention": 14, "protected": True},
 }
 
 

@@ -66,7 +66,7 @@ def test_nodes_failover_and_snapshots_per_tier(stack_run: OfflineRun) -> None:
         assert group["automaticFailoverEnabled"] is True and group["multiAzEnabled"] is True
         assert len(set(group["preferredCacheClusterAzs"])) == 2
         assert group["snapshotRetentionLimit"] >= 7
-        assert group["nodeType"] == "cache.m7g.large"
+        assert group["nodeType"] == "cache.t4g.medium"
     else:
         assert group["numCacheClusters"] == 1
         assert group["automaticFailoverEnabled"] is False

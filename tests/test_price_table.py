@@ -88,7 +88,12 @@ def test_the_project_table_loads_with_every_source_kept_whole() -> None:
     assert table.region == "us-east-1" and table.hours == 730
     assert table.prices["cloudwatch_alarm"].source == "CloudWatch list price, standard resolution (not in reference)"
     assert table.prices["logs_ingestion"].source.endswith("(VPC flow logs to CloudWatch same, AWS Price List Oct 2025)")
-    assert set(table.usage) == {"dev", "prod"}
+    assert set(table.usage) == {"dev", "prod", "standby"}
+    # prod-dr's region is priced with these rows only with a reason that says it is not verified
+    assert set(table.stand_in_regions) == {"us-west-2"}
+    assert table.stand_in_regions["us-west-2"].startswith("UNVERIFIED - the reference")
+    for key in ("aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature"):
+        assert table.prices[key].source.endswith("not in reference)")
 
 
 def _broken(tmp_path: Path, file: str, change: Any) -> Path:
@@ -114,6 +119,10 @@ def _broken(tmp_path: Path, file: str, change: Any) -> Path:
         ("usage.yaml", lambda d: d["dev"].update(extra={"value": 1, "note": "x"}), "unknown assumption 'extra'"),
         ("usage.yaml", lambda d: d["dev"]["alb_lcu"].pop("note"), "alb_lcu must be {value: <number >= 0>, note"),
         ("usage.yaml", lambda d: d.update(dev=[]), "tier 'dev' is list"),
+        ("usage.yaml", lambda d: d["standby"].pop("ecr_replication_gb"), "tier 'standby' lacks ecr_replication_gb"),
+        ("prices.yaml", lambda d: d.update(stand_in_regions={"us-west-2": " "}), "stand_in_regions {'us-west-2': ' '}"),
+        ("prices.yaml", lambda d: d.update(stand_in_regions={"us-east-1": "x"}), "must map each other region"),
+        ("prices.yaml", lambda d: d.update(stand_in_regions=["us-west-2"]), "stand_in_regions ['us-west-2']"),
     ],
 )
 def test_a_broken_table_is_refused_naming_the_row(tmp_path: Path, file: str, change: Any, message: str) -> None:
@@ -151,3 +160,14 @@ def test_a_region_without_prices_is_refused() -> None:
     plan = {"stack": "dev", "tier": "dev", "region": "eu-west-1", "components": [], "outputs": {}}
     with pytest.raises(PricingError, match=r"region eu-west-1; pricing/prices\.yaml holds us-east-1 list prices only"):
         price_plan(plan, TABLE)
+
+
+def test_a_stand_in_region_is_priced_with_its_reason_and_others_are_refused() -> None:
+    table = PriceTable(prices={}, usage={"dev": {}}, usage_notes={"dev": {}}, stand_in_regions={"us-west-2": "why"})
+    plan = {"stack": "dr", "tier": "dev", "region": "us-west-2", "components": [], "outputs": {}}
+    report = price_plan(plan, table)
+    assert (report.region, report.price_region) == ("us-west-2", "us-east-1")
+    assert report.price_flag == "us-west-2 priced with us-east-1 list prices: why"
+    assert price_plan({**plan, "region": "us-east-1"}, table).price_flag == ""
+    with pytest.raises(PricingError, match=r"is in region eu-west-1; .* or list it under stand_in_regions"):
+        price_plan({**plan, "region": "eu-west-1"}, table)

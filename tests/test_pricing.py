@@ -8,7 +8,16 @@ import pytest
 
 from offline.engine import OfflineRun
 from offline.plan import summarize
-from pricing.model import Price, PriceTable, load_prices, price_plan
+from pricing.model import (
+    PairReport,
+    Price,
+    PriceTable,
+    PricingError,
+    check_pair,
+    load_prices,
+    price_plan,
+    standby_of,
+)
 
 TABLE = PriceTable(
     prices={
@@ -104,8 +113,8 @@ def test_an_unknown_paid_type_is_reported_not_silently_free() -> None:
 def test_every_price_row_names_its_source_and_date() -> None:
     table = load_prices()
     assert all(row.source and row.date for row in table.prices.values())
-    assert set(table.usage) == {"dev", "prod"}
-    assert table.usage["dev"].keys() == table.usage["prod"].keys()
+    assert set(table.usage) == {"dev", "prod", "standby"}
+    assert table.usage["dev"].keys() == table.usage["prod"].keys() == table.usage["standby"].keys()
 
 
 @pytest.mark.parametrize("budget", [{"dev": 400, "prod": 1800}])
@@ -133,3 +142,216 @@ def test_the_cost_check_command_fails_over_budget_and_passes_under() -> None:
     over = check("monthlyBudgetUsd=200")
     assert over.returncode == 1
     assert "budget 200.00: baseline OVER BUDGET" in over.stdout
+
+
+# Region pair (issue 14): the new types, the standby's usage, the pair against the primary's budget.
+PAIR_TABLE = PriceTable(
+    prices={
+        key: Price(price, "unit", "test", "2026-11-23")
+        for key, price in {
+            "aurora_replicated_write_io": 0.20, "inter_region_transfer": 0.02, "secret": 0.40, "secrets_api": 0.05,
+            "route53_health_check": 0.50, "route53_health_check_feature": 1.00, "aurora_storage": 0.10,
+            "aurora_io": 0.20, "alb": 0.02, "alb_lcu": 0.01, "public_ipv4": 0.005,
+        }.items()
+    },
+    usage={
+        tier: {"aurora_replicated_write_million_io": writes, "aurora_replication_gb": 50, "ecr_replication_gb": 10,
+               "secrets_10k_requests": 0, "aurora_storage_gb": 100, "aurora_million_io": io, "alb_lcu": 1}
+        for tier, writes, io in (("prod", 30, 100), ("standby", 0, 1))
+    },
+    usage_notes={"prod": {}, "standby": {}},
+    hours=1000,
+    stand_in_regions={"us-west-2": "assumed the same (test)"},
+)  # fmt: skip
+
+
+def _resource(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"type": type_token, "name": name, "urn": f"urn::{name}", "id": name, "inputs": inputs}
+
+
+def _pair_plan(stack: str, region: str, outputs: dict[str, Any], resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"stack": stack, "tier": "prod", "region": region, "outputs": outputs,
+            "components": [{"type": "fintech:aurora:AuroraPostgres", "name": f"fintech-{stack}",
+                            "resources": resources}]}  # fmt: skip
+
+
+def _primary(budget: float = 1800) -> dict[str, Any]:
+    return _pair_plan("prod", "us-east-1", {"monthlyBudgetUsd": budget, "drStack": "prod-dr"}, [
+        _resource("aws:rds/globalCluster:GlobalCluster", "global", {"storageEncrypted": True}),
+        _resource("aws:secretsmanager/secret:Secret", "master", {"replicas": [{"region": "us-west-2"}]}),
+        _resource("aws:ecr/replicationConfiguration:ReplicationConfiguration", "ecr", {"replicationConfiguration": {
+            "rules": [{"destinations": [{"region": "us-west-2", "registryId": "111122223333"}]}]}}),
+        _resource("aws:route53/healthCheck:HealthCheck", "hc", {"type": "CLOUDWATCH_METRIC"}),
+        _resource("aws:route53/record:Record", "dns", {"failoverRoutingPolicies": [{"type": "PRIMARY"}],
+                                                      "aliases": [{"name": "alb", "zoneId": "Z1"}]}),
+        _resource("random:index/randomPassword:RandomPassword", "password", {"length": 40}),
+    ])  # fmt: skip
+
+
+def _standby(standby_for: str = "prod") -> dict[str, Any]:
+    return _pair_plan("prod-dr", "us-west-2", {"monthlyBudgetUsd": 600, "standbyFor": standby_for}, [
+        _resource("aws:rds/cluster:Cluster", "db", {"globalClusterIdentifier": "fintech-prod-global"}),
+        _resource("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False, "subnets": ["a", "b", "c"]}),
+    ])  # fmt: skip
+
+
+def test_the_region_pair_types_have_known_prices() -> None:
+    report = price_plan(_primary(), PAIR_TABLE)
+    items = {(line.resource, line.item): line.baseline for line in report.lines}
+    assert items == {
+        ("global", "replicated write I/O in the secondary region (30 M)"): 6.0,  # 30 M x 0.20
+        ("global", "inter-region replication transfer (50 GB)"): 1.0,  # 50 GB x 0.02
+        ("master", "secret"): 0.4,
+        ("master", "replica in us-west-2"): 0.4,  # a replica is billed as a secret
+        ("master", "API calls"): 0.0,
+        ("ecr", "images copied to 1 region(s) (10 GB)"): 0.2,
+        ("hc", "health check (CLOUDWATCH_METRIC)"): 0.5,  # basic: no optional feature
+        ("dns", "alias queries to an AWS resource (no charge)"): 0.0,
+    }
+    assert report.unpriced == [] and report.usage_tier == "prod" and report.price_flag == ""
+
+
+def test_an_endpoint_health_check_pays_for_each_optional_feature() -> None:
+    plan = _primary()
+    plan["components"][0]["resources"] = [_resource("aws:route53/healthCheck:HealthCheck", "hc", {
+        "type": "HTTPS_STR_MATCH", "requestInterval": 10, "measureLatency": False})]  # fmt: skip
+    lines = {line.item: line.baseline for line in price_plan(plan, PAIR_TABLE).lines}
+    assert lines == {"health check (HTTPS_STR_MATCH)": 0.5,
+                     "optional features (HTTPS, string matching, fast interval)": 3.0}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("type_token", "inputs", "message"),
+    [
+        ("aws:route53/record:Record", {"records": ["1.2.3.4"]}, "record 'x' is not an alias: its queries are billed"),
+        ("aws:route53/healthCheck:HealthCheck", {"type": "PING"}, "health check 'x' has type 'PING'"),
+    ],
+)
+def test_what_the_model_cannot_price_is_refused_not_free(type_token: str, inputs: dict[str, Any], message: str) -> None:
+    plan = _primary()
+    plan["components"][0]["resources"] = [_resource(type_token, "x", inputs)]
+    with pytest.raises(PricingError, match=message):
+        price_plan(plan, PAIR_TABLE)
+
+
+def test_the_standby_is_priced_with_its_own_usage_in_a_flagged_region() -> None:
+    report = price_plan(_standby(), PAIR_TABLE)
+    items = {line.item: line.baseline for line in report.lines}
+    # the secondary's full copy of the volume (100 GB x 0.10) and its reader's own I/O (1 M x 0.20), not prod's 100 M
+    assert items["storage (secondary copy, 100 GB)"] == 10.0 and items["I/O (1 M requests)"] == 0.2
+    assert items["public IPv4 (3, one per zone)"] == 15.0  # 3 x 0.005 x 1000 h
+    assert report.usage_tier == "standby"
+    assert (report.region, report.price_region) == ("us-west-2", "us-east-1")
+    assert report.price_flag == "us-west-2 priced with us-east-1 list prices: assumed the same (test)"
+
+
+def test_the_pair_sums_both_stacks_against_the_primarys_budget() -> None:
+    primary, standby = price_plan(_primary(), PAIR_TABLE), price_plan(_standby(), PAIR_TABLE)
+    check_pair(_primary(), _standby())
+    pair = PairReport(primary, standby)
+    assert (
+        pair.baseline == round(primary.baseline + standby.baseline, 2) == 8.5 + 55.2
+    )  # standby: storage 10 + I/O 0.2 + ALB 20 + LCU 10 + IPv4 15
+    assert pair.budget == 1800 and not pair.over_budget
+    # the primary alone fits 60; the pair (63.70) does not
+    tight = PairReport(price_plan(_primary(budget=60), PAIR_TABLE), standby)
+    assert not tight.primary.over_budget and tight.over_budget
+
+
+def test_a_primary_names_its_standby_and_the_standby_must_answer() -> None:
+    assert standby_of(_primary()) == "prod-dr"
+    assert standby_of(_standby()) == "" and standby_of({"stack": "dev", "outputs": {"drStack": ""}}) == ""
+    with pytest.raises(PricingError, match="'prod-dr' has standbyFor = 'staging'; set fintech-platform:standbyFor"):
+        check_pair(_primary(), _standby(standby_for="staging"))
+
+
+def _fake_plans(monkeypatch: pytest.MonkeyPatch, budget: float) -> None:
+    """pricing.report with synthetic plans in place of the offline program (the real pair: test below)."""
+    from pricing import report as command
+
+    def plan_stack(stack: str, overrides: dict[str, Any], table: PriceTable) -> tuple[dict[str, Any], Any]:
+        plan = _primary(budget) if stack == "prod" else _standby()
+        return plan, price_plan(plan, PAIR_TABLE)
+
+    monkeypatch.setattr(command, "plan_stack", plan_stack)
+    monkeypatch.setattr(command, "known_stacks", lambda: ["dev", "prod", "prod-dr"])
+
+
+@pytest.mark.parametrize(("budget", "status", "verdict"), [(1800, 0, "within budget"), (60, 1, "OVER BUDGET")])
+def test_the_report_and_its_check_cover_the_pair(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], budget: float, status: int, verdict: str
+) -> None:
+    import json
+
+    from pricing import report as command
+
+    _fake_plans(monkeypatch, budget)
+    assert command.main(["prod", "--check"]) == status
+    text = capsys.readouterr().out
+    assert "Monthly cost of stack 'prod' (tier prod, us-east-1)" in text
+    assert "Monthly cost of stack 'prod-dr' (tier prod, us-west-2)" in text and "PRICE FLAG: us-west-2 priced" in text
+    assert f"  {'sum':<28} {63.7:>10.2f}" in text and f"pair baseline {verdict}" in text
+    assert command.main(["prod", "--check", "--format", "json"]) == status
+    document = json.loads(capsys.readouterr().out)
+    assert document["pair"] == {"stacks": ["prod", "prod-dr"], "baseline": 63.7, "peak": 63.7,
+                                "budget": budget, "overBudget": status == 1}  # fmt: skip
+    assert document["standby"]["usageTier"] == "standby" and document["standby"]["priceFlag"].startswith("us-west-2")
+    assert command.main(["prod", "--format", "markdown"]) == 0
+    markdown = capsys.readouterr().out
+    assert "#### Region pair `prod` + `prod-dr`" in markdown and "| **sum** | **63.70** | **63.70** |" in markdown
+
+
+def test_a_drstack_without_a_stack_file_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pricing import report as command
+
+    _fake_plans(monkeypatch, 1800)
+    monkeypatch.setattr(command, "known_stacks", lambda: ["dev", "prod"])
+    with pytest.raises(PricingError, match=r"names 'prod-dr' as its drStack, but there is no Pulumi\.prod-dr\.yaml"):
+        command.pair_cost("prod")
+
+
+def _region_pair_config() -> bool:
+    from stacks.config import config_keys
+
+    return "drStack" in config_keys()
+
+
+@pytest.mark.skipif(not _region_pair_config(), reason="the drStack/standbyFor config keys land with the lead's "
+                    "region-pair change (issue 14); until then prod names no standby")  # fmt: skip
+def test_prod_and_its_standby_fit_prods_budget_and_the_check_fails_over_it() -> None:
+    """Issue 14: prod plus prod-dr within 1,800 USD a month at baseline; --check proves it on the real plans."""
+    import json
+    import subprocess
+    import sys
+
+    from offline.engine import PROJECT_DIR
+
+    def report(*config: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pricing.report", "prod", "--check", "--format", "json",
+                   *[f"--config={c}" for c in config]]  # fmt: skip
+        return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+
+    within = report()
+    document = json.loads(within.stdout)
+    pair = document["pair"]
+    assert pair["stacks"] == ["prod", "prod-dr"] and pair["budget"] == 1800
+    assert pair["baseline"] == round(document["baseline"] + document["standby"]["baseline"], 2)
+    assert document["unpriced"] == [] and document["standby"]["unpriced"] == []
+    assert within.returncode == 0, f"prod + prod-dr = {pair['baseline']:.2f} USD/month at baseline, over 1,800"
+    over = report("monthlyBudgetUsd=1500")  # prod alone fits 1,500; the pair does not
+    assert over.returncode == 1 and json.loads(over.stdout)["pair"]["overBudget"] is True
+
+
+def test_only_the_copy_vault_pays_cross_region_transfer_even_in_a_stack_named_dr() -> None:
+    """Before, any vault with 'dr' in its name paid the copy: every vault of a stack named prod-dr did."""
+    table = PriceTable(
+        prices={key: Price(price, "u", "t", "2026-11-23")
+                for key, price in {"backup_warm_storage": 0.05, "inter_region_transfer": 0.02}.items()},
+        usage={"prod": {"backup_gb": 100, "backup_copy_gb": 50}}, usage_notes={"prod": {}},
+    )  # fmt: skip
+    plan = {"stack": "prod-dr", "tier": "prod", "outputs": {}, "components": [
+        {"type": "fintech:backup:Backup", "name": "fintech-prod-dr", "resources": [
+            _resource("aws:backup/vault:Vault", "fintech-prod-dr-vault", {}),
+            _resource("aws:backup/vault:Vault", "fintech-prod-dr-dr-vault", {})]}]}  # fmt: skip
+    copies = [line.resource for line in price_plan(plan, table).lines if line.item == "cross-region copy transfer"]
+    assert copies == ["fintech-prod-dr-dr-vault"]
