@@ -1,5 +1,11 @@
 """Live audit: find a stack's deployed resources by their tags and check them against the baseline
-of the policy pack (encryption, public exposure, backups, deletion protection, WAF association).
+of the policy pack (encryption, public exposure, backups, deletion protection, WAF association, and for a
+region pair: the global database's encryption, secret replicas under customer-managed keys of their regions,
+and a primary's replication of secrets and container images within its own account).
+
+The checks re-implement the pack's rules on the AWS APIs' answers (a live resource is not a Pulumi
+registration); the DNS failover records of region-pair-replication are not checked here: Route 53 records carry
+no tags, so the tag inventory cannot find them (`ops failover --dry-run` reads them).
 
 Thresholds come from the same place as the pack's: each rule's defaults under the stack's policy
 config (policies/config/<stack>.json), so the live audit and a preview judge a stack alike.
@@ -17,6 +23,7 @@ from botocore.exceptions import ClientError
 from ops import common
 from ops.common import Clients, OpsError, Report, require_pinned_account
 from policies.rules import ALL_RULES
+from policies.rules.region_pair import cmk_problem
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 
 
@@ -54,7 +61,21 @@ def live_audit(stack: str, config: StackConfig, clients: Clients) -> Report:
         check = CHECKS.get((service, kind))
         if check is not None:
             check(report, arn, clients, limits)
+    if limits["region-pair-replication"]["role"] == "primary":
+        _registry_replication(report, clients, config)
     return report
+
+
+def _registry_replication(report: Report, clients: Clients, config: StackConfig) -> None:
+    """A primary replicates its images to another region of its own account (rule region-pair-replication)."""
+    rules = clients("ecr").describe_registry().get("replicationConfiguration", {}).get("rules", [])
+    destinations = [d for rule in rules for d in rule.get("destinations", [])]
+    report.add("ecr-replication", bool(destinations), f"{len(destinations)} replication destination(s)", "registry")
+    for destination in destinations:
+        account, region = destination.get("registryId"), destination.get("region")
+        ok = account == config.account_id and bool(region) and region != config.region
+        report.add("ecr-replication-destination", ok, f"images replicated to account {account} in {region} (must be "
+                   f"{config.account_id}, another region than {config.region})", "registry")  # fmt: skip
 
 
 def _kind(arn: str) -> tuple[str, str]:
@@ -77,6 +98,29 @@ def _rds_cluster(report: Report, arn: str, clients: Clients, limits: dict[str, d
     report.add("aurora-backup-retention", days >= minimum, f"backups kept {days} days (minimum {minimum})", name)
     if limits["deletion-protection"]["required"]:
         report.add("aurora-deletion-protection", bool(cluster.get("DeletionProtection")), "deletion protection", name)
+    global_id = cluster.get("GlobalClusterIdentifier")
+    if global_id:
+        (database,) = clients("rds").describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"]
+        encrypted = database.get("StorageEncrypted")
+        report.add("aurora-global-encrypted", bool(encrypted), f"global database {global_id} storage encrypted: "
+                   f"{encrypted}", name)  # fmt: skip
+    role = limits["region-pair-replication"]["role"]
+    if role != "none":
+        report.add("aurora-global-member", bool(global_id), f"member of a global database ({role}): "
+                   f"{global_id or 'none'}", name)  # fmt: skip
+
+
+def _secret(report: Report, arn: str, clients: Clients, limits: dict[str, dict[str, Any]]) -> None:
+    secret = clients("secretsmanager").describe_secret(SecretId=arn)
+    name, home = secret.get("Name", arn), arn.split(":")[3]
+    replicas = secret.get("ReplicationStatus", [])
+    for replica in replicas:
+        problem = cmk_problem(replica.get("KmsKeyId"), replica.get("Region", ""))
+        report.add("secret-replicas-cmk", problem is None, f"replica in {replica.get('Region')} "
+                   f"{problem or 'uses a customer-managed key of its region'}", name)  # fmt: skip
+    if limits["region-pair-replication"]["role"] == "primary":
+        regions = [r.get("Region") for r in replicas if r.get("Region") not in (None, home)]
+        report.add("secret-replicated", bool(regions), f"replicated to {regions or 'no other region'}", name)
 
 
 def _rds_instance(report: Report, arn: str, clients: Clients, _: dict[str, dict[str, Any]]) -> None:
@@ -155,5 +199,6 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("s3", "bucket"): _bucket,
     ("elasticloadbalancing", "loadbalancer"): _load_balancer,
     ("logs", "log-group"): _log_group,
+    ("secretsmanager", "secret"): _secret,
 }
 """The resource kinds the live audit knows, by (service, resource type) of their ARN."""

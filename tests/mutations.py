@@ -96,10 +96,17 @@ DB_PARAMETERS = {"rds.force_ssl": "0", "ssl_min_protocol_version": "TLSv1", "log
 POLICY_DOCUMENTS = {"policy", "assumeRolePolicy", "policyDocument"}
 NOT_SECURITY_DOCUMENTS = {"aws:ecr/lifecyclePolicy:LifecyclePolicy"}
 """Types whose `policy` is housekeeping, not access control (ECR image expiry)."""
+OTHER_ACCOUNT = "444455556666"
+"""An account that is not the stack's (the weakened destination of registry replication)."""
+FAILOVER_SWAP = {"PRIMARY": "SECONDARY", "SECONDARY": "PRIMARY"}
+"""A Route 53 failover record's role swapped: the pair would have two records of one role and none of the other."""
 EKS_COMPONENT = "eks:index:Cluster"
 EKS_CHILD = "aws:eks/cluster:Cluster"
 VPC_CONFIG_KEYS = ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
 VERSION_KEYS = ("engineVersion", "kafkaVersion", "kafkaVersions")
+
+STACKS = ("dev", "prod", "prod-dr")
+"""Every stack: the standby of the region pair has its own policy config and its own settings."""
 
 ALLOWLIST: dict[tuple[str, str], str] = {
     ("aws:elasticache/replicationGroup:ReplicationGroup", "engineVersion"):
@@ -332,6 +339,19 @@ def weakenings(
         return "identity", [("AdministratorAccess attached", path, "arn:aws:iam::aws:policy/AdministratorAccess")]
     if key == "protocol" and value == "HTTPS":
         return "encryption-in-transit", [("HTTPS -> HTTP", path, "HTTP")]
+    if key == "registryId" and "destinations" in path and isinstance(value, str):
+        # ECR registry replication (issue 14): images copied to another account would leave the platform's control
+        where = path[: path.index("destinations") + 2]
+        return "replication", [("replicated to another account", path, OTHER_ACCOUNT),
+                               ("destination removed", where, REMOVE)]  # fmt: skip
+    if key == "healthCheckId" and type_token == "aws:route53/record:Record":
+        return "replication", [("failover health check removed", path, REMOVE)]
+    if key == "type" and "failoverRoutingPolicies" in path and value in FAILOVER_SWAP:
+        return "replication", [(f"failover role {FAILOVER_SWAP[value]}", path, FAILOVER_SWAP[value])]
+    if key == "globalClusterIdentifier" and type_token == "aws:rds/cluster:Cluster":
+        return "replication", [("left the global database", path, REMOVE)]
+    if key == "region" and "replicas" in path and type_token == "aws:secretsmanager/secret:Secret":
+        return "replication", [("replica removed", path[: path.index("replicas") + 2], REMOVE)]
     if key == "certificateArn" or key == "authToken" or (key == "finalSnapshotIdentifier" and value):
         return "credentials-and-recovery", [("removed", path, REMOVE)]
     if KEY_REFERENCE.search(key) and isinstance(value, str) and value:
@@ -518,14 +538,14 @@ def _main() -> None:
 
     from offline.engine import run_stack
 
-    runs = {stack: run_stack(stack) for stack in ("dev", "prod")}
+    runs = {stack: run_stack(stack) for stack in STACKS}
     settings, outcomes = audit_mutations(runs)
     killed = sum(o.killed for o in outcomes)
     print(f"{len(settings)} security-relevant settings, {len(outcomes)} mutations, {killed} killed, "
           f"{sum(bool(allowlisted(s)) for s in settings)} allowlisted")  # fmt: skip
     for (stack, kind), count in sorted(Counter((o.mutation.setting.stack, o.mutation.setting.kind)
                                                for o in outcomes).items()):  # fmt: skip
-        print(f"  {stack:5} {kind:26} {count}")
+        print(f"  {stack:7} {kind:26} {count}")
     for outcome in outcomes:
         if not outcome.killed:
             print(f"SURVIVED {outcome.mutation.setting} ({outcome.mutation.weakening})")

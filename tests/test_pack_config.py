@@ -44,7 +44,7 @@ def test_an_unimplemented_schema_keyword_is_refused() -> None:
         schema_errors({"type": "string", "format": "email"}, "x", "owner")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
 def test_the_committed_configs_are_valid(stack: str) -> None:
     path = PROJECT_DIR / "policies" / "config" / f"{stack}.json"
     config = parse_pack_config(path.read_text(), ALL_RULES, str(path))

@@ -1,5 +1,6 @@
-"""The pack guards every hardened setting: each security-relevant setting of both stacks, found by walking
-the offline plan, is weakened alone and a mandatory rule must fail (see tests/mutations.py)."""
+"""The pack guards every hardened setting: each security-relevant setting of every stack (dev, prod and its standby
+prod-dr), found by walking the offline plan, is weakened alone and a mandatory rule must fail (see
+tests/mutations.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.conftest import offline_run
 from tests.mutations import (
     ALLOWLIST,
     EKS_CHILD,
+    STACKS,
     Outcome,
     Setting,
     audit_mutations,
@@ -27,11 +29,11 @@ _cache: dict[str, tuple[list[Setting], list[Outcome]]] = {}
 
 def _audit() -> tuple[list[Setting], list[Outcome]]:
     if "all" not in _cache:
-        _cache["all"] = audit_mutations({stack: offline_run(stack) for stack in ("dev", "prod")})
+        _cache["all"] = audit_mutations({stack: offline_run(stack) for stack in STACKS})
     return _cache["all"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_both_shapes_of_each_stack_pass_before_any_mutation(stack: str) -> None:
     run = offline_run(stack)
     assert mandatory_failures(run, policy_config(stack)) == []
@@ -49,9 +51,9 @@ def test_every_weakening_of_a_hardened_setting_fails_a_mandatory_rule() -> None:
     assert len(outcomes) >= 60
     kinds = Counter(o.mutation.setting.kind for o in outcomes)
     assert {"encryption", "exposure", "identity", "logging", "retention", "recovery", "versions", "registry",
-            "edge", "waf", "downgrade", "database-parameters"} <= set(kinds)  # fmt: skip
+            "edge", "waf", "downgrade", "database-parameters", "replication"} <= set(kinds)  # fmt: skip
     stacks = Counter(o.mutation.setting.stack for o in outcomes)
-    assert stacks["dev"] >= 60 and stacks["prod"] >= 60
+    assert stacks["dev"] >= 60 and stacks["prod"] >= 60 and stacks["prod-dr"] >= 60
     # the cluster is weakened in both shapes a stack takes
     assert {o.mutation.setting.type for o in outcomes if o.mutation.setting.name == "version"} == {
         "eks:index:Cluster",
@@ -68,6 +70,29 @@ def test_the_named_weakenings_of_the_issue_are_among_the_mutations() -> None:
             ("SecurityGroupIngressRule", "securityGroupId"), ("Repository", "imageTagMutability"),
             ("Repository", "imageScanningConfiguration.scanOnPush"), ("Cluster", "version"),
             ("Key", "policy"), ("User", "accessString")} <= names  # fmt: skip
+
+
+def test_the_region_pair_settings_are_weakened_and_caught() -> None:
+    """Issue 14: the global database, the secret replicas, registry replication and DNS failover of both stacks."""
+    _, outcomes = _audit()
+    caught = {(o.mutation.setting.stack, o.mutation.setting.type.split(":")[-1], o.mutation.setting.name,
+               o.mutation.weakening): o.failed_rules for o in outcomes}  # fmt: skip
+    expected = {
+        ("prod", "GlobalCluster", "storageEncrypted", "flipped to false"): "aurora-global-encrypted",
+        ("prod", "GlobalCluster", "deletionProtection", "flipped to false"): "deletion-protection",
+        ("prod", "Secret", "replicas.kmsKeyId", "key removed"): "secret-replicas-cmk",
+        ("prod", "Secret", "replicas.region", "replica removed"): "region-pair-replication",
+        ("prod", "ReplicationConfiguration", "replicationConfiguration.rules.destinations.registryId",
+         "replicated to another account"): "region-pair-replication",
+        ("prod", "Record", "healthCheckId", "failover health check removed"): "region-pair-replication",
+        ("prod", "Record", "failoverRoutingPolicies.type", "failover role SECONDARY"): "region-pair-replication",
+        ("prod-dr", "Cluster", "globalClusterIdentifier", "left the global database"): "region-pair-replication",
+        ("prod-dr", "Cluster", "kmsKeyId", "key removed"): "aurora-global-encrypted",
+        ("prod-dr", "Record", "failoverRoutingPolicies.type", "failover role PRIMARY"): "region-pair-replication",
+        ("prod-dr", "Record", "healthCheckId", "failover health check removed"): "region-pair-replication",
+    }  # fmt: skip
+    for mutation, rule in expected.items():
+        assert rule in caught[mutation], (mutation, caught[mutation])
 
 
 def test_every_allowlist_entry_names_a_setting_the_program_has() -> None:
@@ -97,4 +122,4 @@ def test_internet_ingress_moved_off_the_load_balancer_group_is_caught(prod_run: 
     _, outcomes = _audit()
     moved = [o for o in outcomes if o.mutation.weakening.startswith("moved onto")]
     assert moved and all(o.failed_rules == ["internet-ports-only-on-alb"] for o in moved)
-    assert {o.mutation.setting.stack for o in moved} == {"dev", "prod"}
+    assert {o.mutation.setting.stack for o in moved} == set(STACKS)

@@ -7,11 +7,13 @@ import subprocess
 import sys
 from collections import Counter
 
+import pytest
 import yaml
 
 from offline.audit import evaluate, load_policy_config, render_markdown, summary
 from offline.engine import PROJECT_DIR, OfflineRun
 from policies.rules import ALL_RULES
+from tests.conftest import offline_run
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 NEVER_RELAXED_AREAS = {
@@ -33,9 +35,10 @@ def _audit(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120)  # fmt: skip
 
 
-def test_each_stack_passes_every_mandatory_rule_with_its_config(stack_run: OfflineRun) -> None:
-    config = load_policy_config(PROJECT_DIR / "policies" / "config" / f"{stack_run.stack}.json")
-    results = evaluate(stack_run, config)
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
+def test_each_stack_passes_every_mandatory_rule_with_its_config(stack: str) -> None:
+    config = load_policy_config(PROJECT_DIR / "policies" / "config" / f"{stack}.json")
+    results = evaluate(offline_run(stack), config)
     counts = summary(results)
     assert counts["mandatoryViolations"] == 0, [r.violations for r in results if r.status == "fail"]
     assert counts["notEvaluable"] == 0
@@ -72,6 +75,14 @@ def test_audit_command_exit_codes_and_formats() -> None:
     assert report["summary"]["mandatoryViolations"] > 0
     failing = next(rule for rule in report["rules"] if rule["status"] == "fail")
     assert failing["pci_requirement"] and failing["violations"][0]["urn"].startswith("urn:pulumi:dev::")
+
+
+def test_the_standby_is_audited_with_its_own_config() -> None:
+    """`python -m offline.audit prod-dr` picks policies/config/prod-dr.json and passes."""
+    ok = _audit("prod-dr", "--format", "json")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    report = json.loads(ok.stdout)
+    assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["rules"] == len(ALL_RULES)
 
 
 def test_markdown_report_is_a_pr_comment(prod_run: OfflineRun) -> None:

@@ -12,6 +12,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 from tests import test_audit_logging_rules as audit_logging_cases
+from tests import test_region_pair_rules as region_pair_cases
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
@@ -143,6 +144,7 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
                                  {"instanceTypes": ["p5.48xlarge"]}, {}),
 }  # fmt: skip
 RESOURCE_CASES |= audit_logging_cases.RESOURCE_CASES
+RESOURCE_CASES |= region_pair_cases.RESOURCE_CASES
 
 
 VIS = {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True}
@@ -287,7 +289,6 @@ RESOURCE_CASES |= {
         },
         {"assumeRolePolicy": json.dumps({"Statement": [SERVICE_TRUST]})},
     ),
-    "generated-credentials-long": ("random:index/randomPassword:RandomPassword", {"length": 64}, {"length": 16}, {}),
     "eks-version-supported": ("eks:index:Cluster", {"version": "1.35"}, {"version": "1.31"}, {}),
     "aurora-engine-supported": (
         "aws:rds/cluster:Cluster",
@@ -633,6 +634,7 @@ def test_kms_rule_accepts_the_service_grants_and_refuses_admin_use() -> None:
 
 
 STACK_CASES |= audit_logging_cases.STACK_CASES
+STACK_CASES |= region_pair_cases.STACK_CASES
 
 
 @pytest.mark.parametrize("name", sorted(STACK_CASES))

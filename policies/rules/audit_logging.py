@@ -51,8 +51,17 @@ def _list(value: Any) -> list[Any]:
 # --- the trail -------------------------------------------------------------------------------------------
 
 
-def _trail_coverage(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
-    if r.get("isMultiRegionTrail") is not True:
+MULTI_REGION_TRAIL_STACK = {
+    "type": "string", "default": "", "pattern": "^([A-Za-z0-9_.-]+)?$",
+    "description": "The stack of the same account whose multi-region trail records this stack's region (prod for "
+                   "prod-dr); when set, this stack's own trail may record its region only, so that it keeps "
+                   "recording when the other stack's region is lost. Default: '' (this stack's trail is multi-region).",
+}  # fmt: skip
+"""Shared by cloudtrail-multi-region and account-audit-trail: a standby in the same account as its primary."""
+
+
+def _trail_coverage(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
+    if r.get("isMultiRegionTrail") is not True and not config["multiRegionTrailStack"]:
         yield "the trail records one region only; set isMultiRegionTrail=true"
     if r.get("includeGlobalServiceEvents", True) is not True:
         yield "the trail leaves out global service events (IAM, STS)"
@@ -82,9 +91,14 @@ def _trail_cloudwatch(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
 def _account_trail(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     if config["organizationTrail"]:
         return
-    if not [t for t in of_type(resources, TRAIL) if t.get("isMultiRegionTrail") is True]:
-        stack = next((r.urn for r in resources if r.type == "pulumi:pulumi:Stack"), resources[0].urn if resources
-                     else "stack")  # fmt: skip
+    stack = next((r.urn for r in resources if r.type == "pulumi:pulumi:Stack"), resources[0].urn if resources
+                 else "stack")  # fmt: skip
+    trails = of_type(resources, TRAIL)
+    if config["multiRegionTrailStack"]:
+        if not trails:  # the other stack's trail records this region; this one must still keep its own
+            yield stack, (f"the stack builds no CloudTrail trail of its own (the multi-region trail of "
+                          f"{config['multiRegionTrailStack']} is lost with that stack's region)")  # fmt: skip
+    elif not [t for t in trails if t.get("isMultiRegionTrail") is True]:
         yield stack, "the stack builds no multi-region CloudTrail trail and no organization trail is declared"
 
 
@@ -343,7 +357,8 @@ def _anonymous_ip(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
 RULES = [
     Rule("cloudtrail-multi-region", AREA, "The audit trail records every region, global services, reads and writes.",
          Severity.CRITICAL, "10.2.1", "Set isMultiRegionTrail and includeGlobalServiceEvents true, keep logging on "
-         "and management events in every selector (readWriteType All).", (TRAIL,), _trail_coverage),
+         "and management events in every selector (readWriteType All).", (TRAIL,), _trail_coverage,
+         config={"multiRegionTrailStack": MULTI_REGION_TRAIL_STACK}),
     Rule("cloudtrail-log-file-validation", AREA, "The audit trail signs digest files so changed logs are detected.",
          Severity.HIGH, "10.3.4", "Set enableLogFileValidation=true.", (TRAIL,), _trail_validation),
     Rule("cloudtrail-cmk", AREA, "Audit log files are encrypted with a customer-managed key.", Severity.HIGH,
@@ -354,7 +369,8 @@ RULES = [
     Rule("account-audit-trail", AREA, "The stack builds a multi-region trail, or declares an organization trail.",
          Severity.CRITICAL, "10.2.1", "Keep organizationTrail empty (the stack builds AuditTrail), or set the "
          "policy config organizationTrail=true where an organization trail records the account.",
-         stack_check=_account_trail, config={"organizationTrail": {"type": "boolean", "default": False}}),
+         stack_check=_account_trail, config={"organizationTrail": {"type": "boolean", "default": False},
+                                             "multiRegionTrailStack": MULTI_REGION_TRAIL_STACK}),
     Rule("log-bucket-data-events", AREA, "Every access to a log bucket's objects is recorded (data events).",
          Severity.HIGH, "10.2.1.3", "Add the bucket's ARN to the trail's S3 data resources (readWriteType All).",
          stack_check=_log_bucket_data_events, config={"organizationTrail": {"type": "boolean", "default": False}}),

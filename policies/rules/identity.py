@@ -30,8 +30,18 @@ def _iam_db_auth(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
 
 
 def _no_plaintext_password(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
-    if r.get("masterPassword") or r.get("masterPasswordWo"):
-        yield "a master password is set by the program; let RDS manage it (manageMasterUserPassword=true)"
+    # A member of an Aurora global database cannot have an RDS-managed master password
+    # (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html): its password may
+    # come write-only (masterPasswordWo, never kept in state; pulumi-aws rds.Cluster docs). A secondary has no
+    # master user of its own: it replicates the primary's.
+    member = bool(r.get("globalClusterIdentifier"))
+    if r.get("masterPassword"):
+        yield "a master password is set by the program and kept in state; let RDS manage it (manageMasterUserPassword)"
+    elif r.get("masterPasswordWo"):
+        if not member:
+            yield "a master password is set by the program; let RDS manage it (manageMasterUserPassword=true)"
+    elif member and not r.get("masterUsername"):
+        return
     elif r.get("manageMasterUserPassword") is not True and not r.get("snapshotIdentifier"):
         yield "manageMasterUserPassword is not true: the master password is not kept by RDS in Secrets Manager"
 
@@ -96,7 +106,8 @@ RULES = [
          "Set iamDatabaseAuthenticationEnabled=true and grant rds-db:connect per database user.",
          ("aws:rds/cluster:Cluster",), _iam_db_auth),
     Rule("no-plaintext-db-password", AREA, "No database password is set in code, config or state.", Severity.CRITICAL,
-         "8.6.2", "Remove masterPassword; set manageMasterUserPassword=true with the secrets key.",
+         "8.6.2", "Remove masterPassword; set manageMasterUserPassword=true with the secrets key (a global database "
+         "member: masterPasswordWo from a generated credential).",
          ("aws:rds/cluster:Cluster",), _no_plaintext_password),
     Rule("irsa-trust-one-service-account", AREA, "Each IRSA role is trusted by exactly one service account.",
          Severity.HIGH, "7.2.2", "Condition StringEquals <issuer>:sub = system:serviceaccount:<ns>:<name> and "

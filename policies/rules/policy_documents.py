@@ -7,12 +7,12 @@ import fnmatch
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import Severity
 
-from policies.rules.base import ResourceView, Rule, is_list
+from policies.rules.base import ResourceView, Rule, is_list, of_type
 
 AREA = "identity"
 KMS_SENSITIVE = (
@@ -115,10 +115,24 @@ def _service_principals_pinned(r: ResourceView, config: Mapping[str, Any]) -> It
             yield f"service principal(s) {unpinned} may act for any account (no aws:SourceAccount/aws:SourceArn)"
 
 
-def _generated_secret_length(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
-    length = int(r.get("length") or 0)
-    if length < config["minLength"]:
-        yield f"generated credential of {length} characters; at least {config['minLength']} are required"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+
+
+def _generated_secret_length(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """Generated credentials are long; an Aurora master password (the credential of a global database member,
+    whose password RDS cannot manage) is capped by RDS at 41 characters (RDS API Reference, CreateDBCluster
+    MasterUserPassword), so it has its own minimum."""
+    masters = set().union(*(c.depends_on("masterPasswordWo") | c.depends_on("masterPassword")
+                            for c in of_type(resources, "aws:rds/cluster:Cluster")))  # fmt: skip
+    for password in of_type(resources, PASSWORD):
+        length = int(password.get("length") or 0)
+        minimum, what = (
+            (config["minDatabaseMasterLength"], "Aurora master credential")
+            if password.urn in masters
+            else (config["minLength"], "generated credential")
+        )
+        if length < minimum:
+            yield password.urn, f"{what} of {length} characters; at least {minimum} are required"
 
 
 RULES = [
@@ -140,8 +154,9 @@ RULES = [
          ("aws:iam/role:Role", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "aws:sns/topicPolicy:TopicPolicy"),
          _service_principals_pinned,
          config={"exemptServices": {"type": "array", "items": {"type": "string"}, "default": ["ec2.amazonaws.com"]}}),
-    Rule("generated-credentials-long", AREA, "Generated credentials have at least the platform's length.",
-         Severity.HIGH, "8.3.6", "Raise the length of the RandomPassword.",
-         ("random:index/randomPassword:RandomPassword",), _generated_secret_length,
-         config={"minLength": {"type": "integer", "default": 64}}),
+    Rule("generated-credentials-long", AREA, "Generated credentials have at least the platform's length (an Aurora "
+         "master password, which RDS caps at 41 characters, at least minDatabaseMasterLength).",
+         Severity.HIGH, "8.3.6", "Raise the length of the RandomPassword.", stack_check=_generated_secret_length,
+         config={"minLength": {"type": "integer", "default": 64},
+                 "minDatabaseMasterLength": {"type": "integer", "minimum": 32, "maximum": 41, "default": 40}}),
 ]  # fmt: skip

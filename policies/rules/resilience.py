@@ -12,10 +12,18 @@ from policies.rules.base import ResourceView, Rule, of_type
 AREA = "resilience"
 STATEFUL_TYPES = (
     "aws:rds/cluster:Cluster", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster",
-    "aws:kms/key:Key", "aws:backup/vault:Vault", "aws:msk/topic:Topic",
+    "aws:kms/key:Key", "aws:backup/vault:Vault", "aws:msk/topic:Topic", "aws:rds/globalCluster:GlobalCluster",
+    "aws:secretsmanager/secret:Secret",
 )  # fmt: skip
 """Types that hold data or keys. Aurora instances are not among them: the data lives in the cluster
-volume, and protecting an instance makes its routine replacement (zone, identifier) fail (issue 11.11)."""
+volume, and protecting an instance makes its routine replacement (zone, identifier) fail (issue 11.11). A secret
+holds a credential that exists nowhere else (the generated Aurora master password of a global database)."""
+
+
+def _secondary(cluster: ResourceView) -> bool:
+    """A secondary of an Aurora global database (no master user of its own): its storage is the primary's replica,
+    so the primary's stack keeps the final snapshot and the cross-region backup copies (issue 14)."""
+    return bool(cluster.get("globalClusterIdentifier")) and not cluster.get("masterUsername")
 
 
 def _aurora_multi_az(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
@@ -72,7 +80,9 @@ def _deletion_protection(r: ResourceView, config: Mapping[str, Any]) -> Iterable
 
 
 def _final_snapshot(r: ResourceView, config: Mapping[str, Any]) -> Iterable[str]:
-    if config["required"] and (r.get("skipFinalSnapshot") is not False or not r.get("finalSnapshotIdentifier")):
+    if not config["required"] or _secondary(r):
+        return
+    if r.get("skipFinalSnapshot") is not False or not r.get("finalSnapshotIdentifier"):
         yield "no final snapshot would be taken on deletion (skipFinalSnapshot=false and an identifier are required)"
 
 
@@ -102,7 +112,7 @@ def _cross_region_copy(resources: Sequence[ResourceView], config: Mapping[str, A
         if selection.depends_on("planId") & copying:
             selected |= selection.depends_on("resources")
     for cluster in of_type(resources, "aws:rds/cluster:Cluster"):
-        if cluster.urn not in selected:
+        if cluster.urn not in selected and not _secondary(cluster):
             yield cluster.urn, "no AWS Backup plan copies this database's backups to the DR region"
 
 
@@ -129,7 +139,7 @@ RULES = [
     Rule("deletion-protection", AREA, "Databases, the cluster and internet-facing load balancers have deletion "
          "protection.", Severity.HIGH, "12.10.1", "Set deletionProtection / enableDeletionProtection=true.",
          ("aws:rds/cluster:Cluster", "aws:lb/loadBalancer:LoadBalancer", "eks:index:Cluster",
-          "aws:eks/cluster:Cluster"),
+          "aws:eks/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster"),
          _deletion_protection, config={"required": {"type": "boolean", "default": True}}),
     Rule("aurora-final-snapshot", AREA, "Deleting Aurora takes a final snapshot.", Severity.HIGH, "12.10.1",
          "Set skipFinalSnapshot=false and a deterministic finalSnapshotIdentifier.", ("aws:rds/cluster:Cluster",),
