@@ -19,8 +19,12 @@ from components.iam import policy_document, service_trust_policy
 from components.shared import encrypted_log_group
 from components.subnet_plan import ZONE_COUNT, plan_subnets
 
-DEFAULT_INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "kms")
-"""Services that nodes and pods reach privately when interface endpoints are on."""
+DEFAULT_INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs")
+"""Services that nodes and pods call when interface endpoints are on: image pulls (ecr.api, ecr.dkr; layers come
+through the S3 gateway endpoint), IRSA credentials (sts) and log shipping (logs). Nothing in the VPC calls KMS
+(EBS, RDS, ElastiCache, MSK and Secrets Manager use the keys service-side, and the database, cache and Kafka IAM
+tokens are signed locally) and no workload reads a secret; the platform adds the secretsmanager endpoint when a
+workload does (stacks/builders.py)."""
 
 _ELB_ROLE_TAG = {"public": "kubernetes.io/role/elb", "private": "kubernetes.io/role/internal-elb"}
 
@@ -44,7 +48,10 @@ class NetworkArgs:
     nat_strategy: Literal["single", "one-per-az"] = "one-per-az"
     """One NAT gateway per zone, or a single shared one. Default: one-per-az."""
     interface_endpoint_services: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINT_SERVICES
-    """Interface endpoints to create; empty for none. Default: ecr.api, ecr.dkr, sts, logs, secretsmanager, kms."""
+    """Interface endpoints to create; empty for none. Default: ecr.api, ecr.dkr, sts, logs."""
+    interface_endpoint_zones: int = ZONE_COUNT
+    """Zones (the first private subnets) with an endpoint network interface for each service: 2 keeps every service
+    reachable when any one zone is lost (clients in the third zone cross zones), 1 does not. Default: 3."""
     flow_log_retention_days: int = 365
     """Days the flow-log group keeps records. Default: 365."""
 
@@ -58,6 +65,10 @@ class NetworkArgs:
             raise InvalidArgumentError(f"nat_strategy: '{self.nat_strategy}' is not one of 'single', 'one-per-az'")
         if self.flow_log_retention_days <= 0:
             raise InvalidArgumentError(f"flow_log_retention_days: {self.flow_log_retention_days} must be positive")
+        if not 1 <= self.interface_endpoint_zones <= ZONE_COUNT:
+            raise InvalidArgumentError(
+                f"interface_endpoint_zones: {self.interface_endpoint_zones} is outside 1-{ZONE_COUNT}"
+            )
         if len(set(self.interface_endpoint_services)) != len(self.interface_endpoint_services):
             raise InvalidArgumentError(
                 f"interface_endpoint_services: {list(self.interface_endpoint_services)} has duplicates"
@@ -247,7 +258,10 @@ class Network(pulumi.ComponentResource):
                 service_name=f"com.amazonaws.{args.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[subnet.id for subnet in private],
+                # One endpoint network interface per enabled zone; the regional private DNS name answers with
+                # the interfaces of every enabled zone, so a client reaches the service from any zone
+                # (https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html).
+                subnet_ids=[subnet.id for subnet in private[: args.interface_endpoint_zones]],
                 security_group_ids=[group.id],
                 tags={"Name": f"{self._name}-{service}"},
                 opts=self._child,

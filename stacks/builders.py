@@ -136,11 +136,19 @@ def network(ctx: Context, platform_keys: PlatformKeys) -> Network:
             partition=ctx.aws.partition,
             logs_kms_key_arn=platform_keys.arn("logs"),
             nat_strategy=config.nat_strategy,
-            interface_endpoint_services=DEFAULT_INTERFACE_ENDPOINT_SERVICES if config.interface_endpoints else (),
+            interface_endpoint_services=endpoint_services() if config.interface_endpoints else (),
+            interface_endpoint_zones=config.interface_endpoint_zones,
             flow_log_retention_days=config.log_retention_days,
         ),
         opts=ctx.options,
     )
+
+
+def endpoint_services() -> tuple[str, ...]:
+    """The interface endpoints the VPC needs: the default set, plus Secrets Manager when a workload reads a secret
+    (its pods may reach AWS APIs only inside the VPC when endpoints exist, see chart_values' awsApiCidrs)."""
+    reads_secrets = any(spec.secrets for spec in WORKLOADS)
+    return DEFAULT_INTERFACE_ENDPOINT_SERVICES + (("secretsmanager",) if reads_secrets else ())
 
 
 def alarms(ctx: Context, platform_keys: PlatformKeys) -> AlarmTopic:

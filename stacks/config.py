@@ -287,7 +287,7 @@ class StackConfig(TierPreset):
             raise ValueError("must be 1 to 8760 hours (one year)")
         return value
 
-    @field_validator("aurora_instances", "cache_nodes")
+    @field_validator("aurora_instances", "cache_nodes", "interface_endpoint_zones")
     @classmethod
     def _one_per_zone(cls, value: int) -> int:
         if not 1 <= value <= ZONE_COUNT:
@@ -757,6 +757,8 @@ class StackConfig(TierPreset):
 
     def _require_high_availability(self) -> None:
         single_points = {
+            "interfaceEndpointZones": (self.interface_endpoints and self.interface_endpoint_zones < 2,
+                                       "endpoints in one zone are lost with it; use 2 or 3"),
             "natStrategy": (self.nat_strategy == "single", "one NAT gateway is a single point of failure for all "
                             "egress; use 'one-per-az'"),
             "auroraInstances": (self.aurora_instances < 2, "a single Aurora instance has no reader to fail over "

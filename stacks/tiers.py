@@ -25,7 +25,9 @@ class TierPreset(BaseModel):
     nat_strategy: NatStrategy
     """NAT gateways: one shared gateway, or one per availability zone."""
     interface_endpoints: bool
-    """Whether interface VPC endpoints (ecr, sts, logs, secretsmanager, kms) are created."""
+    """Whether interface VPC endpoints (ecr.api, ecr.dkr, sts, logs) are created."""
+    interface_endpoint_zones: int
+    """Zones that hold an interface of each endpoint (2 survives the loss of any one zone)."""
     log_retention_days: int
     """Days CloudWatch keeps platform logs."""
     aurora_instances: int
@@ -111,6 +113,7 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
     "dev": TierPreset(
         nat_strategy="single",
         interface_endpoints=False,
+        interface_endpoint_zones=2,
         log_retention_days=30,
         aurora_instances=1,
         aurora_min_acu=0.5,
@@ -146,28 +149,29 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
     "prod": TierPreset(
         nat_strategy="one-per-az",
         interface_endpoints=True,
+        interface_endpoint_zones=2,
         log_retention_days=365,
         aurora_instances=2,
         aurora_min_acu=0.5,
         aurora_max_acu=16,
         aurora_backup_retention_days=14,
         aurora_monitoring_interval=60,
-        cache_node_type="cache.t4g.medium",
+        cache_node_type="cache.t4g.small",
         cache_nodes=2,
         cache_snapshot_retention_days=7,
         kafka_broker_type="kafka.m7g.large",
         kafka_brokers=3,
         kafka_zones=3,
-        kafka_volume_gib=100,
+        kafka_volume_gib=50,
         kafka_volume_max_gib=1000,
         kafka_monitoring="PER_TOPIC_PER_BROKER",
         kafka_topic_partitions=6,
         kafka_topic_retention_hours=168,
         secret_recovery_days=30,
-        node_instance_type="c7g.large",
+        node_instance_type="t4g.medium",
         node_min=3,
         node_max=12,
-        node_disk_gib=50,
+        node_disk_gib=30,
         hpa_min_replicas=3,
         hpa_max_replicas=20,
         monthly_budget_usd=1800,

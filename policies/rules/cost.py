@@ -11,8 +11,9 @@ from policies.rules.base import ResourceView, Rule
 from policies.rules.shapes import eks_support_type
 
 AREA = "cost"
-PROD_CLASSES = ["m7g.large", "m7g.xlarge", "db.serverless", "db.r7g.large", "cache.m7g.large", "cache.r7g.large",
-                "kafka.m7g.large", "kafka.m7g.xlarge"]  # fmt: skip
+PROD_CLASSES = ["t4g.medium", "t4g.large", "c7g.large", "m7g.large", "m7g.xlarge", "db.serverless", "db.r7g.large",
+                "cache.t4g.small", "cache.t4g.medium", "cache.m7g.large", "cache.r7g.large", "kafka.m7g.large",
+                "kafka.m7g.xlarge"]  # fmt: skip
 
 
 def _standard_support(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
