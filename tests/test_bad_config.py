@@ -270,6 +270,9 @@ CASES = [
     Bad("costCenter", "", "must not be empty"),
     Bad("dataClassification", "secret", "'restricted'"),
     Bad("dataClassification", "PUBLIC", "'restricted'"),
+    Bad("interfaceEndpointZones", "0", "must be 1 to 3"),
+    Bad("interfaceEndpointZones", "4", "must be 1 to 3"),
+    Bad("interfaceEndpointZones", "1", "endpoints in one zone are lost with it", stack="prod"),
     # region pair (issue 14)
     Bad("drStack", "", "must be set for tier 'prod'", stack="prod", shown=""),
     Bad("drStack", "Prod-DR", "lowercase letters, digits and single hyphens"),

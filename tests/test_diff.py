@@ -75,7 +75,8 @@ def test_diff_between_two_revisions_of_a_checkout(tmp_path: Path) -> None:
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "base"], cwd=repo, check=True)
     stack_file.write_text(stack_file.read_text().replace("natStrategy: one-per-az", "natStrategy: single")
-                          + "  fintech-platform:interfaceEndpoints: \"true\"\n")  # fmt: skip
+                          + "  fintech-platform:interfaceEndpoints: \"true\"\n"
+                          + "  fintech-platform:interfaceEndpointZones: \"3\"\n")  # fmt: skip
     command = [sys.executable, "-m", "offline.diff", "--base", "HEAD", "--stack", "dev", "--format", "json"]
     result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -84,5 +85,5 @@ def test_diff_between_two_revisions_of_a_checkout(tmp_path: Path) -> None:
     assert "aws:ec2/vpcEndpoint:VpcEndpoint" in {r["type"] for r in diff["added"]}
     changed = {r["name"]: r["properties"] for r in diff["changed"]}
     assert "natGatewayId" in changed["fintech-dev-private-1-internet"]
-    assert diff["cost"]["components"]["network"]["baselineDelta"] > 0  # 6 endpoints x 3 zones outweigh 2 NATs
+    assert diff["cost"]["components"]["network"]["baselineDelta"] > 0  # 4 endpoints x 3 zones outweigh 2 NATs
     assert diff["policy"]["baseAvailable"] is True

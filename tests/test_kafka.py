@@ -80,7 +80,7 @@ def test_autoscaled_volume_size_drift_is_ignored(stack_run: OfflineRun) -> None:
     value: Any = cluster.inputs
     for part in AUTOSCALED_VOLUME_PATH.split("."):  # the path names a property the cluster really sets
         value = value[part]
-    assert value == 100
+    assert value == 50
 
 
 def test_alarms_cover_disk_replication_and_offline_partitions(stack_run: OfflineRun) -> None:

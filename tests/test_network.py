@@ -171,15 +171,17 @@ def test_interface_endpoints_follow_the_tier(stack_run: OfflineRun) -> None:
         443,
         EXPECTED_CIDR["prod"],
     )
+    # Two of the three zones (interfaceEndpointZones): any one zone's loss leaves each service an interface.
+    assert len({tuple(sorted(e.inputs["subnetIds"])) for e in interface}) == 1
     for endpoint in interface:
         assert endpoint.inputs["privateDnsEnabled"] is True
-        assert sorted(endpoint.inputs["subnetIds"]) == private_ids
+        assert len(set(endpoint.inputs["subnetIds"])) == 2 and set(endpoint.inputs["subnetIds"]) <= set(private_ids)
 
 
 def test_all_network_resources_belong_to_the_network_component(stack_run: OfflineRun) -> None:
     (component,) = stack_run.of_type("fintech:network:Network")
     children = [r for r in stack_run.resources if r.parent == component.urn]
-    assert len(children) == {"dev": 39, "prod": 51}[stack_run.stack]
+    assert len(children) == {"dev": 39, "prod": 49}[stack_run.stack]
     assert all(child.name.startswith(f"{component.name}-") for child in children)
 
 

@@ -33,6 +33,7 @@ from ops.__main__ import main
 from ops.common import Clients, OpsError, load_config
 from ops.dr_drill import dr_drill
 from ops.failover import EXPECTED_SECONDS, RTO_SECONDS, Pair, pair_stacks, run_runbook
+from ops.recovery_budget import rto_total
 from tests.helpers import PROD_ACCOUNT
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -452,6 +453,11 @@ def test_dry_run_json_and_the_failover_and_failback_plans(capsys: pytest.Capture
     assert "AllowDataLoss" in document["steps"][1]["calls"]
     assert "StopReplicationToReplica" in document["steps"][2]["calls"]
     assert document["expectedTotalSeconds"] == sum(EXPECTED_SECONDS.values())
+    assert main(["failover", "--stack", "prod", "--to", "prod-dr", "--dry-run", "--mode", "failover"]) == 0
+    out = capsys.readouterr().out
+    # A region failure's plan adds detection and decision: the whole cited budget against the RTO.
+    assert "before the command: detect 210 s, decide 600 s" in out
+    assert f"expected total {rto_total()} s" in out and rto_total() <= RTO_SECONDS
     assert main(["failback", "--stack", "prod", "--from", "prod-dr", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "failback of stack 'prod' from 'prod-dr'" in out and "un-invert" in out and "rds:DeleteDBInstance" in out

@@ -39,8 +39,8 @@ def test_aws_credentials_come_from_oidc_only() -> None:
 def test_prod_deploys_behind_an_environment_approval_after_dev() -> None:
     deploy = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "deploy.yml").read_text())
     up = deploy["jobs"]["up"]
-    assert up["strategy"]["matrix"]["stack"] == ["dev", "prod"] and up["strategy"]["max-parallel"] == 1
-    assert "production" in up["environment"]
+    assert up["strategy"]["matrix"]["stack"] == ["dev", "prod", "prod-dr"] and up["strategy"]["max-parallel"] == 1
+    assert "production" in up["environment"] and "startsWith(matrix.stack, 'prod')" in up["environment"]
     step = next(s for s in up["steps"] if "pulumi/actions" in s.get("uses", ""))
     assert step["with"]["command"] == "up" and step["with"]["policyPacks"] == "policies"
 
@@ -53,6 +53,16 @@ def test_pull_requests_run_tests_report_and_preview_with_the_pack() -> None:
     preview = next(s for s in jobs["preview"]["steps"] if "pulumi/actions" in s.get("uses", ""))
     assert preview["with"]["command"] == "preview" and preview["with"]["diff"] is True
     assert preview["with"]["comment-on-pr"] is True and preview["with"]["policyPacks"] == "policies"
+
+
+def test_every_stack_is_previewed_and_deployed() -> None:
+    """A stack that CI never previews or deploys drifts from main: the standby must follow prod's releases."""
+    from offline.engine import known_stacks
+
+    for workflow, name in (("deploy.yml", "up"), ("pull-request.yml", "preview")):
+        assert sorted(_jobs(workflow)[name]["strategy"]["matrix"]["stack"]) == sorted(known_stacks()), workflow
+    bootstrap = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "bootstrap.yml").read_text())
+    assert sorted(bootstrap[True]["workflow_dispatch"]["inputs"]["stack"]["options"]) == sorted(known_stacks())
 
 
 def _jobs(workflow: str) -> dict[str, Any]:
