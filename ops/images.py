@@ -40,7 +40,8 @@ def push_commands(workload: str, image: str, repository_uri: str, region: str) -
 def check_images(report: Report, stack: str, config: StackConfig, clients: Clients, account: str) -> None:
     """One finding per workload: its pinned image exists in its repository, or the commands to push it."""
     ecr = clients("ecr")
-    prefix = resource_prefix(stack)
+    # A standby's repositories carry its primary's names (ECR replication keeps the name).
+    prefix = resource_prefix(config.standby_for or stack)
     for spec in WORKLOADS:
         repository = repository_name(prefix, spec.name)
         image = config.image_tag(spec.name)
@@ -58,6 +59,13 @@ def check_images(report: Report, stack: str, config: StackConfig, clients: Clien
                 detail = f"{image} is not in {repository}"
             else:
                 raise
+            if config.standby_for:
+                # A standby receives its images by ECR replication from its primary: push there, not here.
+                detail += (f"; images reach {config.region} by replication from stack {config.standby_for}: push "
+                           f"to {config.standby_for}'s repository (ops preflight --stack {config.standby_for}) and "
+                           "wait for the copy")  # fmt: skip
+                report.add(check, False, detail, uri)
+                continue
             report.add(check, False, detail, uri, remedy=push_commands(spec.name, image, uri, config.region))
             continue
         report.add(check, True, f"{image} is in {repository}", uri)

@@ -24,7 +24,7 @@ from ops.common import Clients, Report, require_pinned_account
 from ops.images import check_images
 from ops.live_audit import thresholds
 from stacks.config import CONFIG_NAMESPACE, StackConfig
-from stacks.names import resource_prefix
+from stacks.names import global_database_name, resource_prefix
 
 DEFAULT_QUOTAS = {"L-0263D0A3": 5, "L-F678F1CE": 5}
 """AWS default quotas used when Service Quotas cannot be read: EC2-VPC Elastic IPs, VPCs per region."""
@@ -48,6 +48,7 @@ def preflight(
     check_images(report, stack, config, clients, account)
     _guardduty(report, stack, config, clients)
     _organization_trail(report, config, clients)
+    _global_database(report, stack, config, clients)
     check_chart_versions(report, chart_pins(config.kubernetes_version) if charts is None else charts)
     return report
 
@@ -136,6 +137,31 @@ def _guardduty(report: Report, stack: str, config: StackConfig, clients: Clients
         + f"; the stack {'builds' if config.guard_duty else 'does not build'} one"
     )  # fmt: skip
     report.add("guardduty", not problems, detail)
+
+
+def _global_database(report: Report, stack: str, config: StackConfig, clients: Clients) -> None:
+    """A standby's Aurora secondary joins its primary's global database, which the primary's stack creates: the
+    primary must be deployed first (README "The region pair"). A primary's first `pulumi up` creates it."""
+    if config.region_pair_role == "none":
+        return
+    identifier = global_database_name(resource_prefix(config.standby_for or stack))
+    try:
+        found = clients("rds").describe_global_clusters(GlobalClusterIdentifier=identifier)["GlobalClusters"]
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "GlobalClusterNotFoundFault":
+            raise
+        found = []
+    writers = [m["DBClusterArn"] for g in found for m in g.get("GlobalClusterMembers", []) if m.get("IsWriter")]
+    if config.standby_for:
+        detail = (
+            f"has writer {writers[0]}"
+            if writers
+            else f"missing or without a writer: deploy stack {config.standby_for} first (it creates {identifier})"
+        )
+        report.add("global-database", bool(writers), detail, identifier)
+    else:
+        detail = f"exists, writer {writers[0] if writers else 'none'}" if found else "created by this stack's next up"
+        report.add("global-database", True, detail, identifier)
 
 
 def _organization_trail(report: Report, config: StackConfig, clients: Clients) -> None:

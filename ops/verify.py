@@ -29,7 +29,7 @@ from botocore.signers import RequestSigner
 
 from ops.common import Clients, Progress, Report, require_pinned_account, stderr_progress
 from stacks.config import CONFIG_NAMESPACE, StackConfig
-from stacks.names import resource_prefix
+from stacks.names import global_database_name, resource_prefix
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS
 
@@ -66,7 +66,12 @@ def verify(
         ("target groups", lambda: check_target_groups(report, stack, clients)),
         ("topics", lambda: check_topics(report, clients, prefix)),
         ("alarms", lambda: check_alarms(report, stack, clients, prefix)),
-        ("database users", lambda: check_database_users(report, clients, prefix)),
+        (
+            "database users",
+            lambda: check_database_users(
+                report, clients, prefix, credential_prefix(stack, config), global_database_of(stack, config)
+            ),
+        ),
     ]
     for number, (label, step) in enumerate(steps, 1):
         progress(f"[{number}/{len(steps)}] checking {label} of {prefix} ...")
@@ -310,8 +315,49 @@ USERS_SQL = (
 """Each user: may log in, is a member of rds_iam (IAM authentication), may connect to the database."""
 
 
-def check_database_users(report: Report, clients: Clients, identifier: str) -> None:
-    """Each workload's database user exists with rds_iam and CONNECT, read through the RDS Data API."""
+def credential_prefix(stack: str, config: StackConfig) -> str:
+    """Name prefix of the generated master credential of the stack's region pair (AppSecrets names it
+    '<primary prefix>/aurora-master-'; a standby reads the primary's replica of the same name), or '' outside a
+    pair, where RDS manages the master secret."""
+    if config.region_pair_role == "none":
+        return ""
+    return f"{resource_prefix(config.standby_for or stack)}/aurora-master-"
+
+
+def global_database_of(stack: str, config: StackConfig) -> str:
+    """The Aurora global database of the stack's region pair, or '' outside a pair."""
+    if config.region_pair_role == "none":
+        return ""
+    return global_database_name(resource_prefix(config.standby_for or stack))
+
+
+def _is_global_secondary(clients: Clients, global_database: str, cluster_arn: str) -> bool:
+    """Whether the cluster is a member of the global database other than its writer."""
+    try:
+        found = clients("rds").describe_global_clusters(GlobalClusterIdentifier=global_database)["GlobalClusters"]
+    except ClientError as err:
+        if _code(err) != "GlobalClusterNotFoundFault":
+            raise
+        return False
+    members = [m for g in found for m in g.get("GlobalClusterMembers", []) if m.get("DBClusterArn") == cluster_arn]
+    return bool(members) and not members[0].get("IsWriter")
+
+
+def _credential_arn(clients: Clients, name_prefix: str) -> str | None:
+    """ARN of the one secret whose name starts with name_prefix in the clients' region, else None."""
+    secrets = _pages(clients("secretsmanager"), "list_secrets", "SecretList",
+                     Filters=[{"Key": "name", "Values": [name_prefix]}])  # fmt: skip
+    arns = [s["ARN"] for s in secrets if str(s.get("Name", "")).startswith(name_prefix)]
+    return arns[0] if len(arns) == 1 else None
+
+
+def check_database_users(
+    report: Report, clients: Clients, identifier: str, credential: str = "", global_database: str = ""
+) -> None:
+    """Each workload's database user exists with rds_iam and CONNECT, read through the RDS Data API as the master
+    user: RDS's own master secret, or (`credential`, a region pair) the generated credential whose name starts
+    with that prefix. A secondary of `global_database` has no writer until promoted, so the Data API cannot answer
+    there (Data API limitations): reported, not failed - its users are the primary's, replicated with the data."""
     users = [spec.db_user for spec in WORKLOADS if spec.db_user]
     try:
         (cluster,) = clients("rds").describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
@@ -322,10 +368,17 @@ def check_database_users(report: Report, clients: Clients, identifier: str) -> N
         return
     arn = cluster["DBClusterArn"]
     report.add("database", cluster.get("Status") == "available", f"status {cluster.get('Status')}", identifier)
-    secret = cluster.get("MasterUserSecret", {}).get("SecretArn")
+    if global_database and _is_global_secondary(clients, global_database, arn):
+        report.add("database-users", False, "not checked: a global database secondary has no writer for the Data API "
+                   "until it is promoted; its users are the primary's, replicated with the data", identifier,
+                   warn_only=True)  # fmt: skip
+        return
+    secret = (
+        _credential_arn(clients, credential) if credential else cluster.get("MasterUserSecret", {}).get("SecretArn")
+    )
     if not cluster.get("HttpEndpointEnabled") or not secret:
-        report.add("database-users", False, "not checked: the cluster's RDS Data API is off or it has no "
-                   "RDS-managed master secret; check the users from inside the VPC", identifier,
+        report.add("database-users", False, "not checked: the cluster's RDS Data API is off or its master secret "
+                   "was not found; check the users from inside the VPC", identifier,
                    warn_only=True)  # fmt: skip
         return
     names = ", ".join(f":u{i}" for i in range(len(users)))

@@ -103,9 +103,11 @@ def _database(users: dict[str, tuple[bool, bool, bool]]) -> None:
     # AuroraUserGuide/data-api.html), so this cluster's shape only serves to switch moto's HttpEndpointEnabled on.
     boto3.client("rds").create_db_cluster(
         DBClusterIdentifier="fintech-prod", Engine="aurora-postgresql", EngineMode="serverless", EngineVersion="10.14",
-        MasterUsername="platform_admin", ManageMasterUserPassword=True, EnableHttpEndpoint=True,
+        MasterUsername="platform_admin", MasterUserPassword="x" * 40, EnableHttpEndpoint=True,
         DatabaseName="payments", Tags=TAGS,
     )  # fmt: skip
+    # prod is a global database primary: its master credential is the generated secret (components/secrets.py).
+    boto3.client("secretsmanager").create_secret(Name="fintech-prod/aurora-master-20261123", SecretString="{}")
     records: list[list[dict[str, Any]]] = [
         [{"stringValue": name}, {"booleanValue": login}, {"booleanValue": iam}, {"booleanValue": connect}]
         for name, (login, iam, connect) in users.items()
