@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from offline.engine import OfflineRun, Registration
 from offline.plan import redact
@@ -35,3 +39,13 @@ def key_arn(run: OfflineRun, domain: str) -> str:
 def plain(value: Any) -> Any:
     """A value with secrets and unknowns shown as the plan shows them."""
     return redact(value)
+
+
+def isolate_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No credentials from this machine: no AWS_* variable, no profile or config file, no instance metadata."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

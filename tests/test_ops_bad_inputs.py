@@ -25,6 +25,7 @@ from moto.core import set_initial_no_auth_action_count
 from offline.engine import PROJECT_DIR
 from ops import common
 from ops.__main__ import main
+from tests.helpers import isolate_aws_credentials
 
 COMMANDS = ("preflight", "audit", "dr-drill", "verify")
 PINNED = "111122223333"
@@ -110,16 +111,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credentials from this machine: no profile, no config files, no instance metadata."""
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
 def _with_aws(case: Case, monkeypatch: pytest.MonkeyPatch, run: Callable[[], int]) -> int:
     for key, value in case.env.items():
         monkeypatch.setenv(key, value)
@@ -157,7 +148,7 @@ def test_bad_input_ends_in_one_message_and_the_documented_exit_code(
     case: Case, command: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    _isolate(monkeypatch, tmp_path)
+    isolate_aws_credentials(monkeypatch, tmp_path)
 
     def run() -> int:
         try:
@@ -177,7 +168,7 @@ def test_bad_input_ends_in_one_message_and_the_documented_exit_code(
 
 def test_json_output_of_a_refusal_is_json(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    _isolate(monkeypatch, tmp_path)
+    isolate_aws_credentials(monkeypatch, tmp_path)
     case = Case("wrong account", (), 2, (), account="999988887777")
     code = _with_aws(case, monkeypatch, lambda: main(["audit", "--stack", "prod", "--json"]))
     out, _ = capsys.readouterr()
@@ -189,7 +180,7 @@ def test_json_output_of_a_refusal_is_json(project: Path, tmp_path: Path, monkeyp
 def test_a_dry_run_of_an_unpinned_stack_may_read(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     """The control of the dr-drill refusal: --dry-run changes nothing, so an unpinned stack may be read."""
-    _isolate(monkeypatch, tmp_path)
+    isolate_aws_credentials(monkeypatch, tmp_path)
     case = Case("dry run", (), 1, (), account="123456789012")
     code = _with_aws(case, monkeypatch, lambda: main(["dr-drill", "--stack", "dev", "--dry-run"]))
     out, _ = capsys.readouterr()
@@ -242,7 +233,7 @@ def test_an_endpoint_that_is_not_aws_is_named(tmp_path: Path, monkeypatch: pytes
     import http.server
     import threading
 
-    _isolate(monkeypatch, tmp_path)
+    isolate_aws_credentials(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))

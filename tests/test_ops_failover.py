@@ -34,7 +34,7 @@ from ops.common import Clients, OpsError, load_config
 from ops.dr_drill import dr_drill
 from ops.failover import EXPECTED_SECONDS, RTO_SECONDS, Pair, pair_stacks, run_runbook
 from ops.recovery_budget import rto_total
-from tests.helpers import PROD_ACCOUNT
+from tests.helpers import PROD_ACCOUNT, isolate_aws_credentials
 
 EAST, WEST = "us-east-1", "us-west-2"
 GLOBAL = "fintech-prod-global"
@@ -422,15 +422,6 @@ def test_the_writer_wait_is_bounded(aws: None, monkeypatch: pytest.MonkeyPatch) 
 # --- the command line ---------------------------------------------------------------------------------
 
 
-def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
 def test_dry_run_prints_every_step_and_the_sum_without_credentials(tmp_path: Path) -> None:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     environment |= {"AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_CONFIG_FILE": str(tmp_path / "none"),
@@ -511,7 +502,7 @@ def test_bad_input_is_one_message_and_exit_2(
 ) -> None:  # fmt: skip
     from moto import mock_aws
 
-    _isolate(monkeypatch, tmp_path)
+    isolate_aws_credentials(monkeypatch, tmp_path)
     for key, value in {"MOTO_ACCOUNT_ID": account, "AWS_ACCESS_KEY_ID": "testing",
                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():  # fmt: skip
         monkeypatch.setenv(key, value)
