@@ -451,16 +451,6 @@ class StackConfig(TierPreset):
                     f"{_key(pair_key)} = {self._v(pair_key)} needs {' and '.join(_key(k) for k in missing)}: traffic "
                     "moves between the two stacks of a region pair through a Route 53 failover record"
                 )
-            if self.dr_region == self.region:
-                raise ValueError(
-                    f"{_key('drRegion')} = {self._v('drRegion')} is the stack's own region: the other stack of a "
-                    "region pair must be in another region"
-                )
-            if partition_of(self.dr_region) != self.partition:
-                raise ValueError(
-                    f"{_key('drRegion')} = {self._v('drRegion')} is in partition '{partition_of(self.dr_region)}': "
-                    f"an Aurora global database and replication stay within partition '{self.partition}'"
-                )
         elif (self.dns_zone_id or self.dns_name) and not TIER_RULES[self.tier].requires_region_pair:
             # (a tier that requires a pair says so first, in _tier_rules)
             set_keys = [key for key in ("dnsZoneId", "dnsName") if getattr(self, to_snake(key))]
@@ -720,15 +710,16 @@ class StackConfig(TierPreset):
                 f"{_key('kafkaVolumeMaxGib')} = {self._v('kafkaVolumeMaxGib')} must be above {_key('kafkaVolumeGib')} "
                 f"= {self._v('kafkaVolumeGib')}, or 0 to turn storage autoscaling off"
             )
-        if self.cross_region_backup and partition_of(self.dr_region) != self.partition:
+        uses_dr_region = self.cross_region_backup or self.region_pair_role != "none"
+        if uses_dr_region and partition_of(self.dr_region) != self.partition:
             raise ValueError(
                 f"{_key('drRegion')} = {self._v('drRegion')} is in partition '{partition_of(self.dr_region)}'; backups "
-                f"can only be copied within partition '{self.partition}' of {self.region}"
+                f"are copied, and a region pair replicates, only within partition '{self.partition}' of {self.region}"
             )
-        if self.cross_region_backup and self.dr_region == self.region:
+        if uses_dr_region and self.dr_region == self.region:
             raise ValueError(
                 f"{_key('drRegion')} = {self._v('drRegion')} is the stack's own region: a regional outage would take "
-                "the copies with it"
+                "the copies (and the other stack of a region pair) with it"
             )
         return self
 
@@ -1012,6 +1003,16 @@ def check_stack_name(stack: str) -> None:
         )
 
 
+def check_region_pair_names(stack: str, config: StackConfig) -> None:
+    """Refuse a region pair whose other stack is this one (only the running program knows its stack name)."""
+    for key in ("drStack", "standbyFor"):
+        if getattr(config, to_snake(key)) == stack:
+            raise ConfigError(
+                f"{_key(key)} = '{stack}' names this stack itself: the other stack of a region pair is another "
+                "stack, in drRegion"
+            )
+
+
 def load_stack_config() -> StackConfig:
     """Load and validate the running stack's configuration (and its name); raises ConfigError on any mistake.
     Settings the program would ignore are reported with pulumi.log.warn first."""
@@ -1021,6 +1022,7 @@ def load_stack_config() -> StackConfig:
     for warning in ignored_settings(_all_config(), region if isinstance(region, str) else None):
         pulumi.log.warn(warning)
     config = parse_stack_config(raw, _secret_keys())
+    check_region_pair_names(pulumi.get_stack(), config)
     for key in sorted(config.secret_keys - SECRET_CAPABLE_KEYS):
         pulumi.log.warn(
             f"{_key(key)} is set with --secret, but the program uses it as a plain value (typed component "
