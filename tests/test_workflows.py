@@ -61,6 +61,10 @@ def test_every_stack_is_previewed_and_deployed() -> None:
 
     for workflow, name in (("deploy.yml", "up"), ("pull-request.yml", "preview")):
         assert sorted(_jobs(workflow)[name]["strategy"]["matrix"]["stack"]) == sorted(known_stacks()), workflow
+    report = "\n".join(step.get("run", "") for step in _jobs("pull-request.yml")["report"]["steps"])
+    loops = [line.strip() for line in report.splitlines() if line.strip().startswith("for stack in")]
+    assert loops and all(sorted(line.split(" in ")[1].split(";")[0].split()) == sorted(known_stacks())
+                         for line in loops)  # fmt: skip
     bootstrap = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "bootstrap.yml").read_text())
     assert sorted(bootstrap[True]["workflow_dispatch"]["inputs"]["stack"]["options"]) == sorted(known_stacks())
 
