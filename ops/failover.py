@@ -71,7 +71,7 @@ from ops.common import Clients, OpsError, Progress, Report, require_pinned_accou
 from ops.recovery_budget import REGION_FAILOVER_STEPS, RPO_TARGET_SECONDS, RTO_TARGET_SECONDS
 from ops.verify import check_target_groups
 from stacks.config import CONFIG_NAMESPACE, StackConfig
-from stacks.names import resource_prefix
+from stacks.names import global_database_name, master_credential_prefix, resource_prefix
 
 Mode = Literal["switchover", "failover"]
 Direction = Literal["failover", "failback"]
@@ -109,7 +109,7 @@ class Pair:
     @property
     def global_cluster(self) -> str:
         """The Aurora global cluster's identifier."""
-        return f"{resource_prefix(self.primary)}-global"
+        return global_database_name(resource_prefix(self.primary))
 
 
 def pair_stacks(primary: str, primary_config: StackConfig, standby: str, standby_config: StackConfig) -> Pair:
@@ -552,7 +552,7 @@ def _promote_database(run: _Run) -> str:
 
 def master_secret_prefix(primary: str) -> str:
     """Name prefix of the primary's generated master credential (replicated to drRegion with the same name)."""
-    return f"{resource_prefix(primary)}/aurora-master-"
+    return master_credential_prefix(resource_prefix(primary))
 
 
 def _promote_secret(run: _Run) -> str:

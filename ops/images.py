@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from ops.common import Clients, Report
 from stacks.config import StackConfig
-from stacks.names import repository_name, resource_prefix
+from stacks.names import primary_prefix, repository_name
 from stacks.workload_specs import WORKLOADS
 
 
@@ -41,7 +41,7 @@ def check_images(report: Report, stack: str, config: StackConfig, clients: Clien
     """One finding per workload: its pinned image exists in its repository, or the commands to push it."""
     ecr = clients("ecr")
     # A standby's repositories carry its primary's names (ECR replication keeps the name).
-    prefix = resource_prefix(config.standby_for or stack)
+    prefix = primary_prefix(stack, config.standby_for)
     for spec in WORKLOADS:
         repository = repository_name(prefix, spec.name)
         image = config.image_tag(spec.name)

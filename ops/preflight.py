@@ -24,7 +24,7 @@ from ops.common import Clients, Report, require_pinned_account
 from ops.images import check_images
 from ops.live_audit import thresholds
 from stacks.config import CONFIG_NAMESPACE, StackConfig
-from stacks.names import global_database_name, resource_prefix
+from stacks.names import global_database_name, primary_prefix, resource_prefix
 
 DEFAULT_QUOTAS = {"L-0263D0A3": 5, "L-F678F1CE": 5}
 """AWS default quotas used when Service Quotas cannot be read: EC2-VPC Elastic IPs, VPCs per region."""
@@ -144,7 +144,7 @@ def _global_database(report: Report, stack: str, config: StackConfig, clients: C
     primary must be deployed first (README "The region pair"). A primary's first `pulumi up` creates it."""
     if config.region_pair_role == "none":
         return
-    identifier = global_database_name(resource_prefix(config.standby_for or stack))
+    identifier = global_database_name(primary_prefix(stack, config.standby_for))
     try:
         found = clients("rds").describe_global_clusters(GlobalClusterIdentifier=identifier)["GlobalClusters"]
     except ClientError as err:

@@ -29,7 +29,7 @@ from botocore.signers import RequestSigner
 
 from ops.common import Clients, Progress, Report, require_pinned_account, stderr_progress
 from stacks.config import CONFIG_NAMESPACE, StackConfig
-from stacks.names import global_database_name, resource_prefix
+from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS
 
@@ -321,14 +321,14 @@ def credential_prefix(stack: str, config: StackConfig) -> str:
     pair, where RDS manages the master secret."""
     if config.region_pair_role == "none":
         return ""
-    return f"{resource_prefix(config.standby_for or stack)}/aurora-master-"
+    return master_credential_prefix(primary_prefix(stack, config.standby_for))
 
 
 def global_database_of(stack: str, config: StackConfig) -> str:
     """The Aurora global database of the stack's region pair, or '' outside a pair."""
     if config.region_pair_role == "none":
         return ""
-    return global_database_name(resource_prefix(config.standby_for or stack))
+    return global_database_name(primary_prefix(stack, config.standby_for))
 
 
 def _is_global_secondary(clients: Clients, global_database: str, cluster_arn: str) -> bool:

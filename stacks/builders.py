@@ -34,7 +34,7 @@ from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs, WorkloadRelease
 from stacks.aws_context import AwsContext
 from stacks.config import StackConfig
-from stacks.names import global_database_name, repository_name, resource_prefix
+from stacks.names import MASTER_CREDENTIAL, global_database_name, primary_prefix, repository_name
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of, database_users, platform_topics
 
@@ -75,11 +75,7 @@ class Context:
     @property
     def primary_prefix(self) -> str:
         """Prefix of the region pair's primary stack: the standby's primary, else this stack's own."""
-        return resource_prefix(self.config.standby_for) if self.config.standby_for else self.prefix
-
-
-MASTER_CREDENTIAL = "aurora-master"
-"""AppSecrets name of the Aurora master credential a global primary generates (RDS cannot manage it there)."""
+        return primary_prefix(self.stack, self.config.standby_for)
 
 
 def region_copy_keys(ctx: Context) -> PlatformKeys | None:

@@ -16,3 +16,19 @@ def resource_prefix(stack: str) -> str:
 def global_database_name(primary_prefix: str) -> str:
     """The Aurora global database of a region pair, named after its primary stack, e.g. 'fintech-prod-global'."""
     return f"{primary_prefix}-global"
+
+
+def primary_prefix(stack: str, standby_for: str) -> str:
+    """Prefix of a region pair's primary: the stack's own, or (a standby) its primary's, e.g. 'fintech-prod'. The
+    standby's repositories, global database and master credential all carry the primary's name."""
+    return resource_prefix(standby_for or stack)
+
+
+MASTER_CREDENTIAL = "aurora-master"
+"""AppSecrets name of the Aurora master credential a global primary generates (RDS cannot manage it there)."""
+
+
+def master_credential_prefix(primary: str) -> str:
+    """Name prefix of that credential's secret (AppSecrets names secrets '<prefix>/<name>-...'); its replica in the
+    standby's region has the same name."""
+    return f"{primary}/{MASTER_CREDENTIAL}-"

@@ -9,6 +9,7 @@ import pytest
 
 from offline.engine import OfflineRun, run_stack, stack_config
 from stacks.config import CONFIG_NAMESPACE, ConfigError, StackConfig, parse_stack_config
+from stacks.names import global_database_name, master_credential_prefix, primary_prefix
 from stacks.tiers import STANDBY_RELAXED
 from tests.helpers import PROD_ACCOUNT, one
 
@@ -179,3 +180,10 @@ def test_the_standby_has_the_same_security_baseline_at_standby_size() -> None:
     assert len(nodes) == 3 and {n.inputs["scalingConfig"]["minSize"] for n in nodes} == {1}
     assert len(standby.of_type("aws:ec2/natGateway:NatGateway")) == 1
     assert standby.of_type("aws:backup/plan:Plan") == []
+
+
+def test_the_ops_commands_compute_the_names_the_program_gives() -> None:
+    prod = _run("prod")
+    (secret,) = prod.of_type("aws:secretsmanager/secret:Secret")
+    assert secret.inputs["namePrefix"] == master_credential_prefix(primary_prefix("prod-dr", "prod"))
+    assert prod.outputs["auroraGlobalClusterId"] == global_database_name(primary_prefix("prod", ""))
