@@ -22,7 +22,7 @@ from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
-from components.eks import EksCluster, EksClusterArgs
+from components.eks import PREVIEW_RENDER_GROUP, EksCluster, EksClusterArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
@@ -523,6 +523,7 @@ def cluster_addons(ctx: Context, net: Network, cluster: EksCluster, front: Edge)
             kubernetes_provider=cluster.provider,
             target_group_arns=list(front.target_group_arns.values()),
             depends_on=cluster.ready,
+            render_group=PREVIEW_RENDER_GROUP if ctx.config.ci_preview_role_arn else "",
         ),
         opts=ctx.options,
     )
@@ -585,8 +586,9 @@ def workloads(
                     chart_values=chart_values(
                         ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, "")
                     )
-                    | {"tls": tls_values(tls.issuer_name)},
+                    | {"tls": tls_values(tls.issuer_name, tls.trust_bundle_name)},
                     behind_load_balancer=spec.public,
+                    namespace_labels=tls.trust_namespace_labels,
                     depends_on=[*cluster.ready, *addons.charts.values(), *tls.ready, *depends_on],
                 )
                 if addons and tls
@@ -662,6 +664,8 @@ def chart_values(
     }  # fmt: skip
 
 
-def tls_values(cluster_issuer: str) -> dict[str, Any]:
-    """The `tls` chart values: the pod's serving certificate (90 days, renewed 30 days before) and its mount."""
-    return {"clusterIssuer": cluster_issuer, "durationHours": 2160, "renewBeforeHours": 720, "mountPath": "/etc/tls"}
+def tls_values(cluster_issuer: str, trust_bundle: str) -> dict[str, Any]:
+    """The `tls` chart values: the pod's serving certificate (90 days, renewed 30 days before) and its mount, and the
+    trust bundle ConfigMap (trust-manager) the pod trusts, mounted apart."""
+    return {"clusterIssuer": cluster_issuer, "durationHours": 2160, "renewBeforeHours": 720, "mountPath": "/etc/tls",
+            "trustBundle": trust_bundle, "trustMountPath": "/etc/tls-trust"}  # fmt: skip
