@@ -378,13 +378,17 @@ def _alarms(identifier: str, args: AuroraPostgresArgs) -> list[AlarmSpec]:
             AlarmSpec("acu-utilization", "AWS/RDS", "ACUUtilization", cluster, "GreaterThanThreshold", 90,
                       "Aurora Serverless v2 above 90% of its maximum ACUs: raise the maximum or tune queries")
         )  # fmt: skip
-    if args.secondary:
+    if args.global_database:
+        # On every member, not only the configured secondary: after a switchover or failover the roles swap while the
+        # program's config does not, and the metric is published by whichever cluster is the secondary at the time
+        # ("Monitoring Aurora global databases", AuroraGlobalDBReplicationLag is a secondary-cluster metric). On the
+        # writer the metric is absent, so missing data is not breaching (issue 20.7c).
         specs.append(
             AlarmSpec("global-replication-lag", "AWS/RDS", "AuroraGlobalDBReplicationLag", cluster,
                       "GreaterThanThreshold", 60_000,
                       "Aurora global database replication lag above 60 s (RPO objective 300 s): a region failure now "
                       "would lose more than a minute of writes", statistic="Maximum", period_seconds=60,
-                      evaluation_periods=3)
+                      evaluation_periods=3, treat_missing_data="notBreaching")
         )  # fmt: skip
     if args.instance_count > 1:
         specs.append(

@@ -86,7 +86,11 @@ def region_copy_keys(ctx: Context) -> PlatformKeys | None:
     config = ctx.config
     domains = []
     if config.cross_region_backup:
-        domains.append(KeyDomain("backup", "AWS Backup copies in the DR region", via_services=("backup",)))
+        # An Aurora recovery point is an RDS cluster snapshot: AWS Backup copies it across regions with an RDS snapshot
+        # copy, and RDS uses the destination key as itself through rds.<drRegion> (AWS Backup Developer Guide,
+        # "Encryption for backups in AWS Backup": for fully managed resource types the copy is encrypted by the
+        # service that owns the resource). Admitting only AWS Backup makes every Aurora copy job fail (issue 20.7d).
+        domains.append(KeyDomain("backup", "AWS Backup copies in the DR region", via_services=("backup", "rds")))
     if config.dr_stack:
         domains.append(
             KeyDomain("secret-replicas", "Replicas of the primary's secrets in the DR region",
@@ -393,12 +397,20 @@ def db_users(ctx: Context, db: AuroraPostgres, app_secrets: AppSecrets) -> Datab
     )
 
 
-def backup(ctx: Context, platform_keys: PlatformKeys, copy_keys: PlatformKeys, db: AuroraPostgres) -> BackupPlan:
-    """Daily backups of the database, copied to the DR region under a key of that region."""
+def backup(
+    ctx: Context, platform_keys: PlatformKeys, copy_keys: PlatformKeys, db: AuroraPostgres, topic: AlarmTopic
+) -> BackupPlan:
+    """Daily backups of the database, copied to the DR region under a key of that region.
+
+    Both members of a region pair have one (issue 20.7c): after a switchover the standby's cluster is the writer,
+    and a plan on the primary's stack alone would then back up a secondary. A standby's plan is named
+    `<prefix>-standby`: its own vault in its region would otherwise be named like the primary's DR-copy vault there
+    (`fintech-prod-dr-vault`)."""
     config = ctx.config
     return BackupPlan(
-        ctx.prefix,
+        f"{ctx.prefix}-standby" if config.standby_for else ctx.prefix,
         BackupPlanArgs(
+            alarm_topic_arn=topic.topic_arn,
             resource_arns=[db.cluster_arn],
             vault_kms_key_arn=platform_keys.arn("data"),
             dr_vault_kms_key_arn=copy_keys.arn("backup"),
