@@ -4,7 +4,6 @@ then builds (an Aurora global database, replicated secrets and images, DNS failo
 from __future__ import annotations
 
 import json
-
 from functools import cache
 
 import pytest
