@@ -392,6 +392,7 @@ def db_users(ctx: Context, db: AuroraPostgres, app_secrets: AppSecrets) -> Datab
             region=ctx.aws.region,
             users=database_users(),
             depends_on=[db],
+            global_database=db.global_database,
         ),
         opts=ctx.options,
     )
