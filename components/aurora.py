@@ -108,8 +108,12 @@ class AuroraPostgresArgs:
     """primary: create the global database around this cluster, its writer; secondary: join the existing global
     database read-only, replicated by Aurora storage from the primary's region. Default: primary."""
     master_password: pulumi.Input[str] | None = None
-    """Master password, a secret Output, written write-only (master_password_wo: never kept in state); required for
-    a global primary, whose password RDS cannot manage; None lets RDS manage it in Secrets Manager. Default: None."""
+    """Master password, a secret Output, passed as the write-only `master_password_wo`; required for a global
+    primary, whose password RDS cannot manage; None lets RDS manage it in Secrets Manager. Default: None.
+    Write-only is not "never in state" here: the bridged provider still writes the value, encrypted as a secret, to
+    the resource's state inputs (pulumi/pulumi-terraform-bridge#3201, open; #3215 marks the field secret for that
+    reason). Sent to RDS only on create and when master_password_wo_version changes (fixed at 1: the first password
+    only; docs/day2.md, "What is in state")."""
     data_api: bool = False
     """Enable the RDS Data API (HTTP endpoint: IAM-authorised SQL with a Secrets Manager secret, no network path to
     the database), used to create the workloads' IAM database users. Default: False."""
