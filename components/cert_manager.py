@@ -135,7 +135,8 @@ class CertManager(pulumi.ComponentResource):
     trust_namespace_labels: dict[str, str]
     """Labels a namespace needs to receive the trust bundle ConfigMap."""
     ready: list[pulumi.Resource]
-    """Depend on these to use the issuer and the bundle: the CA ClusterIssuer is Ready and the Bundle is Synced."""
+    """Depend on these to use the issuer and the bundle: the CA ClusterIssuer is Ready, the Bundle is Synced and
+    trust-manager (which keeps the bundle in sync) runs."""
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:cert_manager:CertManager", name, None, opts)
@@ -209,7 +210,7 @@ class CertManager(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(k8s_options, pulumi.ResourceOptions(depends_on=[self.trust_chart, ca])),
         )
         self.issuer_name = args.issuer_name
-        self.ready = [issuer, bundle]
+        self.ready = [issuer, bundle, self.trust_chart]
         self.register_outputs({})
 
 
