@@ -97,6 +97,8 @@ def with_region(arn: str, region: str) -> str:
 
 def global_writer(global_database: str, region: str) -> str:
     """ARN of the global database's current writer cluster, asked in `region` (any member region answers)."""
+    import boto3  # in the provider host only, as in DataApi
+
     rds = boto3.client("rds", region_name=region)
     (cluster,) = rds.describe_global_clusters(GlobalClusterIdentifier=global_database)["GlobalClusters"]
     writers = [m["DBClusterArn"] for m in cluster.get("GlobalClusterMembers", []) if m.get("IsWriter")]
