@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import boto3
@@ -16,6 +17,7 @@ from botocore.config import Config
 from offline.engine import PROJECT_DIR as PROJECT_DIR  # re-exported: the directory of the stack files
 from offline.engine import stack_config
 from stacks.config import CONFIG_NAMESPACE, StackConfig, parse_stack_config
+from stacks.config.pair_files import check_named_standby, check_region_pair
 
 Status = Literal["pass", "fail", "warn"]
 Progress = Callable[[str], None]
@@ -53,7 +55,12 @@ def load_config(stack: str) -> StackConfig:
             f"Pulumi.{stack}.yaml is not a stack file (a mapping with a 'config' mapping): {_first_line(err)}"
         ) from None
     prefix = f"{CONFIG_NAMESPACE}:"
-    return parse_stack_config({key[len(prefix) :]: value for key, value in raw.items() if key.startswith(prefix)})
+    values = {key[len(prefix) :]: value for key, value in raw.items() if key.startswith(prefix)}
+    # The same region pair check as the program's (stacks/config/pair_files.py), on the same stack files.
+    check_named_standby(stack, values, Path(PROJECT_DIR))
+    config = parse_stack_config(values)
+    check_region_pair(stack, config, Path(PROJECT_DIR))
+    return config
 
 
 def _first_line(err: BaseException) -> str:

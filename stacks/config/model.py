@@ -58,18 +58,20 @@ class StackConfig(
     def _check_tier_rules(self) -> None:
         """The invariants of the tier (stacks/tiers.py TIER_RULES) that no override may break."""
         rules = TIER_RULES[self.tier]
+        # The pair keys first: a standby whose standbyFor went missing is told that, not the first
+        # zone-redundancy rule its standby sizes trip (issue 23).
+        if rules.requires_region_pair and self.region_pair_role == "none":
+            raise ValueError(
+                f"{ns_key('drStack')} must be set for tier '{self.tier}' (the name of its standby stack in "
+                f"{ns_key('drRegion')}), unless the stack is itself a standby ({ns_key('standbyFor')}): a region "
+                "failure must meet the recovery objectives"
+            )
         if rules.high_availability:
             self._require_high_availability()
         if rules.requires_account_pin and not self.account_id:
             raise ValueError(
                 f"{ns_key('accountId')} must be set for tier '{self.tier}', so the stack can never "
                 "deploy into another account"
-            )
-        if rules.requires_region_pair and self.region_pair_role == "none":
-            raise ValueError(
-                f"{ns_key('drStack')} must be set for tier '{self.tier}' (the name of its standby stack in "
-                f"{ns_key('drRegion')}), unless the stack is itself a standby ({ns_key('standbyFor')}): a region "
-                "failure must meet the recovery objectives"
             )
         if rules.requires_cross_region_backup and not self.cross_region_backup and not self.standby_for:
             raise ValueError(
