@@ -105,7 +105,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (tmp_path / f"Pulumi.{stack}.yaml").write_text(text)
     (tmp_path / "policies" / "config").mkdir(parents=True)
     for stack, text in {"policytypo": '{"log-retention": {"minDays": 30,}}', "policylist": '["log-retention"]'}.items():
-        shutil.copy(PROJECT_DIR / "Pulumi.prod.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+        # a copy of dev: a copy of prod would name prod-dr as its standby, which pairs with prod only (issue 23)
+        shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", tmp_path / f"Pulumi.{stack}.yaml")
         (tmp_path / "policies" / "config" / f"{stack}.json").write_text(text)
     monkeypatch.setattr(common, "PROJECT_DIR", tmp_path)
     return tmp_path

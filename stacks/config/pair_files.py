@@ -182,9 +182,7 @@ def check_region_pair(stack: str, config: StackConfig, project_dir: Path | None 
         raise ConfigError(_missing(key, other_name, stacks))
     problems = pair_problems(this, read_side(other_name, directory))
     if problems:
-        raise ConfigError(
-            f"stack '{stack}' and '{other_name}' are not a region pair: " + "; ".join(problems)
-        )
+        raise ConfigError(f"stack '{stack}' and '{other_name}' are not a region pair: " + "; ".join(problems))
 
 
 def check_named_standby(stack: str, raw: dict[str, Any], project_dir: Path | None = None) -> None:

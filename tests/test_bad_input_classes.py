@@ -1,0 +1,245 @@
+"""Issue 23: classes of bad input that were each checked one key at a time. Every case runs the real program
+in-process (offline engine) and must end in one ConfigError naming the key and the bad value, without a
+traceback and before any resource is registered.
+
+- a region pair is one thing in two files (stacks/config/pair_files.py), refused the same way by the plan,
+  pricing.report, offline.audit and ops;
+- internet coverage judged on PUBLIC address space, and what EKS refuses (eksPublicAccessCidrs);
+- ALB ingress that admits nobody or cannot deploy (albIngressCidrs);
+- ARNs of another partition (CI roles, GitHub connection, organization trail) and ciRepository 'owner/..'.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline.engine import PROJECT_DIR, run_stack
+from policies.address_space import RESERVED_IPV4, covers_public_internet
+
+NS = "fintech-platform"
+
+
+def public_cover(excluded: tuple[str, ...]) -> list[str]:
+    """The CIDRs of every IPv4 address outside `excluded`, as few as possible."""
+    space = [ipaddress.IPv4Network("0.0.0.0/0")]
+    for block in map(ipaddress.IPv4Network, excluded):
+        kept: list[ipaddress.IPv4Network] = []
+        for network in space:
+            if block.subnet_of(network):
+                kept += network.address_exclude(block)
+            elif not network.subnet_of(block):
+                kept.append(network)
+        space = kept
+    return [str(n) for n in ipaddress.collapse_addresses(space)]
+
+
+# The issue's example: every public address, around the private, loopback, this-network and class D/E blocks.
+AROUND_RESERVED = public_cover(("0.0.0.0/8", "10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                "224.0.0.0/3"))  # fmt: skip
+FORTY_ONE = [f"198.{n}.0.0/16" for n in range(100, 141)]
+SIXTY_ONE = [f"100.{n}.0.0/16" for n in range(130, 191)]
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One broken input: the stack, what it sets, the key the message must name, how it shows the value and
+    words of what is allowed."""
+
+    cls: str
+    stack: str
+    values: dict[str, str]
+    key: str
+    shown: str
+    allowed: str
+    also: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.cls}-{self.stack}-{self.key}-{self.shown[:30]}"
+
+
+PAIR_CASES = [
+    Bad("pair", "prod", {"drStack": "prod-dx"}, "drStack", "'prod-dx'", "did you mean 'prod-dr'"),
+    Bad("pair", "prod", {"drStack": "dev"}, "drStack", "'dev'", "standbyFor: prod"),
+    Bad("pair", "prod", {"drRegion": "eu-west-1"}, "drRegion", "'eu-west-1'", "runs in the primary's drRegion"),
+    Bad("pair", "prod-dr", {"standbyFor": "dev"}, "standbyFor", "'dev'", "not the primary of a region pair"),
+    Bad("pair", "prod-dr", {"standbyFor": "prod-dr"}, "standbyFor", "'prod-dr'", "names this stack itself"),
+    Bad("pair", "prod-dr", {"standbyFor": ""}, "standbyFor", "drStack = 'prod-dr'", "set fintech-platform:standbyFor"),
+    Bad("pair", "prod-dr", {"dnsName": "api2.fintech.example.com"}, "dnsName", "'api2.fintech.example.com'",
+        "the same in both"),
+    Bad("pair", "prod-dr", {"dnsZoneId": "Z0123456789ABCDEFGHIK"}, "dnsZoneId", "'Z0123456789ABCDEFGHIK'",
+        "the same in both"),
+    Bad("pair", "prod-dr", {"accountId": "444455556666",
+                            "certificateArn": "arn:aws:acm:us-west-2:444455556666:certificate/"
+                                              "3b8e1f62-9c4d-4a7e-8f2b-6d1c0a9e5b47"},
+        "accountId", "'444455556666'", "the same in both"),
+    Bad("pair", "prod-dr", {"region": "us-east-1", "drRegion": "us-west-2",
+                            "availabilityZoneIds": '["use1-az1","use1-az2","use1-az4"]',
+                            "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/"
+                                              "3b8e1f62-9c4d-4a7e-8f2b-6d1c0a9e5b47"},
+        "region", "'us-east-1'", "a regional outage would take both"),
+    Bad("pair", "dev", {"standbyFor": "prod", "dnsZoneId": "Z0123456789ABCDEFGHIJ",
+                        "dnsName": "api.fintech.example.com"},
+        "standbyFor", "'prod'", "names 'prod-dr' as its standby"),
+]  # fmt: skip
+
+CASES = [
+    *PAIR_CASES,
+    # internet coverage on public address space; what EKS refuses
+    Bad("coverage", "prod", {"eksPublicAccessCidrs": str(AROUND_RESERVED).replace("'", '"')}, "eksPublicAccessCidrs",
+        "'1.0.0.0/8'", "together cover it"),
+    Bad("coverage", "prod", {"eksPublicAccessCidrs": '["0.0.0.0/1","128.0.0.0/1"]'}, "eksPublicAccessCidrs",
+        "0.0.0.0/1", "together cover it"),
+    Bad("coverage", "dev", {"eksPublicAccessCidrs": str(FORTY_ONE).replace("'", '"')}, "eksPublicAccessCidrs",
+        "198.140.0.0/16", "at most 40"),
+    Bad("coverage", "dev", {"eksPublicAccessCidrs": '["10.0.0.0/8"]'}, "eksPublicAccessCidrs", "10.0.0.0/8",
+        "private or reserved"),
+    Bad("coverage", "dev", {"eksPublicAccessCidrs": '["198.51.100.0/24"]'}, "eksPublicAccessCidrs",
+        "198.51.100.0/24", "private or reserved"),
+    # ALB ingress
+    Bad("alb", "prod", {"albIngressCidrs": "[]"}, "albIngressCidrs", "[]", "admits no client"),
+    Bad("alb", "prod-dr", {"albIngressCidrs": "[]"}, "albIngressCidrs", "[]", "admits no client"),
+    Bad("alb", "dev", {"albIngressCidrs": '["::/0"]'}, "albIngressCidrs", "::/0", "IPv4 addresses only"),
+    Bad("alb", "dev", {"albIngressCidrs": '["203.0.113.0/24","203.0.113.0/24"]'}, "albIngressCidrs",
+        "203.0.113.0/24", "InvalidPermission.Duplicate"),
+    Bad("alb", "dev", {"albIngressCidrs": str(SIXTY_ONE).replace("'", '"')}, "albIngressCidrs", "100.190.0.0/16",
+        "at most 60 inbound rules"),
+    # partitions and repository
+    Bad("partition", "prod", {"ciDeployRoleArn": "arn:aws-cn:iam::111122223333:role/fintech-ci-deploy"},
+        "ciDeployRoleArn", "arn:aws-cn:iam::111122223333:role/fintech-ci-deploy", "partition 'aws'"),
+    Bad("partition", "prod", {"ciPreviewRoleArn": "arn:aws-us-gov:iam::111122223333:role/fintech-ci-preview"},
+        "ciPreviewRoleArn", "arn:aws-us-gov:iam::111122223333:role/fintech-ci-preview", "partition 'aws'"),
+    Bad("partition", "prod", {"ciGithubConnectionArn": "arn:aws-cn:codeconnections:cn-north-1:111122223333:"
+                                                       "connection/9e4c2a71-3f5b-4d8e-a6c1-7b2d9f0e5a34"},
+        "ciGithubConnectionArn", "arn:aws-cn:codeconnections", "partition 'aws'"),
+    Bad("partition", "dev", {"organizationTrail": "arn:aws-us-gov:cloudtrail:us-gov-west-1:111122223333:trail/org"},
+        "organizationTrail", "arn:aws-us-gov:cloudtrail", "partition 'aws'"),
+    Bad("partition", "prod", {"ciRepository": "example-org/.."}, "ciRepository", "example-org/..", "'.' or '..'"),
+    Bad("partition", "prod", {"ciRepository": "example-org/."}, "ciRepository", "example-org/.", "'.' or '..'"),
+]  # fmt: skip
+
+
+def _overrides(case: Bad) -> dict[str, str]:
+    return {f"{NS}:{key}": value for key, value in case.values.items()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_is_refused_before_any_resource_naming_key_and_value(case: Bad) -> None:
+    run = run_stack(case.stack, _overrides(case))
+    assert run.error is not None, f"{case.values} was accepted"
+    assert "Traceback" not in run.error
+    assert f"{NS}:{case.key}" in run.error
+    assert case.shown in run.error
+    assert case.allowed in run.error
+    assert run.resources == []
+
+
+def test_the_issue_example_is_under_forty_cidrs_and_covers_only_public_space() -> None:
+    assert len(AROUND_RESERVED) <= 40
+    assert not any(ipaddress.ip_network("0.0.0.0/0") == ipaddress.ip_network(c) for c in AROUND_RESERVED)
+    assert covers_public_internet(AROUND_RESERVED)
+    assert not covers_public_internet(AROUND_RESERVED[1:])
+    # the stricter reserved list leaves more to cover, and the complement of it still counts as everything
+    assert covers_public_internet(public_cover(tuple(map(str, RESERVED_IPV4))))
+
+
+def test_the_pack_judges_coverage_with_the_same_function() -> None:
+    from policies.rules import ALL_RULES
+    from policies.rules.base import ResourceView
+
+    rule = next(rule for rule in ALL_RULES if rule.name == "eks-endpoint-private")
+    for cidrs, open_ in ((AROUND_RESERVED, True), (AROUND_RESERVED[1:], False), (["198.51.100.7/32"], False)):
+        eks = ResourceView(type="eks:index:Cluster", name="c", urn="urn:pulumi:s::p::eks:index:Cluster::c",
+                           props={"endpointPublicAccess": True, "publicAccessCidrs": cidrs})  # fmt: skip
+        found = " ".join(rule.evaluate(eks, {"requirePrivateEndpoint": False}))
+        assert ("cover the internet" in found) is open_
+
+
+# --- the region pair: four entry points, one function --------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's program and stack files in tmp_path, which the program, pricing.report,
+    offline.audit and ops all read."""
+    from offline import audit, plan
+    from ops import common
+    from stacks.config import pair_files
+
+    for path in [PROJECT_DIR / "Pulumi.yaml", PROJECT_DIR / "__main__.py", *PROJECT_DIR.glob("Pulumi.*.yaml")]:
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(PROJECT_DIR / "policies" / "config", tmp_path / "policies" / "config")
+    in_copy = functools.partial(run_stack, project_dir=tmp_path)
+    monkeypatch.setattr(pair_files, "STACK_FILES_DIR", tmp_path)
+    monkeypatch.setattr(plan, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(plan, "run_stack", in_copy)
+    monkeypatch.setattr(audit, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(audit, "run_stack", in_copy)
+    monkeypatch.setattr(common, "PROJECT_DIR", tmp_path)
+    return tmp_path
+
+
+def _set(project: Path, stack: str, values: dict[str, str]) -> None:
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    for key, value in values.items():
+        document["config"][f"{NS}:{key}"] = yaml.safe_load(value) if value.startswith("[") else value
+    path.write_text(yaml.safe_dump(document))
+
+
+def _refusals(stack: str) -> dict[str, str]:
+    """What each entry point says about `stack` (its message, or 'accepted')."""
+    from offline.audit import audit_stack
+    from offline.cli import CommandError
+    from ops.common import OpsError, load_config
+    from pricing.report import pair_cost
+    from stacks.config import ConfigError
+
+    said: dict[str, str] = {}
+    from offline import plan
+
+    run = plan.run_stack(stack)  # the program, in the copy
+    said["program"] = run.error or "accepted"
+    assert run.error is None or run.resources == []
+    try:
+        pair_cost(stack)
+        said["pricing.report"] = "accepted"
+    except CommandError as err:
+        said["pricing.report"] = str(err)
+    audited, _ = audit_stack(stack)
+    said["offline.audit"] = audited.error or "accepted"
+    try:
+        load_config(stack)
+        said["ops"] = "accepted"
+    except (ConfigError, OpsError) as err:
+        said["ops"] = str(err)
+    return said
+
+
+FOUR_WAY = [*PAIR_CASES[:4], *PAIR_CASES[5:8]]
+
+
+@pytest.mark.parametrize("case", FOUR_WAY, ids=[case.id for case in FOUR_WAY])
+def test_plan_report_audit_and_ops_refuse_the_same_broken_pair(project: Path, case: Bad) -> None:
+    _set(project, case.stack, case.values)
+    said = _refusals(case.stack)
+    assert len(set(said.values())) == 1, said
+    message = said["program"]
+    assert message != "accepted" and f"{NS}:{case.key}" in message and case.shown in message
+
+
+def test_a_copy_of_the_standby_under_another_name_is_not_a_second_standby(project: Path) -> None:
+    shutil.copy(project / "Pulumi.prod-dr.yaml", project / "Pulumi.prod-dr2.yaml")
+    said = _refusals("prod-dr2")
+    assert len(set(said.values())) == 1, said
+    assert "standbyFor = 'prod', but Pulumi.prod.yaml names 'prod-dr' as its standby" in said["program"]
+    from ops.common import load_config
+
+    assert load_config("prod-dr").standby_for == "prod"  # the real standby still pairs
