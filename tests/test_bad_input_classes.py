@@ -243,3 +243,49 @@ def test_a_copy_of_the_standby_under_another_name_is_not_a_second_standby(projec
     from ops.common import load_config
 
     assert load_config("prod-dr").standby_for == "prod"  # the real standby still pairs
+
+
+# --- smaller: secure list items, an unknown region offline -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "words"),
+    [
+        ({"secure": "not ciphertext!"}, "is not ciphertext"),
+        ({"secure": ""}, "malformed secret"),
+        ({"secure": "v1:abc", "extra": 1}, "malformed secret"),
+        ({"secure": ["v1:Tk9UQVJFQUxDSVBIRVI="]}, "malformed secret"),
+    ],
+)
+def test_a_secure_list_item_that_is_not_ciphertext_is_refused_naming_the_key(
+    tmp_path: Path, item: dict[str, object], words: str
+) -> None:
+    from offline.cli import CommandError
+    from offline.stackfile import check_stack_file
+
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    document = {"config": {f"{NS}:tier": "dev", f"{NS}:eksAdminRoleArns": ["arn:aws:iam::1:role/a", item]}}
+    (tmp_path / "Pulumi.demo.yaml").write_text(yaml.safe_dump(document))
+    with pytest.raises(CommandError) as raised:
+        check_stack_file(tmp_path, "demo")
+    assert f"{NS}:eksAdminRoleArns[1]" in str(raised.value) and words in str(raised.value)
+    assert "ciphertext!" not in str(raised.value)  # what was typed as a secret is never echoed
+
+
+def test_real_ciphertext_in_a_list_still_passes(tmp_path: Path) -> None:
+    from offline.stackfile import check_stack_file
+
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    ciphertexts = [{"secure": "v1:Tk9UQVJFQUxDSVBIRVI=:dGhpcy1pcy1ub3Q="}, {"secure": "AAABAHnVyFm+2hXq8Lz0"}]
+    (tmp_path / "Pulumi.demo.yaml").write_text(yaml.safe_dump({"config": {f"{NS}:eksAdminRoleArns": ciphertexts}}))
+    check_stack_file(tmp_path, "demo")
+
+
+def test_an_unknown_region_offline_is_a_config_message_not_a_traceback() -> None:
+    run = run_stack("dev", {
+        f"{NS}:region": "ap-south-1",
+        f"{NS}:availabilityZoneIds": '["aps1-az1","aps1-az2","aps1-az3"]',
+        f"{NS}:certificateArn": "arn:aws:acm:ap-south-1:123456789012:certificate/0f3e8a52-6b1d-4c8e-9a7f-2d5b1c9e4a10",
+    })  # fmt: skip
+    assert run.error is not None and "Traceback" not in run.error
+    assert f"{NS}:region = 'ap-south-1'" in run.error and "us-east-1" in run.error
