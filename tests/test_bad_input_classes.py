@@ -289,3 +289,25 @@ def test_an_unknown_region_offline_is_a_config_message_not_a_traceback() -> None
     })  # fmt: skip
     assert run.error is not None and "Traceback" not in run.error
     assert f"{NS}:region = 'ap-south-1'" in run.error and "us-east-1" in run.error
+
+
+# --- Ctrl-C during an offline plan (the only subprocess tests here: the exit status is the boundary) --------------
+
+
+@pytest.mark.parametrize("delay", [0.3, 2.0, 4.0])
+def test_ctrl_c_during_an_offline_plan_exits_130_without_a_traceback(delay: float) -> None:
+    """SIGINT while the SDK loads (0.3 s), while the program registers resources, and later in the run."""
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "offline.plan", "dev"], cwd=PROJECT_DIR,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        process.wait(timeout=delay)  # the plan takes several seconds: it must still be running
+        pytest.fail(f"the plan ended before the interrupt (exit {process.returncode})")
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "error: interrupted"
