@@ -311,3 +311,83 @@ def test_ctrl_c_during_an_offline_plan_exits_130_without_a_traceback(delay: floa
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "error: interrupted"
+
+
+# --- policy configs that would weaken the pack silently ----------------------------------------------------------
+
+PROD_DR_POLICY = PROJECT_DIR / "policies" / "config" / "prod-dr.json"
+
+
+def _policy(edit: dict[str, object]) -> str:
+    import json
+
+    document = json.loads(PROD_DR_POLICY.read_text())
+    document.update(edit)
+    return json.dumps(document)
+
+
+POLICY_CASES = [
+    ({"region-pair-replication": {"role": "none"}}, "region-pair-replication.role = 'none'", "set role 'standby'"),
+    ({"region-pair-replication": {"role": "primary"}}, "region-pair-replication.role = 'primary'", "'standby'"),
+    ({"cloudtrail-multi-region": {"multiRegionTrailStack": "prod-dr"}}, "multiRegionTrailStack = 'prod-dr'",
+     "names this stack itself"),
+    ({"account-audit-trail": {"multiRegionTrailStack": "prdo"}}, "multiRegionTrailStack = 'prdo'", "names no stack"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("edit", "named", "words"), POLICY_CASES, ids=[case[1] for case in POLICY_CASES])
+def test_a_policy_config_that_contradicts_its_stack_is_refused_by_audit_and_ops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: dict[str, object], named: str, words: str
+) -> None:
+    from offline import audit
+    from offline.cli import CommandError
+    from ops import common, live_audit
+    from ops.common import OpsError
+    from tests.conftest import offline_run
+
+    policy = tmp_path / "policies" / "config" / "prod-dr.json"
+    policy.parent.mkdir(parents=True)
+    policy.write_text(_policy(edit))
+    monkeypatch.setattr(audit, "run_stack", lambda stack: offline_run(stack))  # the session's cached plan
+    with pytest.raises(CommandError) as offline_error:
+        audit.audit_stack("prod-dr", policy)
+    for path in PROJECT_DIR.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setattr(common, "PROJECT_DIR", tmp_path)
+    with pytest.raises(OpsError) as ops_error:
+        live_audit.thresholds("prod-dr", common.load_config("prod-dr"))
+    for message in (str(offline_error.value), str(ops_error.value)):
+        assert named in message and words in message and "Traceback" not in message
+
+
+def test_a_trail_stack_whose_trail_records_one_region_is_refused() -> None:
+    from policies.pack_config import PackConfig, stack_problems
+    from policies.rules import ALL_RULES
+
+    pack = PackConfig(properties={"cloudtrail-multi-region": {"multiRegionTrailStack": "prod-dr"}})
+    problems = stack_problems(pack, ALL_RULES, "other", "none", {"prod": True, "prod-dr": False, "other": True})
+    assert problems and "records its own region only" in problems[0]
+    from offline.audit import trail_stacks
+
+    assert trail_stacks() == {"dev": True, "prod": True, "prod-dr": False}
+
+
+def test_a_rule_given_twice_in_a_policy_config_is_refused_by_the_pack_loader_and_ops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ops import common, live_audit
+    from ops.common import OpsError
+    from policies.pack_config import PolicyConfigError, parse_pack_config
+    from policies.rules import ALL_RULES
+
+    text = '{"region-pair-replication": {"role": "standby"}, "region-pair-replication": {"role": "none"}}'
+    with pytest.raises(PolicyConfigError, match="'region-pair-replication' is given twice"):
+        parse_pack_config(text, ALL_RULES, "prod-dr.json")
+    (tmp_path / "policies" / "config").mkdir(parents=True)
+    (tmp_path / "policies" / "config" / "prod-dr.json").write_text(text)
+    monkeypatch.setattr(common, "PROJECT_DIR", tmp_path)
+    with pytest.raises(OpsError, match="given twice"):
+        live_audit.thresholds("prod-dr")
+    (tmp_path / "policies" / "config" / "prod-dr.json").write_text('{"nat-per-az": {"minNatGatways": 1}}')
+    with pytest.raises(OpsError, match="did you mean 'minNatGateways'"):  # the pack's loader, not a shape check
+        live_audit.thresholds("prod-dr")
