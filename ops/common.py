@@ -3,7 +3,9 @@ findings report."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -34,6 +36,30 @@ class OpsError(Exception):
     def __init__(self, message: str, exit_code: int = USAGE_EXIT) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+INTERRUPTED_EXIT = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as a shell reports it."""
+
+
+class OpsInterruptedError(OpsError):
+    """Ctrl-C during a command: which check was running, and the report of the checks done before it."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message, INTERRUPTED_EXIT)
+        self.report = report
+
+
+def seconds(text: str) -> float:
+    """An argparse type for --timeout: a finite number of seconds above 0 (nan, inf, 0 and negative values
+    would start a restore or a switchover with a wait that can only fail)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds above 0, such as 1800")
+    return value
 
 
 def stderr_progress(message: str) -> None:

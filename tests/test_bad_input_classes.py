@@ -391,3 +391,109 @@ def test_a_rule_given_twice_in_a_policy_config_is_refused_by_the_pack_loader_and
     (tmp_path / "policies" / "config" / "prod-dr.json").write_text('{"nat-per-az": {"minNatGatways": 1}}')
     with pytest.raises(OpsError, match="did you mean 'minNatGateways'"):  # the pack's loader, not a shape check
         live_audit.thresholds("prod-dr")
+
+
+# --- ops verify and preflight under faults (in-process) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["dr-drill", "failover", "failback"])
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-5", "ten"])
+def test_a_timeout_that_can_only_fail_is_refused_with_exit_2(
+    command: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ops.__main__ import main
+
+    extra = {"dr-drill": [], "failover": ["--to", "prod-dr"], "failback": ["--from", "prod-dr"]}[command]
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--stack", "prod", *extra, "--timeout", value])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and repr(value) in err and "Traceback" not in err
+
+
+def test_ctrl_c_in_ops_verify_names_the_check_and_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ops import verify as verify_module
+    from ops.__main__ import main
+
+    def nodes(report: object, *_: object) -> None:
+        report.add("nodes", True, "3 nodes Ready")  # type: ignore[attr-defined]
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(verify_module, "require_pinned_account", lambda *_, **__: "123456789012")
+    monkeypatch.setattr(verify_module, "check_nodes", nodes)
+    monkeypatch.setattr(verify_module, "check_target_groups", interrupted)
+    assert main(["verify", "--stack", "dev"]) == 130
+    out, err = capsys.readouterr()
+    assert "interrupted while checking target groups (2/5)" in err and "Traceback" not in err
+    assert "PASS nodes: 3 nodes Ready" in out  # what was checked before is still reported
+
+
+def test_ops_json_to_a_full_device_fails_cleanly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    import ops.__main__ as ops_main
+    from ops.common import Report
+
+    report = Report("verify", "dev")
+    report.add("nodes", True, "3 nodes Ready")
+    monkeypatch.setattr(ops_main, "run", lambda args: report)
+    with open("/dev/full", "w") as full:
+        monkeypatch.setattr(sys, "stdout", full)
+        assert ops_main.main(["verify", "--stack", "dev", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the report to standard output: No space left on device" in err and "Traceback" not in err
+
+
+class _Sts:
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    def get_caller_identity(self) -> dict[str, str]:
+        return {"Arn": self.arn, "Account": "111122223333"}
+
+
+@pytest.mark.parametrize(
+    ("caller", "warned"),
+    [
+        ("arn:aws:sts::111122223333:assumed-role/fintech-ci-deploy/gha-123", "ciDeployRoleArn"),
+        ("arn:aws:sts::111122223333:assumed-role/platform-admin/alice", "eksAdminRoleArns"),
+        ("arn:aws:sts::111122223333:assumed-role/bootstrap/alice", ""),
+        ("arn:aws:iam::111122223333:user/alice", ""),
+    ],
+)
+def test_preflight_warns_when_the_cluster_creator_also_has_an_access_entry(caller: str, warned: str) -> None:
+    from ops.common import Report, load_config
+    from ops.preflight import _cluster_creator
+
+    report = Report("preflight", "prod")
+    _cluster_creator(report, load_config("prod"), lambda service: _Sts(caller))  # type: ignore[arg-type]
+    finding = report.findings[0]
+    assert finding.status == ("warn" if warned else "pass")
+    if warned:
+        assert f"fintech-platform:{warned}" in finding.detail and "ResourceInUseException" in finding.detail
+
+
+def test_preflight_warns_when_dns_zone_id_names_no_hosted_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+
+    from ops.common import Clients, Report, load_config
+    from ops.preflight import _hosted_zone
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(key, value)
+    config = load_config("prod")
+    with mock_aws():
+        clients = Clients("us-east-1")
+        report = Report("preflight", "prod")
+        _hosted_zone(report, config, clients)
+        zone = clients("route53").create_hosted_zone(Name="fintech.example.com", CallerReference="t")["HostedZone"]
+        _hosted_zone(report, config.model_copy(update={"dns_zone_id": zone["Id"].split("/")[-1]}), clients)
+    missing, found = report.findings
+    assert missing.status == "warn" and "dnsZoneId = Z0123456789ABCDEFGHIJ: no such hosted zone" in missing.detail
+    assert found.status == "pass" and "api.fintech.example.com belongs to it" in found.detail
