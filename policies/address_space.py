@@ -26,6 +26,17 @@ RESERVED_IPV4 = tuple(
 documentation, benchmarking, 6to4 relay, multicast and reserved (IANA IPv4 Special-Purpose Address Registry,
 https://www.iana.org/assignments/iana-ipv4-special-registry/, RFC 6890)."""
 
+NOT_ROUTED_IPV4 = tuple(
+    ipaddress.IPv4Network(cidr)
+    for cidr in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
+    )
+)  # fmt: skip
+"""The part of RESERVED_IPV4 that no packet from the internet carries as its source: this network, private,
+shared (carrier-grade NAT), loopback, link-local, multicast and class E. (The documentation ranges such as
+198.51.100.0/24 are reserved too, but serve as examples in this project's docs and tests.)"""
+
 RESERVED_IPV6 = tuple(
     ipaddress.IPv6Network(cidr) for cidr in ("::/3", "4000::/2", "8000::/1", "2001::/23", "2001:db8::/32")
 )
@@ -55,7 +66,8 @@ def covers_public_internet(cidrs: Iterable[object]) -> bool:
     return bool(ipv6) and any(n.prefixlen == 0 for n in ipaddress.collapse_addresses([*ipv6, *RESERVED_IPV6]))
 
 
-def reserved(cidr: Network) -> bool:
-    """Whether the whole block is reserved or private space (no internet client can come from it)."""
-    blocks = RESERVED_IPV4 if isinstance(cidr, ipaddress.IPv4Network) else RESERVED_IPV6
+def not_routed(cidr: Network) -> bool:
+    """Whether the whole block lies in NOT_ROUTED_IPV4 (or outside IPv6 global unicast): no internet client can
+    come from it."""
+    blocks = NOT_ROUTED_IPV4 if isinstance(cidr, ipaddress.IPv4Network) else RESERVED_IPV6[:3]
     return any(cidr.subnet_of(block) for block in blocks if block.version == cidr.version)  # type: ignore[arg-type]

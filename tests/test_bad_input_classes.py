@@ -88,6 +88,9 @@ PAIR_CASES = [
     Bad("pair", "dev", {"standbyFor": "prod", "dnsZoneId": "Z0123456789ABCDEFGHIJ",
                         "dnsName": "api.fintech.example.com"},
         "standbyFor", "'prod'", "names 'prod-dr' as its standby"),
+    Bad("pair", "dev", {"standbyFor": "prod-dr", "dnsZoneId": "Z0123456789ABCDEFGHIJ",
+                        "dnsName": "api.fintech.example.com"},
+        "standbyFor", "'prod-dr'", "is itself a standby (standbyFor = 'prod')"),
 ]  # fmt: skip
 
 CASES = [
@@ -100,13 +103,15 @@ CASES = [
     Bad("coverage", "dev", {"eksPublicAccessCidrs": str(FORTY_ONE).replace("'", '"')}, "eksPublicAccessCidrs",
         "198.140.0.0/16", "at most 40"),
     Bad("coverage", "dev", {"eksPublicAccessCidrs": '["10.0.0.0/8"]'}, "eksPublicAccessCidrs", "10.0.0.0/8",
-        "private or reserved"),
-    Bad("coverage", "dev", {"eksPublicAccessCidrs": '["198.51.100.0/24"]'}, "eksPublicAccessCidrs",
-        "198.51.100.0/24", "private or reserved"),
+        "private, loopback"),
+    Bad("coverage", "dev", {"eksPublicAccessCidrs": '["198.51.100.0/24","100.64.0.0/16"]'}, "eksPublicAccessCidrs",
+        "100.64.0.0/16", "no internet client comes from there"),
     # ALB ingress
     Bad("alb", "prod", {"albIngressCidrs": "[]"}, "albIngressCidrs", "[]", "admits no client"),
     Bad("alb", "prod-dr", {"albIngressCidrs": "[]"}, "albIngressCidrs", "[]", "admits no client"),
     Bad("alb", "dev", {"albIngressCidrs": '["::/0"]'}, "albIngressCidrs", "::/0", "IPv4 addresses only"),
+    Bad("alb", "prod", {"albIngressCidrs": '["2001:db8::/32","2600::/12"]'}, "albIngressCidrs", "2600::/12",
+        "no client is admitted"),
     Bad("alb", "dev", {"albIngressCidrs": '["203.0.113.0/24","203.0.113.0/24"]'}, "albIngressCidrs",
         "203.0.113.0/24", "InvalidPermission.Duplicate"),
     Bad("alb", "dev", {"albIngressCidrs": str(SIXTY_ONE).replace("'", '"')}, "albIngressCidrs", "100.190.0.0/16",

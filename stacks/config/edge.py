@@ -27,11 +27,10 @@ class EdgeConfig(ConfigBase):
     def _alb_cidr_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         check_cidr_list(value)
         # The ALB is IPv4 only (components/edge.py sets no ipAddressType; the default is ipv4,
-        # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html):
-        # an IPv6 rule admits no client.
-        ipv6 = [cidr for cidr in value if ipaddress.ip_network(cidr).version == 6]
-        if ipv6:
-            raise ValueError(f"{ipv6} are IPv6; the ALB has IPv4 addresses only, so these rules admit no client")
+        # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html): a list
+        # of IPv6 CIDRs only admits no client. (An IPv6 CIDR next to IPv4 ones is a rule that never matches.)
+        if value and all(ipaddress.ip_network(cidr).version == 6 for cidr in value):
+            raise ValueError(f"{list(value)} are all IPv6; the ALB has IPv4 addresses only, so no client is admitted")
         # One ingress rule per CIDR: EC2 refuses the same rule twice (InvalidPermission.Duplicate) and more than
         # the group's inbound rule quota (RulesPerSecurityGroupLimitExceeded).
         duplicates = sorted({cidr for cidr in value if value.count(cidr) > 1})
