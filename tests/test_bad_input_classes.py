@@ -298,9 +298,10 @@ def test_an_unknown_region_offline_is_a_config_message_not_a_traceback() -> None
 # --- Ctrl-C during an offline plan (the only subprocess tests here: the exit status is the boundary) --------------
 
 
-@pytest.mark.parametrize("delay", [0.3, 2.0, 4.0])
+@pytest.mark.parametrize("delay", [1.0, 2.5, 4.0])
 def test_ctrl_c_during_an_offline_plan_exits_130_without_a_traceback(delay: float) -> None:
-    """SIGINT while the SDK loads (0.3 s), while the program registers resources, and later in the run."""
+    """SIGINT while the SDK loads (1 s), while the program registers resources, and later in the run. (Before
+    offline.cli is imported, the first ~0.1-0.2 s of interpreter start-up, Python's own handler still applies.)"""
     import signal
     import subprocess
     import sys
