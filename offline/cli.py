@@ -14,9 +14,12 @@ value and what is allowed; `run` prints it. Anything else is a bug and keeps its
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,7 +65,44 @@ def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) 
         return USAGE_OR_CONFIG_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+
+
+INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
+ENGINE_COMMANDS = frozenset({"offline.plan", "offline.audit", "offline.snapshot", "pricing.report"})
+"""The commands that run the mock engine in-process (`python -m <name>`)."""
+_watching = False
+
+
+def exit_on_interrupt() -> None:
+    """Make Ctrl-C end a command that runs the mock engine in-process with exit 130, always.
+
+    A KeyboardInterrupt is raised in the main thread only when it next runs Python code; during an offline plan
+    the main thread waits on the SDK's asyncio loop, which waits on the mock monitor's gRPC threads, so the
+    interrupt was sometimes lost (the plan ran on and exited 0), hung the loop, or met a half-torn-down gRPC
+    runtime at interpreter exit (SIGSEGV). Instead SIGINT is blocked in every thread (threads started later
+    inherit the mask) and one watcher thread takes it with sigwait(), flushes stdout, says so on stderr and
+    ends the process with os._exit(130): no interpreter teardown, no traceback, whatever the other threads do
+    (https://docs.python.org/3/library/signal.html#signal.pthread_sigmask, signal.sigwait). It is installed
+    when this module is first imported by one of ENGINE_COMMANDS run as `python -m ...` (before the SDK and
+    gRPC are imported, so Ctrl-C while they load is covered too); a test or another importer keeps its own
+    Ctrl-C. A report being written to --output may be left incomplete; nothing else is half-done by a plan.
+    """
+    global _watching
+    if _watching or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "sigwait"):
+        return
+    _watching = True
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def watch() -> None:
+        signal.sigwait({signal.SIGINT})
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        os.write(2, b"error: interrupted\n")
+        os._exit(INTERRUPTED)
+
+    threading.Thread(target=watch, name="exit-on-interrupt", daemon=True).start()
 
 
 @contextmanager
@@ -112,3 +152,7 @@ def write_output(target: Path, text: str, option: str) -> None:
         target.write_text(text, encoding="utf-8")
     except OSError as err:
         raise CommandError(f"{option} {str(target)!r}: cannot write: {err.strerror or err}") from err
+
+
+if getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", None) in ENGINE_COMMANDS:
+    exit_on_interrupt()
