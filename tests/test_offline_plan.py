@@ -20,7 +20,7 @@ def _plan(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_text_plan_groups_resources_by_component() -> None:
-    result = _plan("dev")
+    result = _plan("dev", "--resources")
     assert result.returncode == 0, result.stderr
     assert "Offline plan of stack 'dev' (project fintech-platform): tier dev, region us-east-1" in result.stdout
     assert "fintech:network:Network fintech-dev (39 resources)" in result.stdout
