@@ -51,8 +51,9 @@ STACKS = ("dev", "prod", "prod-dr")
 COMMAND = "./dev.sh docs"
 """The one command that regenerates every generated page and block."""
 
-_BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) [^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",
-                    re.S)  # fmt: skip
+_BLOCK = re.compile(
+    r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) [^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)", re.S
+)
 
 
 @cache
@@ -326,9 +327,7 @@ def _main(argv: list[str] | None) -> int:
         prog=".venv/bin/python -m offline.docs",
         description="Regenerate the documentation generated from the code (docs/configuration.md and the "
         "generated blocks of README.md, docs/cost.md and docs/auditors.md).",
-        epilog=exit_status_help(
-            errors="bad argument, a page without its generated block, a stack that does not plan"
-        ),  # fmt: skip
+        epilog=exit_status_help(errors="bad argument, a page without its generated block, a stack that does not plan"),
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 naming each stale file")
     args = parser.parse_args(argv)
