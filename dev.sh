@@ -3,6 +3,7 @@
 #   ./dev.sh plan [STACK] [plan options]   set up .venv, then print the offline plan of STACK (default dev)
 #   ./dev.sh test [pytest args]            set up .venv and helm, then lint, type-check and run the whole test suite
 #   ./dev.sh setup                         create .venv, install the pinned requirements and helm
+#   ./dev.sh docs [--check]                regenerate the generated documentation (--check: exit 1 if stale)
 # Exit status: that of the command run; 2 for an unknown command; 1 when the setup fails (its error is shown).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -38,6 +39,10 @@ case "$command" in
     stack=${1:-dev}
     [ $# -gt 0 ] && shift
     exec .venv/bin/python -m offline.plan "$stack" "$@"
+    ;;
+  docs)
+    setup_venv
+    exec .venv/bin/python -m offline.docs "$@"
     ;;
   test)
     setup_venv

@@ -230,7 +230,8 @@ def cost_table(runs: Runs) -> str:
         else "",
     ]
     flags = {stack: reports[stack].price_flag for stack in STACKS if reports[stack].price_flag}
-    lines += [f"PRICE FLAG ({stack}): {flag}" for stack, flag in flags.items()]
+    for stack, flag in flags.items():
+        lines += ["", f"**PRICE FLAG** ({stack}): {flag}"]
     return "\n".join(line for line in lines if line is not None).rstrip()
 
 
