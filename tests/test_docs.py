@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from offline import docs
+from offline.cli import CommandError
 from offline.engine import PROJECT_DIR
 from stacks.tiers import TIER_PRESETS
 from tests.conftest import offline_run
@@ -53,7 +54,7 @@ def test_a_changed_source_makes_the_reference_stale(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_page_without_its_block_is_refused() -> None:
-    with pytest.raises(docs.CommandError, match="expected one '<!-- BEGIN GENERATED: stacks"):
+    with pytest.raises(CommandError, match="expected one '<!-- BEGIN GENERATED: stacks"):
         docs.fill_block("# no markers here\n", "stacks", "x", "README.md")
 
 
