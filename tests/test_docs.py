@@ -263,3 +263,28 @@ def test_the_readme_is_a_front_door() -> None:
     for page in ("deploying", "configuration", "auditors", "cost", "recovery", "operations", "ci", "testing",
                  "known-limits", *[name.removesuffix(".md") for name in LANDING]):  # fmt: skip
         assert f"(docs/{page}.md)" in readme, page
+
+
+def test_the_versions_named_are_the_ones_prod_plans() -> None:
+    """Engine, Kubernetes and chart versions in docs/architecture.md are the ones the program registers."""
+    run = offline_run("prod")
+    planned = {
+        str(chart.inputs["chart"]): str(chart.inputs["version"]).removeprefix("v")
+        for chart in run.of_type("kubernetes:helm.sh/v4:Chart") if chart.inputs.get("version")
+    }  # fmt: skip
+    for name, type_token, field in (
+        ("Aurora PostgreSQL", "aws:rds/cluster:Cluster", "engineVersion"),
+        ("ElastiCache Valkey", "aws:elasticache/replicationGroup:ReplicationGroup", "engineVersion"),
+        ("MSK", "aws:msk/cluster:Cluster", "kafkaVersion"),
+        ("Kubernetes", "eks:index:Cluster", "version"),
+    ):
+        planned[name] = str(run.of_type(type_token)[0].inputs[field])
+    text = (PROJECT_DIR / "docs" / "architecture.md").read_text()
+    named = 0
+    for name, version in planned.items():
+        for match in re.finditer(rf"{re.escape(name)} v?(\d+(?:\.(?:\d+|x))+)", text):
+            assert match.group(1) == version, (
+                f"docs/architecture.md names {name} {match.group(1)}; the plan has {version}"
+            )
+            named += 1
+    assert named >= 7
