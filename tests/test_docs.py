@@ -288,3 +288,16 @@ def test_the_versions_named_are_the_ones_prod_plans() -> None:
             )
             named += 1
     assert named >= 7
+
+
+def test_the_push_commands_described_are_the_ones_preflight_prints() -> None:
+    """docs/deploying.md names the tools of ops/images.py push_commands, not ones it does not print."""
+    from ops.images import push_commands
+
+    printed = push_commands("validator", "1.4.3", "111122223333.dkr.ecr.us-east-1.amazonaws.com/fintech-prod/validator",
+                            "us-east-1")  # fmt: skip
+    tools = {" ".join(line.split()[:2]) for line in printed.splitlines() if line.startswith("docker ")}
+    assert tools == {"docker tag", "docker push"}
+    page = (PROJECT_DIR / "docs" / "deploying.md").read_text()
+    step = page[page.index("**Push the images.**") :].split("\n5. ")[0]
+    assert all(f"`{tool}`" in step for tool in tools) and "docker buildx" not in step
