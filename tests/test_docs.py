@@ -301,3 +301,37 @@ def test_the_push_commands_described_are_the_ones_preflight_prints() -> None:
     page = (PROJECT_DIR / "docs" / "deploying.md").read_text()
     step = page[page.index("**Push the images.**") :].split("\n5. ")[0]
     assert all(f"`{tool}`" in step for tool in tools) and "docker buildx" not in step
+
+
+def test_pinned_versions_and_name_limits_named_are_the_code_s() -> None:
+    """Package versions a page names are the pins of requirements*.txt; the stack-name limit is name_limits'."""
+    from stacks.name_limits import MAX_STACK_NAME_LENGTH
+
+    pins = dict(
+        re.findall(r"^([A-Za-z0-9_-]+)(?:\[[^\]]*\])?==(\S+)", (PROJECT_DIR / "requirements.txt").read_text(), re.M)
+    )
+    checked = 0
+    for path in PAGES:
+        text = path.read_text()
+        for package, version in pins.items():
+            for match in re.finditer(rf"(?<![\w-]){re.escape(package)} (\d+\.\d+\.\d+)", text):
+                assert match.group(1) == version, f"{_page_name(path)}: {package} {match.group(1)}, pinned {version}"
+                checked += 1
+    assert checked >= 1
+    deploying = (PROJECT_DIR / "docs" / "deploying.md").read_text()
+    assert f"at most {MAX_STACK_NAME_LENGTH} lowercase letters" in deploying
+    assert f"{MAX_STACK_NAME_LENGTH}-character stack name" in deploying
+
+
+def test_no_page_advises_a_public_api_endpoint_for_prod() -> None:
+    """eksPublicAccessCidrs: prod's mandatory eks-endpoint-private rule fails any public endpoint, so the pages
+    offer engineers' CIDRs for dev only and say why prod keeps the default."""
+    from policies.rules import ALL_RULES
+
+    rule = next(rule for rule in ALL_RULES if rule.name == "eks-endpoint-private")
+    assert rule.enforcement.value == "mandatory"
+    reference = (PROJECT_DIR / "docs" / "configuration.md").read_text()
+    row = next(line for line in reference.splitlines() if line.startswith("| `eksPublicAccessCidrs` |"))
+    assert "Only dev may list engineers' own egress CIDRs" in row and "eks-endpoint-private" in row
+    deploying = (PROJECT_DIR / "docs" / "deploying.md").read_text()
+    assert "in dev, engineers who want" in deploying and "eks-endpoint-private" in deploying
