@@ -335,3 +335,41 @@ def test_no_page_advises_a_public_api_endpoint_for_prod() -> None:
     assert "Only dev may list engineers' own egress CIDRs" in row and "eks-endpoint-private" in row
     deploying = (PROJECT_DIR / "docs" / "deploying.md").read_text()
     assert "in dev, engineers who want" in deploying and "eks-endpoint-private" in deploying
+
+
+def _leading_number(cell: str) -> int | None:
+    match = re.match(r"\d+", cell)
+    return int(match.group()) if match else None
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod-dr"])
+def test_the_relaxation_tables_are_the_policy_configs(stack: str) -> None:
+    """docs/auditors.md lists exactly the rules policies/config/<stack>.json relaxes, with the config's numbers
+    and the rules' (prod) defaults."""
+    import json
+
+    from policies.rules import ALL_RULES
+
+    rules = {rule.name: rule for rule in ALL_RULES}
+    config = json.loads((PROJECT_DIR / "policies" / "config" / f"{stack}.json").read_text())
+    text = (PROJECT_DIR / "docs" / "auditors.md").read_text()
+    header = f"| rule | prod (default) | {stack} |"
+    lines = text[text.index(header) :].splitlines()[2:]
+    listed: set[str] = set()
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        names = re.findall(r"`([a-z0-9-]+)`", cells[0])
+        listed.update(names)
+        for name in names:
+            numbers = {key: value for key, value in config.get(name, {}).items()
+                       if isinstance(value, int) and not isinstance(value, bool)}  # fmt: skip
+            if len(numbers) == 1 and re.match(r"\d", cells[2]):
+                ((key, value),) = numbers.items()
+                assert _leading_number(cells[2]) == value, f"{name}: {stack} {cells[2]} vs {value}"
+                default = rules[name].defaults()[key]
+                assert _leading_number(cells[1]) == default, f"{name}: default {cells[1]} vs {default}"
+    assert listed == set(config), (
+        f"listed but not relaxed: {listed - set(config)}; relaxed, not listed: {set(config) - listed}"
+    )
