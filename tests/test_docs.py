@@ -220,11 +220,15 @@ def test_the_interface_endpoints_named_are_the_ones_prod_builds() -> None:
     assert "secretsmanager, kms" not in text
 
 
-def test_the_stacks_ci_deploys_are_the_ones_the_page_names() -> None:
-    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "deploy.yml").read_text())
+def _workflow_stacks(name: str) -> list[str]:
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / name).read_text())
     matrices = [job.get("strategy", {}).get("matrix", {}).get("stack") for job in workflow["jobs"].values()]
-    deployed = next(stacks for stacks in matrices if stacks)
-    assert deployed == ["dev", "prod", "prod-dr"]
+    return next(stacks for stacks in matrices if stacks)
+
+
+def test_the_stacks_ci_deploys_are_the_ones_the_page_names() -> None:
+    assert _workflow_stacks("deploy.yml") == _workflow_stacks("pull-request.yml") == ["dev", "prod", "prod-dr"]
+    assert "for each stack (dev, prod and prod-dr)" in (PROJECT_DIR / "docs" / "ci.md").read_text()
     for page in ("docs/ci.md", "README.md"):
         assert "dev, prod and prod-dr" in (PROJECT_DIR / page).read_text(), page
 
