@@ -222,8 +222,12 @@ def test_the_interface_endpoints_named_are_the_ones_prod_builds() -> None:
 
 def _workflow_stacks(name: str) -> list[str]:
     workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / name).read_text())
-    matrices = [job.get("strategy", {}).get("matrix", {}).get("stack") for job in workflow["jobs"].values()]
-    return next(stacks for stacks in matrices if stacks)
+    for job in workflow["jobs"].values():
+        matrix = job.get("strategy", {}).get("matrix", {})
+        stacks = matrix.get("stack") or [entry["stack"] for entry in matrix.get("include", []) if "stack" in entry]
+        if stacks:
+            return list(stacks)
+    raise AssertionError(f"{name}: no job has a stack matrix")
 
 
 def test_the_stacks_ci_deploys_are_the_ones_the_page_names() -> None:
