@@ -4,6 +4,7 @@
 #   ./dev.sh test [pytest args]            set up .venv and helm, then lint, type-check and run the whole test suite
 #                                          (on every CPU with pytest-xdist; PYTEST_WORKERS=N to choose, -p no:xdist for serial)
 #   ./dev.sh setup                         create .venv, install the pinned requirements and helm
+#   ./dev.sh docs [--check]                regenerate the generated documentation (--check: exit 1 if stale)
 # Exit status: that of the command run; 2 for an unknown command; 1 when the setup fails (its error is shown).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -40,6 +41,10 @@ case "$command" in
     [ $# -gt 0 ] && shift
     exec .venv/bin/python -m offline.plan "$stack" "$@"
     ;;
+  docs)
+    setup_venv
+    exec .venv/bin/python -m offline.docs "$@"
+    ;;
   test)
     setup_venv
     setup_helm
@@ -66,7 +71,7 @@ case "$command" in
     exit "$pytest_status"
     ;;
   *)
-    sed -n '2,7p' "$0" >&2
+    sed -n '2,8p' "$0" >&2
     exit 2
     ;;
 esac

@@ -1,6 +1,7 @@
 """The offline plan: run the program for a stack under the mock engine and print what it would create.
 
-    python -m offline.plan dev                 # readable plan
+    python -m offline.plan dev                 # the summary: resources and cost per component, capacity, warnings
+    python -m offline.plan dev --resources     # the summary, then every resource and the outputs
     python -m offline.plan prod --json plan.json
     python -m offline.plan dev --config natStrategy=one-per-az   # as after `pulumi config set`
 
@@ -22,7 +23,7 @@ from offline.cli import CommandError, exit_status_help, output_path, run, write_
 from offline.engine import PROJECT_DIR, OfflineRun, known_stacks, run_stack
 from offline.stackfile import check_project, check_stack_file
 from offline.values import convert
-from pricing.model import CostReport, PriceTable, load_prices, price_plan
+from pricing.model import CostReport, PriceTable, component_label, load_prices, price_plan
 
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:aws": ("region", "allowedAccountIds"),
@@ -183,8 +184,9 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def render_text(plan: dict[str, Any], cost: CostReport | None = None) -> str:
-    """The plan as text for a person (`cost`: its priced plan, priced here when not given)."""
+def render_summary(plan: dict[str, Any], cost: CostReport) -> list[str]:
+    """What a person reads first: counts, resources and cost per component, capacity, cost against the
+    budget and the program's warnings."""
     counts = plan["counts"]
     lines = [
         f"Offline plan of stack '{plan['stack']}' (project {plan['project']}): tier {plan['tier']}, "
@@ -192,7 +194,43 @@ def render_text(plan: dict[str, Any], cost: CostReport | None = None) -> str:
         f"{counts['resources']} resources: {counts['custom'] - counts['providers']} cloud and Kubernetes resources "
         f"(of which {counts['multiLanguageComponents']} multi-language components), {counts['components']} "
         f"components, {counts['providers']} provider(s)",
+        "",
+        f"Per component (resources; monthly USD at {cost.price_region} list prices, baseline and peak; "
+        "python -m pricing.report for the detail):",
     ]
+    if cost.price_flag:
+        lines.append(f"  PRICE FLAG: {cost.price_flag}")
+    priced = cost.by_component()
+    sizes: Counter[str] = Counter()
+    for component in plan["components"]:
+        sizes[component_label(component, plan["stack"])] += len(component["resources"])
+    width = max(len(label) for label in [*sizes, *priced, "total"])
+    for label in sorted(set(sizes) | set(priced)):
+        baseline, peak = priced.get(label, (0.0, 0.0))
+        lines.append(f"  {label:<{width}}  {sizes.get(label, 0):>4}  baseline {baseline:>9.2f}  peak {peak:>9.2f}")
+    lines.append(
+        f"  {'total':<{width}}  {sum(sizes.values()):>4}  baseline {cost.baseline:>9.2f}  peak {cost.peak:>9.2f}"
+    )
+    if cost.budget is not None:
+        verdict = "OVER BUDGET" if cost.over_budget else "within budget"
+        lines.append(f"  budget {cost.budget:.2f}: baseline {verdict} ({cost.baseline / cost.budget:.0%})")
+    capacity = plan["outputs"].get("capacity")
+    if capacity:
+        lines += ["", "Capacity of the per-zone node groups (workload requests at HPA bounds, system pods included):"]
+        lines += [
+            f"  at {scale} scale: needs {fit['nodesNeeded']} of {fit['nodesAvailable']} nodes "
+            f"({fit['boundBy']}-bound), headroom {fit['nodesAvailable'] - fit['nodesNeeded']} node(s)"
+            for scale, fit in capacity.items()
+        ]
+    lines += ["", "Warnings:" if plan["warnings"] else "Warnings: none"]
+    lines += [f"  - {warning}" for warning in plan["warnings"]]
+    return lines
+
+
+def render_resources(plan: dict[str, Any]) -> list[str]:
+    """The detail behind the summary: each resource by component and type with its key settings, then the
+    stack outputs."""
+    lines: list[str] = []
     for component in plan["components"]:
         lines += ["", f"{component['type']} {component['name']} ({len(component['resources'])} resources)"]
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -205,29 +243,20 @@ def render_text(plan: dict[str, Any], cost: CostReport | None = None) -> str:
                 settings = "  ".join(f"{key}={_format(value)}" for key, value in member["settings"].items())
                 protect = "  [protected]" if member["protect"] else ""
                 lines.append(f"    {member['name']:<{width}}  {settings}{protect}".rstrip())
-    capacity = plan["outputs"].get("capacity")
-    if capacity:
-        lines += ["", "Capacity of the per-zone node groups (workload requests at HPA bounds, system pods included):"]
-        lines += [
-            f"  at {scale} scale: needs {fit['nodesNeeded']} of {fit['nodesAvailable']} nodes "
-            f"({fit['boundBy']}-bound), headroom {fit['nodesAvailable'] - fit['nodesNeeded']} node(s)"
-            for scale, fit in capacity.items()
-        ]
-    cost = cost or price_plan(plan)
-    lines += ["", f"Monthly cost (USD, {cost.price_region} list prices; python -m pricing.report for the detail):"]
-    if cost.price_flag:
-        lines.append(f"  PRICE FLAG: {cost.price_flag}")
-    for component, (baseline, peak) in cost.by_component().items():
-        lines.append(f"  {component:<22} baseline {baseline:>9.2f}  peak {peak:>9.2f}")
-    lines.append(f"  {'total':<22} baseline {cost.baseline:>9.2f}  peak {cost.peak:>9.2f}")
-    if cost.budget is not None:
-        verdict = "OVER BUDGET" if cost.over_budget else "within budget"
-        lines.append(f"  budget {cost.budget:.2f}: baseline {verdict} ({cost.baseline / cost.budget:.0%})")
     if plan["outputs"]:
         lines += ["", "Outputs:"]
         lines += [f"  {key} = {_format(value)}" for key, value in sorted(plan["outputs"].items())]
-    if plan["warnings"]:
-        lines += ["", "Warnings:"] + [f"  - {warning}" for warning in plan["warnings"]]
+    return lines
+
+
+def render_text(plan: dict[str, Any], cost: CostReport | None = None, resources: bool = False) -> str:
+    """The plan as text for a person: the summary (render_summary), then with `resources` every resource
+    and the outputs (render_resources); default False. `cost`: its priced plan, priced here when not given."""
+    lines = render_summary(plan, cost or price_plan(plan))
+    if resources:
+        lines += render_resources(plan)
+    else:
+        lines += ["", "Each resource with its key settings, and the stack outputs: add --resources."]
     return "\n".join(lines)
 
 
@@ -276,6 +305,10 @@ def _main(argv: list[str] | None) -> int:
         "--config", metavar="KEY=VALUE", action="append", default=[],
         help="override a config value for this plan, as `pulumi config set KEY VALUE` would (repeatable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--resources", action="store_true",
+        help="after the summary, list every resource with its key settings and the stack outputs",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     target = output_path(args.json, "--json") if args.json is not None and args.json != "-" else None
     started = time.perf_counter()
@@ -286,7 +319,7 @@ def _main(argv: list[str] | None) -> int:
     if args.json == "-":
         print(json.dumps(plan, indent=2, sort_keys=True))
         return 0
-    print(render_text(plan, cost))
+    print(render_text(plan, cost, resources=args.resources))
     print(f"\nPlanned offline in {plan['seconds']:.2f} s.")
     if target is not None:
         write_output(target, json.dumps(plan, indent=2, sort_keys=True), "--json")

@@ -163,7 +163,7 @@ def explain(err: Exception, endpoint_url: str | None) -> OpsError:
         code, message = _error_of(err)
         if code in DENIED or (code == "403" and not message):
             return OpsError(f"access denied: the credentials in use may not call {err.operation_name} ({code}: "
-                            f"{message}); use a role with the permissions listed in the README")  # fmt: skip
+                            f"{message}); use a role with the permissions listed in docs/operations.md")  # fmt: skip
         if code.isdigit():
             return OpsError(f"{endpoint_url or 'the AWS endpoint'} answered {err.operation_name} with HTTP {code} and "
                             "no AWS error: is it an AWS endpoint?")  # fmt: skip

@@ -180,7 +180,7 @@ def _guardduty(report: Report, stack: str, config: StackConfig, clients: Clients
 
 def _global_database(report: Report, stack: str, config: StackConfig, clients: Clients) -> None:
     """A standby's Aurora secondary joins its primary's global database, which the primary's stack creates: the
-    primary must be deployed first (README "The region pair"). A primary's first `pulumi up` creates it."""
+    primary must be deployed first (docs/deploying.md, "The region pair"). A primary's first `pulumi up` creates it."""
     if config.region_pair_role == "none":
         return
     identifier = global_database_name(primary_prefix(stack, config.standby_for))

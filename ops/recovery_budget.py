@@ -1,7 +1,7 @@
 """The recovery budget of a region failure, as data: each runbook step of `python -m ops failover` with the
 time it is expected to take and where that figure comes from, and the recovery point of each kind of data.
 
-No AWS calls: `ops.failover` prints these figures beside the times it measures, and the README's
+No AWS calls: `ops.failover` prints these figures beside the times it measures, and docs/recovery.md's
 "Loss of the region" tables are checked against them (tests/test_recovery_budget.py).
 
 A `source` is either one or more https addresses (AWS's published figures, separated by spaces) or a
@@ -184,7 +184,7 @@ _DATABASE = DataRpo(
     f"{_AURORA_GLOBAL} {_AURORA_DR}",
     'AWS: replication "with latency typically under a second"; "RPO is typically measured in seconds". '
     "A failover loses the commits not yet replicated; a switchover (the drill) loses none. A typical "
-    "figure, not a bound: rds.global_db_rpo can make it one (see the README).",
+    "figure, not a bound: rds.global_db_rpo can make it one (see docs/recovery.md).",
 )
 
 RPO_BY_DATA_KIND: tuple[DataRpo, ...] = (

@@ -646,7 +646,7 @@ def chart_values(
     if spec.consumes:
         settings |= {"KAFKA_CONSUME_TOPICS": ",".join(spec.consumes), "KAFKA_CONSUMER_GROUP": spec.consumer_group}
     for callee in spec.calls:
-        # The callee's certificate names this host; the caller verifies it against TLS_CA_FILE (README).
+        # The callee's certificate names this host; the caller verifies it against TLS_CA_FILE (docs/architecture.md).
         settings[f"{callee.upper()}_URL"] = f"https://{callee}.{callee}.svc.cluster.local:{WORKLOAD_PORT}"
     store_cidrs = {"aurora": subnets["database"], "cache": subnets["database"], "kafka": subnets["private"]}
     store_ports = {"aurora": POSTGRES_PORT, "cache": CACHE_PORT, "kafka": SASL_IAM_PORT}

@@ -2,7 +2,7 @@
 with one bad value and must end in one clear ConfigError that names the key, shows the bad value and
 says what is allowed - with no traceback and before any resource other than a provider is registered.
 
-The valid controls (every documented value of the README configuration table, on both stacks) are in
+The valid controls (every documented value of docs/configuration.md, on both stacks) are in
 tests/test_config_table.py.
 """
 

@@ -1,7 +1,8 @@
-"""The README configuration table is the contract: every key can be overridden with each value its row
-documents (the backticked values of the dev, prod and allowed columns), on both stacks, and each value
-the row says prod refuses is refused there. Parametrized from the table itself, so a new row is covered
-as soon as it is written."""
+"""The configuration reference (docs/configuration.md, generated from Pulumi.yaml by offline/docs.py) is the
+contract: every key can be overridden with each value its row documents (the backticked values of the dev and
+prod columns, and of its description after "Allowed:", which is the description in Pulumi.yaml), on both stacks,
+and each value the row says prod refuses is refused there. Parametrized from the page itself, so a new key is
+covered as soon as it is declared and the page regenerated (tests/test_docs.py fails while it is stale)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,16 @@ _PROD_REFUSES = re.compile(r"\bprod\b[^`]*?\brefuses\b")
 
 
 def _table() -> list[tuple[list[str], str, str, str]]:
-    """Rows of the configuration table: keys, dev column, prod column, allowed column."""
-    text = (PROJECT_DIR / "README.md").read_text()
-    table = text[text.index("| key | default | dev | prod | allowed |") :].split("\n\n")[0]
+    """Rows of the configuration table: keys, dev column, prod column, allowed values (the description after
+    'Allowed:')."""
+    text = (PROJECT_DIR / "docs" / "configuration.md").read_text()
+    table = text[text.index("| key | type | default | dev | prod | prod-dr | description |") :].split("\n\n")[0]
     rows = []
     for line in table.splitlines()[2:]:
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        keys, _, dev, prod, allowed = cells[0], cells[1], cells[2], cells[3], " | ".join(cells[4:])
-        rows.append((_TICKED.findall(keys), dev, prod, allowed))
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        keys, dev, prod, description = cells[0], cells[3], cells[4], " | ".join(cells[6:])
+        assert "Allowed:" in description, f"{keys}: the description in Pulumi.yaml says nothing after 'Allowed:'"
+        rows.append((_TICKED.findall(keys), dev, prod, description.split("Allowed:", 1)[1]))
     return rows
 
 

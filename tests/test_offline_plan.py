@@ -29,7 +29,7 @@ def _plan_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.Com
 
 
 def test_text_plan_groups_resources_by_component(capsys: pytest.CaptureFixture[str]) -> None:
-    result = _plan_here(capsys, "dev")
+    result = _plan_here(capsys, "dev", "--resources")
     assert result.returncode == 0, result.stderr
     assert "Offline plan of stack 'dev' (project fintech-platform): tier dev, region us-east-1" in result.stdout
     assert "fintech:network:Network fintech-dev (39 resources)" in result.stdout

@@ -1,4 +1,4 @@
-"""The region-failure recovery budget (ops/recovery_budget.py) and the README's tables agree, fit the
+"""The region-failure recovery budget (ops/recovery_budget.py) and the tables of docs/recovery.md agree, fit the
 objectives (RTO 30 minutes, RPO 5 minutes), and every figure says where it comes from."""
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ URL = re.compile(r"https://[^\s)\]]+")
 
 
 def _section() -> str:
-    readme = (PROJECT_DIR / "README.md").read_text()
-    start = readme.index(SECTION)
-    return readme[start : readme.index("\n## ", start)]
+    page = (PROJECT_DIR / "docs" / "recovery.md").read_text()
+    start = page.index(SECTION)
+    end = page.find("\n## ", start)
+    return page[start : end if end >= 0 else len(page)]
 
 
 def _table(header: str) -> list[list[str]]:
-    """The rows (cells stripped) of the README table of the region-loss section whose header starts so."""
+    """The rows (cells stripped) of the docs/recovery.md table of the region-loss section whose header starts so."""
     lines = _section().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(header))
     rows = []
@@ -155,5 +156,6 @@ def test_the_readme_names_the_failover_commands() -> None:
     section = _section()
     for command in ("python -m ops failover --stack prod --to prod-dr --dry-run",
                     "python -m ops failover --stack prod --to prod-dr", "python -m ops failback",
+                    "python -m ops failover --stack prod --to prod-dr --mode failover",
                     "python -m ops dr-drill --stack prod"):  # fmt: skip
         assert command in section, command

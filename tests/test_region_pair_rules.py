@@ -1,7 +1,7 @@
 """Cases of the region-pair rules (policies/rules/region_pair.py) and of the rules issue 14 taught about global
 databases: each passes, fails explicitly and fails by default; tests/test_policy_rules.py runs them with every
 other rule's cases. Here also: the role of a stack comes from the pack config, the primary's replication stays
-in its own account, and the standby's relaxations are exactly the ones the README lists."""
+in its own account, and the standby's relaxations are exactly the ones docs/auditors.md lists."""
 
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ STANDBY_RULES = {
 SIZE_RULES = {"hpa-minimum-replicas", "instance-classes-in-tier"}
 """Size, not redundancy: the standby runs one pod per workload and smaller classes until ops failover scales it."""
 TRAIL_RULES = {"cloudtrail-multi-region", "account-audit-trail"}
-"""prod's multi-region trail records us-west-2; prod-dr's own trail records its region only (README)."""
+"""prod's multi-region trail records us-west-2; prod-dr's own trail records its region only (docs/auditors.md)."""
 
 
 def test_the_standby_config_relaxes_only_what_the_standby_is_allowed_to() -> None:
