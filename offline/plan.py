@@ -220,15 +220,22 @@ def render_text(plan: dict[str, Any], cost: CostReport | None = None) -> str:
     for component, (baseline, peak) in cost.by_component().items():
         lines.append(f"  {component:<22} baseline {baseline:>9.2f}  peak {peak:>9.2f}")
     lines.append(f"  {'total':<22} baseline {cost.baseline:>9.2f}  peak {cost.peak:>9.2f}")
-    if cost.budget is not None:
-        verdict = "OVER BUDGET" if cost.over_budget else "within budget"
-        lines.append(f"  budget {cost.budget:.2f}: baseline {verdict} ({cost.baseline / cost.budget:.0%})")
+    verdict = cost.verdict
+    if verdict is not None:
+        lines.append(f"  {verdict.line()}")
     if plan["outputs"]:
         lines += ["", "Outputs:"]
         lines += [f"  {key} = {_format(value)}" for key, value in sorted(plan["outputs"].items())]
     if plan["warnings"]:
         lines += ["", "Warnings:"] + [f"  - {warning}" for warning in plan["warnings"]]
     return "\n".join(lines)
+
+
+def cost_summary(cost: CostReport) -> dict[str, Any]:
+    """The plan's cost as JSON-ready data, its budget judged by pricing.model.budget_verdict (as everywhere)."""
+    verdict = cost.verdict
+    return {"baseline": cost.baseline, "peak": cost.peak, "budget": cost.budget, "overBudget": cost.over_budget,
+            "verdict": verdict.document() if verdict else None, "components": cost.by_component()}  # fmt: skip
 
 
 def parse_overrides(pairs: list[str], project: str) -> dict[str, Any]:
@@ -280,8 +287,7 @@ def _main(argv: list[str] | None) -> int:
     target = output_path(args.json, "--json") if args.json is not None and args.json != "-" else None
     started = time.perf_counter()
     plan, cost = plan_stack(args.stack, *prepare(args.stack, args.config))
-    plan["cost"] = {"baseline": cost.baseline, "peak": cost.peak, "budget": cost.budget,
-                    "overBudget": cost.over_budget, "components": cost.by_component()}  # fmt: skip
+    plan["cost"] = cost_summary(cost)
     plan["seconds"] = round(time.perf_counter() - started, 3)
     if args.json == "-":
         print(json.dumps(plan, indent=2, sort_keys=True))

@@ -271,6 +271,7 @@ def database(
             partition=ctx.aws.partition,
             allowed_security_group_ids=(clients,),
             instance_count=config.aurora_instances,
+            instance_class=config.aurora_instance_class,
             min_capacity=config.aurora_min_acu,
             max_capacity=config.aurora_max_acu,
             backup_retention_days=config.aurora_backup_retention_days,

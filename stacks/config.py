@@ -50,6 +50,7 @@ from stacks.aws_limits import (
 )
 from stacks.capacity import ALLOCATABLE, Fit, ZoneSplit, fit, split_per_zone
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
+from stacks.tier_checks import below_tier
 from stacks.tiers import STANDBY_RELAXED, TIER_PRESETS, TIER_RULES, TierName, TierPreset
 from stacks.workload_specs import WORKLOADS
 from stacks.zones import DEFAULT_ZONE_IDS
@@ -558,6 +559,14 @@ class StackConfig(TierPreset):
             raise ValueError(f"no Valkey price for it in pricing/prices.yaml; known: {', '.join(known)}")
         return value
 
+    @field_validator("aurora_instance_class")
+    @classmethod
+    def _aurora_class_known(cls, value: str) -> str:
+        known = ["db.serverless", *sorted(_priced("rds:"))]
+        if value not in known:
+            raise ValueError(f"no price for it in pricing/prices.yaml; known: {', '.join(known)}")
+        return value
+
     @field_validator("kafka_broker_type")
     @classmethod
     def _broker_type_known(cls, value: str) -> str:
@@ -1023,6 +1032,8 @@ def load_stack_config() -> StackConfig:
         pulumi.log.warn(warning)
     config = parse_stack_config(raw, _secret_keys())
     check_region_pair_names(pulumi.get_stack(), config)
+    for warning in below_tier(config):
+        pulumi.log.warn(warning)
     for key in sorted(config.secret_keys - SECRET_CAPABLE_KEYS):
         pulumi.log.warn(
             f"{_key(key)} is set with --secret, but the program uses it as a plain value (typed component "
