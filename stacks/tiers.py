@@ -240,7 +240,7 @@ PRESET_REASONS: dict[TierName, dict[ServiceName, str]] = {
         "r6g/r7g production classes",
         "brokers": "the smallest non-burstable MSK broker, 3 brokers over 3 zones (replication factor 3, min ISR 2)",
         "aurora": "provisioned db.r6g.large (16 GiB: AWS's 8-ACU floor for a global database's primary, held all "
-        "the time) for about a quarter of the price of two Serverless v2 instances held at 8 ACUs (levers)",
+        "the time); its saving against Serverless v2 held at 8 ACUs is the first lever below",
     },
 }
 """Why each tier runs the class it does (docs/tiers.md shows these next to the classes; tests/test_tiers.py checks
@@ -256,6 +256,28 @@ STANDBY_RELAXED: dict[str, str] = {
 """High-availability rules a standby (standbyFor) of a high-availability tier may relax, with why: until it takes
 over, it serves no traffic, and `ops failover` scales what can be scaled in minutes. The security baseline, the
 Kubernetes API rule and one node per zone stay."""
+
+STANDBY_SIZES: dict[str, str] = {
+    "nodeInstanceType": "t4g.medium: three idle nodes, one per zone, hold the warm workloads; burstable (warned) until "
+    "failover, when they carry prod's traffic on credits until the class is changed",
+    "hpaMinReplicas": "1: one pod per workload answers health checks; ops failover raises it to prod's",
+    "auroraInstanceClass": "db.serverless: the secondary scales with its ACUs, cheap while it only replays prod's "
+    "writes, and scales up on promotion",
+    "auroraMinAcu": "0.5: below the 2 ACUs AWS recommends with Performance Insights (warned); the 8-ACU global "
+    "database floor applies to the primary Region only",
+    "interfaceEndpoints": "false: the idle standby's few AWS API calls go through its NAT gateway",
+    "cacheNodeType": "cache.t4g.micro: burstable (warned); the cache is rebuilt from the database after failover",
+    "kafkaBrokerType": "kafka.t3.small: burstable (warned); the brokers only have to be warm until failover",
+    "kafkaBrokers": "2: one per zone of its two zones (kafkaZones is relaxed)",
+    "kafkaVolumeGib": "20: an idle standby's topics hold little; storage autoscaling grows it",
+    "kafkaVolumeMaxGib": "100: the autoscaling ceiling of an idle standby",
+    "crossRegionBackup": "false: its data is prod's replica, and prod's backups are copied to this region already",
+    "monthlyBudgetUsd": "540: its own budget, at most 30% of prod's (issue 21)",
+}
+"""Preset values a standby (standbyFor) sets below its tier by config, with why: sizes, not HA rules (those are
+STANDBY_RELAXED) and never the security baseline. tests/test_tiers.py checks that the standby's stack file differs
+from its tier only in these keys and STANDBY_RELAXED, and that each value named here is the one it sets."""
+
 
 TIER_RULES: dict[TierName, TierRules] = {
     "dev": TierRules(
