@@ -26,7 +26,16 @@ from offline.engine import PROJECT_DIR, stack_config
 from pricing.levers import LEVERS, PricedLever, price_levers
 from pricing.model import CostReport, PriceTable
 from stacks.config import StackConfig, parse_stack_config
-from stacks.tiers import CLASS_KEYS, PRESET_REASONS, STANDBY_RELAXED, STANDBY_SIZES, TIER_PRESETS, TierPreset
+from stacks.tiers import (
+    AURORA_MIN_ACU_GLOBAL_PRIMARY,
+    AURORA_MIN_ACU_PERFORMANCE_INSIGHTS,
+    CLASS_KEYS,
+    PRESET_REASONS,
+    STANDBY_RELAXED,
+    STANDBY_SIZES,
+    TIER_PRESETS,
+    TierPreset,
+)
 
 DOC = PROJECT_DIR / "docs" / "tiers.md"
 STACKS = ("dev", "prod", "prod-dr")
@@ -67,8 +76,9 @@ def class_table(standby: StackConfig) -> str:
         lines.append(f"| {SERVICE_NAMES[service]} | `{key}` | `{getattr(dev, field)}` | `{getattr(prod, field)}` | "
                      f"`{getattr(standby, field)}` | {PRESET_REASONS['prod'][service]} |")  # fmt: skip
     lines.append(f"| Aurora Serverless v2 minimum | `auroraMinAcu` | {dev.aurora_min_acu:g} | "
-                 f"{prod.aurora_min_acu:g} | {standby.aurora_min_acu:g} | AWS's recommended floor: 8 ACUs for a global database's primary "
-                 "Region, 2 with Performance Insights (stacks/tiers.py) |")  # fmt: skip
+                 f"{prod.aurora_min_acu:g} | {standby.aurora_min_acu:g} | AWS's recommended floor: "
+                 f"{AURORA_MIN_ACU_GLOBAL_PRIMARY:g} ACUs for a global database's primary Region, "
+                 f"{AURORA_MIN_ACU_PERFORMANCE_INSIGHTS:g} with Performance Insights (stacks/tiers.py) |")  # fmt: skip
     lines += ["", "Why dev runs what it does:", ""]
     lines += [f"- {SERVICE_NAMES[service]}: {why}." for service, why in PRESET_REASONS["dev"].items()]
     return "\n".join(lines)
