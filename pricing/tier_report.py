@@ -143,7 +143,7 @@ def blocks(costs: dict[str, StackCost], table: PriceTable) -> dict[str, str]:
 
 
 def _pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(<!-- generated:{re.escape(name)} -->\n)(.*?)(\n<!-- /generated:{re.escape(name)} -->)", re.S)
+    return re.compile(rf"(<!-- generated:{re.escape(name)} -->)(.*?)(<!-- /generated:{re.escape(name)} -->)", re.S)
 
 
 def read_blocks(text: str, names: list[str]) -> dict[str, str]:
@@ -153,7 +153,7 @@ def read_blocks(text: str, names: list[str]) -> dict[str, str]:
         match = _pattern(name).search(text)
         if match is None:
             raise CommandError(f"docs/tiers.md has no block <!-- generated:{name} --> ... <!-- /generated:{name} -->")
-        found[name] = match.group(2)
+        found[name] = match.group(2).strip("\n")
     return found
 
 
@@ -161,7 +161,7 @@ def write_blocks(text: str, generated: dict[str, str]) -> str:
     """`text` with each block replaced by its generated content."""
     read_blocks(text, list(generated))
     for name, content in generated.items():
-        text = _pattern(name).sub(lambda m, c=content: m.group(1) + c + m.group(3), text)  # type: ignore[misc]
+        text = _pattern(name).sub(lambda m, c=content: f"{m.group(1)}\n{c}\n{m.group(3)}", text)  # type: ignore[misc]
     return text
 
 

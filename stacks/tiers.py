@@ -209,7 +209,7 @@ CLASS_KEYS: dict[ServiceName, str] = {
 PRODUCTION_CLASSES: dict[ServiceName, tuple[str, ...]] = {
     "nodes": ("c7g.large", "m7g.large", "m7g.xlarge"),
     "cache": ("cache.r6g.large", "cache.r7g.large"),
-    "brokers": ("kafka.m7g.large", "kafka.m7g.xlarge"),
+    "brokers": ("kafka.m7g.large",),
     "aurora": ("db.serverless", "db.r6g.large", "db.r7g.large"),
 }
 """Production classes per service (priced in pricing/prices.yaml): Graviton general purpose (m7g), memory (r6g/r7g)
@@ -225,6 +225,16 @@ Both: Aurora User Guide, 'Choosing the minimum Aurora Serverless v2 capacity set
 #aurora-serverless-v2.min_capacity_considerations): "Performance Insights - 2 ACUs; Aurora global databases -
 8 ACUs (applies only to the primary AWS Region)". The same section maps a provisioned class to ACUs by memory
 (1 ACU ~ 2 GiB): db.r6g.large (16 GiB) is the 8-ACU floor, held all the time."""
+
+AURORA_CLASS_MEMORY_GIB: dict[str, int] = {
+    "db.t4g.medium": 4,
+    "db.t4g.large": 8,
+    "db.r6g.large": 16,
+    "db.r7g.large": 16,
+}
+"""Memory of the provisioned Aurora classes priced here (Aurora User Guide, 'Hardware specifications for DB instance
+classes for Aurora'); at about 2 GiB per ACU, a class holds memory/2 ACUs all the time."""
+
 
 PRESET_REASONS: dict[TierName, dict[ServiceName, str]] = {
     "dev": {

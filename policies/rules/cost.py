@@ -12,7 +12,7 @@ from policies.rules.shapes import eks_support_type
 
 AREA = "cost"
 PROD_CLASSES = ["c7g.large", "m7g.large", "m7g.xlarge", "cache.r6g.large", "cache.r7g.large", "kafka.m7g.large",
-                "kafka.m7g.xlarge", "db.serverless", "db.r6g.large", "db.r7g.large"]  # fmt: skip
+                "db.serverless", "db.r6g.large", "db.r7g.large"]  # fmt: skip
 """Production classes, no burstable family: the default list of instance-classes-in-tier. A stack that runs
 smaller classes by choice (dev; a standby) is flagged (advisory) unless its policy config lists them, as the program
 warns about a burstable class in a production tier. The same list as stacks/tiers.py PRODUCTION_CLASSES, which the
