@@ -690,7 +690,7 @@ class StackConfig(TierPreset):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> StackConfig:
-        if self.aurora_min_acu > self.aurora_max_acu:
+        if self.aurora_instance_class == "db.serverless" and self.aurora_min_acu > self.aurora_max_acu:
             raise ValueError(
                 self._pair_message(
                     "auroraMinAcu", "auroraMaxAcu", info, "Serverless v2 minimum capacity must not exceed the maximum"

@@ -35,8 +35,8 @@ class TierPreset(BaseModel):
     aurora_instance_class: str
     """Aurora instance class: db.serverless (Serverless v2, sized by the ACU range) or a provisioned class."""
     aurora_min_acu: float
-    """Aurora Serverless v2 minimum capacity per instance (ACUs); also the floor of Serverless v2 readers added to a
-    provisioned cluster (ops failover)."""
+    """Aurora Serverless v2 minimum capacity per instance (ACUs), when auroraInstanceClass is db.serverless; a
+    provisioned cluster has no Serverless v2 scaling configuration (components/aurora.py)."""
     aurora_max_acu: float
     """Aurora Serverless v2 maximum capacity per instance (ACUs)."""
     aurora_backup_retention_days: int
