@@ -38,6 +38,11 @@ R7G_CACHE = {"fintech-platform:cacheNodeType": "cache.r7g.large"}
 PREFIXES = {"nodes": "ec2:", "cache": "elasticache:valkey:", "brokers": "msk:", "aurora": "rds:"}
 
 
+def _shown(value: Any) -> str:
+    """A config value as a person writes it (0.5, 8, true, t4g.medium)."""
+    return f"{value:g}" if isinstance(value, float) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _priced(stack: str) -> tuple[dict[str, Any], CostReport]:
     plan = summarize(offline_run(stack))
     return plan, price_plan(plan, TABLE)
@@ -119,9 +124,7 @@ def test_the_standby_differs_from_its_tier_only_by_relaxed_rules_and_explained_s
     standby_table(standby)  # raises on a difference neither STANDBY_RELAXED nor STANDBY_SIZES explains
     values = standby.model_dump(by_alias=True)
     for key, why in STANDBY_SIZES.items():
-        shown = values[key]
-        shown = f"{shown:g}" if isinstance(shown, float) else str(shown).lower() if isinstance(shown, bool) else shown
-        assert why.startswith(f"{shown}: "), (key, shown)
+        assert why.startswith(f"{_shown(values[key])}: "), (key, values[key])
     assert standby.monthly_budget_usd <= 0.3 * TIER_PRESETS["prod"].monthly_budget_usd
 
 
@@ -193,3 +196,20 @@ def test_docs_tiers_md_is_what_the_code_generates() -> None:
     costs = {stack: StackCost(stack_settings(stack), *_priced(stack)) for stack in STACKS}
     generated = blocks(costs, TABLE)
     assert read_blocks(Path(DOC).read_text(), list(generated)) == generated
+
+
+def test_pulumi_yaml_states_each_presets_defaults() -> None:
+    """Pulumi.yaml's 'Default: tier (dev X, prod Y)' is what `pulumi config` shows a user: it must be the preset."""
+    from pydantic.alias_generators import to_snake
+
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    checked = 0
+    for key, declaration in declared.items():
+        match = re.search(r"Default: tier \(dev ([^,]+), prod ([^)]+)\)", declaration.get("description", ""))
+        if match is None:
+            continue
+        for tier, shown in zip(("dev", "prod"), match.groups(), strict=True):
+            value = getattr(TIER_PRESETS[tier], to_snake(key))  # type: ignore[index]
+            assert _shown(value) == shown, f"Pulumi.yaml {key}: says {tier} {shown}, the preset is {_shown(value)}"
+        checked += 1
+    assert checked >= 30
