@@ -146,7 +146,7 @@ def test_the_cost_check_command_fails_over_budget_and_passes_under() -> None:
     assert "budget 200.00 of 'dev': baseline 371.31 OVER BUDGET" in over.stdout
 
 
-# Region pair (issue 14): the new types, the standby's usage, the pair against the primary's budget.
+# Region pair (issue 14): the new types, the standby's usage; the pair's sum is information (issue 21).
 PAIR_TABLE = PriceTable(
     prices={
         key: Price(price, "unit", "test", "2026-11-23")
