@@ -15,7 +15,7 @@ from tests.helpers import children, key_arn, one, plain
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
-EXPECTED = {
+EXPECTED: dict[str, dict[str, Any]] = {
     "dev": {"instances": 1, "acu": {"minCapacity": 0.5, "maxCapacity": 2}, "retention": 1, "protected": False},
     "prod": {"instances": 2, "acu": None, "retention": 14, "protected": True},  # provisioned: no ACU range
 }
