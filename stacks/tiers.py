@@ -281,7 +281,6 @@ STANDBY_SIZES: dict[str, str] = {
     "kafkaBrokers": "2: one per zone of its two zones (kafkaZones is relaxed)",
     "kafkaVolumeGib": "20: an idle standby's topics hold little; storage autoscaling grows it",
     "kafkaVolumeMaxGib": "100: the autoscaling ceiling of an idle standby",
-    "crossRegionBackup": "false: its data is prod's replica, and prod's backups are copied to this region already",
     "monthlyBudgetUsd": "540: its own budget, at most 30% of prod's (issue 21)",
 }
 """Preset values a standby (standbyFor) sets below its tier by config, with why: sizes, not HA rules (those are
