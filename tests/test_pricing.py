@@ -128,20 +128,18 @@ def test_each_stack_is_priced_whole_against_its_own_budget(stack_run: OfflineRun
     assert report.peak >= report.baseline
 
 
-def test_the_cost_check_command_fails_over_budget_and_passes_under() -> None:
+def test_the_cost_check_command_fails_over_budget_and_passes_under(capsys: pytest.CaptureFixture[str]) -> None:
     import subprocess
     import sys
 
     from offline.engine import PROJECT_DIR
+    from pricing.report import main
 
-    def check(*config: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pricing.report", "dev", "--check", *[f"--config={c}" for c in config]]
-        return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
-
-    under = check()
-    assert under.returncode == 0, under.stderr
-    assert "within budget" in under.stdout
-    over = check("monthlyBudgetUsd=200")
+    under = main(["dev", "--check"])  # in this process; the exit status 1 below through a real process
+    assert under == 0, capsys.readouterr().err
+    assert "within budget" in capsys.readouterr().out
+    command = [sys.executable, "-m", "pricing.report", "dev", "--check", "--config=monthlyBudgetUsd=200"]
+    over = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert over.returncode == 1
     assert "budget 200.00 of 'dev': baseline 371.31 OVER BUDGET" in over.stdout
 
