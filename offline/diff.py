@@ -117,6 +117,7 @@ def cost_delta(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
         "baselineBefore": old.baseline, "baselineAfter": new.baseline,
         "baselineDelta": round(new.baseline - old.baseline, 2), "peakDelta": round(new.peak - old.peak, 2),
         "budget": new.budget, "overBudget": new.over_budget, "components": components,
+        "verdict": new.verdict.document() if new.verdict else None,
     }  # fmt: skip
 
 
@@ -244,7 +245,7 @@ def render_markdown(diffs: list[StackDiff], heads: dict[str, dict[str, Any]], re
             f"Monthly baseline {cost['baselineBefore']:,.2f} -> {cost['baselineAfter']:,.2f} USD "
             f"({cost['baselineDelta']:+,.2f}; peak {cost['peakDelta']:+,.2f})"
             + (f", budget {cost['budget']:,.0f}" + (" **exceeded**" if cost["overBudget"] else "")
-               if cost["budget"] is not None else "") + ".",
+               + f" ({cost['verdict']['share']:.0%})" if cost.get("verdict") else "") + ".",
             f"Policy pack: {diff.policy['mandatoryViolations']} mandatory violation(s) after the change"
             + ("" if diff.policy["baseAvailable"] else " (no policy results for the base revision)") + ".",
             "",

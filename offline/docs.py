@@ -219,15 +219,17 @@ def cost_table(runs: Runs) -> str:
     lines.append(f"| **total** | {' | '.join(totals)} |")
     budgets = [f"{reports[stack].budget:,.0f}" if reports[stack].budget else "-" for stack in STACKS]
     lines.append(f"| budget (`monthlyBudgetUsd`) | {' | | '.join(budgets)} | |")
+    lines.append("")
+    for stack in STACKS:
+        verdict = reports[stack].verdict
+        if verdict is not None:
+            lines.append(f"- {verdict.line()}")
     pair = round(reports["prod"].baseline + reports["prod-dr"].baseline, 2)
-    prod_budget = reports["prod"].budget or 0.0
     lines += [
         "",
-        f"The region pair at baseline: prod {_money(reports['prod'].baseline)} + prod-dr "
-        f"{_money(reports['prod-dr'].baseline)} = **{_money(pair)}** USD a month against prod's budget of "
-        f"{prod_budget:,.0f}, which covers the pair ({pair / prod_budget:.0%})."
-        if prod_budget
-        else "",
+        f"The region pair at baseline, for information (each stack is judged against its own budget only): prod "
+        f"{_money(reports['prod'].baseline)} + prod-dr {_money(reports['prod-dr'].baseline)} = **{_money(pair)}** "
+        "USD a month.",
     ]
     flags = {stack: reports[stack].price_flag for stack in STACKS if reports[stack].price_flag}
     for stack, flag in flags.items():

@@ -211,9 +211,9 @@ def render_summary(plan: dict[str, Any], cost: CostReport) -> list[str]:
     lines.append(
         f"  {'total':<{width}}  {sum(sizes.values()):>4}  baseline {cost.baseline:>9.2f}  peak {cost.peak:>9.2f}"
     )
-    if cost.budget is not None:
-        verdict = "OVER BUDGET" if cost.over_budget else "within budget"
-        lines.append(f"  budget {cost.budget:.2f}: baseline {verdict} ({cost.baseline / cost.budget:.0%})")
+    verdict = cost.verdict
+    if verdict is not None:
+        lines.append(f"  {verdict.line()}")
     capacity = plan["outputs"].get("capacity")
     if capacity:
         lines += ["", "Capacity of the per-zone node groups (workload requests at HPA bounds, system pods included):"]
@@ -258,6 +258,13 @@ def render_text(plan: dict[str, Any], cost: CostReport | None = None, resources:
     else:
         lines += ["", "Each resource with its key settings, and the stack outputs: add --resources."]
     return "\n".join(lines)
+
+
+def cost_summary(cost: CostReport) -> dict[str, Any]:
+    """The plan's cost as JSON-ready data, its budget judged by pricing.model.budget_verdict (as everywhere)."""
+    verdict = cost.verdict
+    return {"baseline": cost.baseline, "peak": cost.peak, "budget": cost.budget, "overBudget": cost.over_budget,
+            "verdict": verdict.document() if verdict else None, "components": cost.by_component()}  # fmt: skip
 
 
 def parse_overrides(pairs: list[str], project: str) -> dict[str, Any]:
@@ -313,8 +320,7 @@ def _main(argv: list[str] | None) -> int:
     target = output_path(args.json, "--json") if args.json is not None and args.json != "-" else None
     started = time.perf_counter()
     plan, cost = plan_stack(args.stack, *prepare(args.stack, args.config))
-    plan["cost"] = {"baseline": cost.baseline, "peak": cost.peak, "budget": cost.budget,
-                    "overBudget": cost.over_budget, "components": cost.by_component()}  # fmt: skip
+    plan["cost"] = cost_summary(cost)
     plan["seconds"] = round(time.perf_counter() - started, 3)
     if args.json == "-":
         print(json.dumps(plan, indent=2, sort_keys=True))

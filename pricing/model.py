@@ -257,9 +257,61 @@ class CostReport:
         return {name: (round(b, 2), round(p, 2)) for name, (b, p) in sorted(totals.items())}
 
     @property
+    def verdict(self) -> BudgetVerdict | None:
+        """The stack against its own budget (budget_verdict), or None when it has none."""
+        return budget_verdict(self)
+
+    @property
     def over_budget(self) -> bool:
-        """Whether the baseline exceeds the budget."""
-        return self.budget is not None and self.baseline > self.budget
+        """Whether the baseline exceeds the stack's own budget (budget_verdict)."""
+        verdict = self.verdict
+        return verdict is not None and verdict.over
+
+
+@dataclass(frozen=True)
+class BudgetVerdict:
+    """One stack's baseline against its own monthlyBudgetUsd: the one meaning of "budget" for the offline plan,
+    the cost report and its --check, the PR diff and the CI gate (all call budget_verdict)."""
+
+    stack: str
+    baseline: float
+    peak: float
+    budget: float
+
+    @property
+    def over(self) -> bool:
+        """Whether the baseline (minimum capacity, the month's floor) exceeds the budget; the peak is shown only."""
+        return self.baseline > self.budget
+
+    @property
+    def share(self) -> float:
+        """Baseline as a share of the budget (1.0 = all of it)."""
+        return self.baseline / self.budget
+
+    @property
+    def headroom(self) -> float:
+        """Budget left at baseline (negative: over by that much)."""
+        return round(self.budget - self.baseline, 2)
+
+    def line(self) -> str:
+        """One line for a person, the same wherever the verdict is shown."""
+        state = "OVER BUDGET" if self.over else "within budget"
+        gap = f"over by {-self.headroom:,.2f}" if self.over else f"headroom {self.headroom:,.2f}"
+        return (f"budget {self.budget:,.2f} of '{self.stack}': baseline {self.baseline:,.2f} {state} "
+                f"({self.share:.0%} of budget, {gap}; peak {self.peak / self.budget:.0%})")  # fmt: skip
+
+    def document(self) -> dict[str, Any]:
+        """The verdict as JSON-ready data."""
+        return {"stack": self.stack, "budget": self.budget, "baseline": self.baseline, "peak": self.peak,
+                "overBudget": self.over, "share": round(self.share, 4), "headroom": self.headroom}  # fmt: skip
+
+
+def budget_verdict(report: CostReport) -> BudgetVerdict | None:
+    """A priced stack against its own budget (its output monthlyBudgetUsd); None when the plan has no budget.
+    Every command that speaks of a budget calls this one function."""
+    if report.budget is None:
+        return None
+    return BudgetVerdict(report.stack, report.baseline, report.peak, report.budget)
 
 
 Resource = dict[str, Any]
@@ -646,7 +698,8 @@ def price_plan(plan: dict[str, Any], table: PriceTable | None = None) -> CostRep
 
 @dataclass(frozen=True)
 class PairReport:
-    """A primary stack and its standby (the stack its output drStack names), against the primary's budget."""
+    """A primary stack and its standby (the stack its output drStack names), shown together as information: each
+    stack is checked against its own budget (budget_verdict), never the pair's sum."""
 
     primary: CostReport
     standby: CostReport
@@ -662,14 +715,11 @@ class PairReport:
         return round(self.primary.peak + self.standby.peak, 2)
 
     @property
-    def budget(self) -> float | None:
-        """The primary's monthlyBudgetUsd: it covers the pair (issue 14: prod plus its DR stack within budget)."""
-        return self.primary.budget
-
-    @property
-    def over_budget(self) -> bool:
-        """Whether the pair's baseline exceeds the primary's budget."""
-        return self.budget is not None and self.baseline > self.budget
+    def budgets(self) -> float | None:
+        """The sum of both stacks' own budgets, for comparison only (None when either has none)."""
+        if self.primary.budget is None or self.standby.budget is None:
+            return None
+        return self.primary.budget + self.standby.budget
 
 
 def standby_of(plan: dict[str, Any]) -> str:

@@ -275,6 +275,12 @@ def database(
             partition=ctx.aws.partition,
             allowed_security_group_ids=(clients,),
             instance_count=config.aurora_instances,
+            # A class change on a live cluster modifies each instance in place with an outage, "applied during the
+            # next maintenance window, unless you specify ApplyImmediately" (RDS API ModifyDBInstance,
+            # DBInstanceClass); the program leaves apply_immediately unset, so writer and reader change in the same
+            # window. docs/tiers.md: change a live prod one instance at a time. Serverless v2 <-> provisioned also
+            # adds or drops the cluster's ACU range (components/aurora.py).
+            instance_class=config.aurora_instance_class,
             min_capacity=config.aurora_min_acu,
             max_capacity=config.aurora_max_acu,
             backup_retention_days=config.aurora_backup_retention_days,

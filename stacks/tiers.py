@@ -32,8 +32,11 @@ class TierPreset(BaseModel):
     """Days CloudWatch keeps platform logs."""
     aurora_instances: int
     """Aurora instances: a writer plus readers in other zones."""
+    aurora_instance_class: str
+    """Aurora instance class: db.serverless (Serverless v2, sized by the ACU range) or a provisioned class."""
     aurora_min_acu: float
-    """Aurora Serverless v2 minimum capacity per instance (ACUs)."""
+    """Aurora Serverless v2 minimum capacity per instance (ACUs), when auroraInstanceClass is db.serverless; a
+    provisioned cluster has no Serverless v2 scaling configuration (components/aurora.py)."""
     aurora_max_acu: float
     """Aurora Serverless v2 maximum capacity per instance (ACUs)."""
     aurora_backup_retention_days: int
@@ -104,6 +107,10 @@ class TierRules(BaseModel):
     requires_cross_region_backup: bool
     """True where the database's backups must be copied to the DR region (crossRegionBackup cannot be off); a
     standby (standbyFor) is exempt: its data is the replica of a primary whose backups are copied."""
+    production_classes: bool
+    """True where nodes, cache, brokers and Aurora run on production classes (PRODUCTION_CLASSES, no burstable
+    family) and Serverless v2 at or above AWS's recommended minimum: a stack may still choose otherwise by config,
+    and the program warns (stacks/tier_checks.py)."""
     requires_region_pair: bool
     """True where the stack must belong to a region pair: a primary with a standby (drStack) or a standby
     (standbyFor), so that a region failure meets the recovery objectives."""
@@ -116,6 +123,7 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         interface_endpoint_zones=2,
         log_retention_days=30,
         aurora_instances=1,
+        aurora_instance_class="db.serverless",
         aurora_min_acu=0.5,
         aurora_max_acu=2,
         aurora_backup_retention_days=1,
@@ -152,11 +160,12 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         interface_endpoint_zones=2,
         log_retention_days=365,
         aurora_instances=2,
-        aurora_min_acu=0.5,
+        aurora_instance_class="db.r6g.large",
+        aurora_min_acu=8,
         aurora_max_acu=16,
         aurora_backup_retention_days=14,
         aurora_monitoring_interval=60,
-        cache_node_type="cache.t4g.small",
+        cache_node_type="cache.r6g.large",
         cache_nodes=2,
         cache_snapshot_retention_days=7,
         kafka_broker_type="kafka.m7g.large",
@@ -168,7 +177,7 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         kafka_topic_partitions=6,
         kafka_topic_retention_hours=168,
         secret_recovery_days=30,
-        node_instance_type="t4g.medium",
+        node_instance_type="c7g.large",
         node_min=3,
         node_max=12,
         node_disk_gib=30,
@@ -184,6 +193,70 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
     ),
 }
 
+BURSTABLE_FAMILIES = ("t2", "t3", "t3a", "t4g")
+"""Burstable instance families (CPU credits): fine for dev, not for sustained production load."""
+
+ServiceName = Literal["nodes", "cache", "brokers", "aurora"]
+
+CLASS_KEYS: dict[ServiceName, str] = {
+    "nodes": "nodeInstanceType",
+    "cache": "cacheNodeType",
+    "brokers": "kafkaBrokerType",
+    "aurora": "auroraInstanceClass",
+}
+"""The config key that chooses each service's instance class."""
+
+PRODUCTION_CLASSES: dict[ServiceName, tuple[str, ...]] = {
+    "nodes": ("c7g.large", "m7g.large", "m7g.xlarge"),
+    "cache": ("cache.r6g.large", "cache.r7g.large"),
+    "brokers": ("kafka.m7g.large",),
+    "aurora": ("db.serverless", "db.r6g.large", "db.r7g.large"),
+}
+"""Production classes per service (priced in pricing/prices.yaml): Graviton general purpose (m7g), memory (r6g/r7g)
+or compute (c7g) classes, never a burstable family. The policy pack's advisory class list for a production tier
+(policies/rules/cost.py PROD_CLASSES) is these, flattened (tests/test_tiers.py holds them together)."""
+
+AURORA_MIN_ACU_PERFORMANCE_INSIGHTS = 2.0
+"""ACUs AWS recommends at least for a Serverless v2 instance with Performance Insights (on in every stack)."""
+AURORA_MIN_ACU_GLOBAL_PRIMARY = 8.0
+"""ACUs AWS recommends at least for Serverless v2 in an Aurora global database, applying to the primary Region only.
+Both: Aurora User Guide, 'Choosing the minimum Aurora Serverless v2 capacity setting for a cluster'
+(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.setting-capacity.html
+#aurora-serverless-v2.min_capacity_considerations): "Performance Insights - 2 ACUs; Aurora global databases -
+8 ACUs (applies only to the primary AWS Region)". The same section maps a provisioned class to ACUs by memory
+(1 ACU ~ 2 GiB): db.r6g.large (16 GiB) is the 8-ACU floor, held all the time."""
+
+AURORA_CLASS_MEMORY_GIB: dict[str, int] = {
+    "db.t4g.medium": 4,
+    "db.t4g.large": 8,
+    "db.r6g.large": 16,
+    "db.r7g.large": 16,
+}
+"""Memory of the provisioned Aurora classes priced here (Aurora User Guide, 'Hardware specifications for DB instance
+classes for Aurora'); at about 2 GiB per ACU, a class holds memory/2 ACUs all the time."""
+
+
+PRESET_REASONS: dict[TierName, dict[ServiceName, str]] = {
+    "dev": {
+        "nodes": "burstable Graviton: idle most of the day, credits cover the bursts of tests and deploys",
+        "cache": "smallest Valkey node: a dev cache holds little and is rebuilt from the database",
+        "brokers": "smallest MSK broker: dev topics carry test traffic only",
+        "aurora": "Serverless v2 from 0.5 ACU: scales down when idle, Performance Insights on as everywhere",
+    },
+    "prod": {
+        "nodes": "compute-optimised Graviton, no CPU credits: the capacity model (stacks/capacity.py) is CPU-bound "
+        "at both scales, so m7g's extra memory would be paid and not used",
+        "cache": "memory-optimised Valkey (13 GiB): sustained load without credits; r6g is the cheaper of the "
+        "r6g/r7g production classes",
+        "brokers": "the smallest non-burstable MSK broker, 3 brokers over 3 zones (replication factor 3, min ISR 2)",
+        "aurora": "provisioned db.r6g.large (16 GiB: AWS's 8-ACU floor for a global database's primary, held all "
+        "the time); its saving against Serverless v2 held at 8 ACUs is the first lever below",
+    },
+}
+"""Why each tier runs the class it does (docs/tiers.md shows these next to the classes; tests/test_tiers.py checks
+that the page matches)."""
+
+
 STANDBY_RELAXED: dict[str, str] = {
     "natStrategy": "egress of a standby carries only its own pulls and AWS calls until failover",
     "cacheNodes": "the cache is rebuilt from the database, and ops failover adds the replicas",
@@ -194,17 +267,40 @@ STANDBY_RELAXED: dict[str, str] = {
 over, it serves no traffic, and `ops failover` scales what can be scaled in minutes. The security baseline, the
 Kubernetes API rule and one node per zone stay."""
 
+STANDBY_SIZES: dict[str, str] = {
+    "nodeInstanceType": "t4g.medium: three idle nodes, one per zone, hold the warm workloads; burstable (warned) until "
+    "failover, when they carry prod's traffic on credits until the class is changed",
+    "hpaMinReplicas": "1: one pod per workload answers health checks; ops failover raises it to prod's",
+    "auroraInstanceClass": "db.serverless: the secondary scales with its ACUs, cheap while it only replays prod's "
+    "writes, and scales up on promotion",
+    "auroraMinAcu": "0.5: below the 2 ACUs AWS recommends with Performance Insights (warned); the 8-ACU global "
+    "database floor applies to the primary Region only",
+    "interfaceEndpoints": "false: the idle standby's few AWS API calls go through its NAT gateway",
+    "cacheNodeType": "cache.t4g.micro: burstable (warned); the cache is rebuilt from the database after failover",
+    "kafkaBrokerType": "kafka.t3.small: burstable (warned); the brokers only have to be warm until failover",
+    "kafkaBrokers": "2: one per zone of its two zones (kafkaZones is relaxed)",
+    "kafkaVolumeGib": "20: an idle standby's topics hold little; storage autoscaling grows it",
+    "kafkaVolumeMaxGib": "100: the autoscaling ceiling of an idle standby",
+    "monthlyBudgetUsd": "540: its own budget, at most 30% of prod's (issue 21)",
+}
+"""Preset values a standby (standbyFor) sets below its tier by config, with why: sizes, not HA rules (those are
+STANDBY_RELAXED) and never the security baseline. tests/test_tiers.py checks that the standby's stack file differs
+from its tier only in these keys and STANDBY_RELAXED, and that each value named here is the one it sets."""
+
+
 TIER_RULES: dict[TierName, TierRules] = {
     "dev": TierRules(
         high_availability=False,
         requires_account_pin=False,
         requires_cross_region_backup=False,
+        production_classes=False,
         requires_region_pair=False,
     ),
     "prod": TierRules(
         high_availability=True,
         requires_account_pin=True,
         requires_cross_region_backup=True,
+        production_classes=True,
         requires_region_pair=True,
     ),
 }

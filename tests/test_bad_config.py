@@ -109,6 +109,8 @@ CASES = [
     Bad("auroraInstances", "one", "digits 0-9"),
     Bad("auroraInstances", "1.5", "digits 0-9"),
     Bad("auroraInstances", "1", "use 2 or more", stack="prod"),
+    Bad("auroraInstanceClass", "db.m5.large", "no price for it in pricing/prices.yaml; known: db.serverless, db.r6g"),
+    Bad("auroraInstanceClass", "serverless", "known: db.serverless", stack="prod"),
     Bad("auroraMinAcu", "0", "0.5 to 256 ACUs in steps of 0.5"),
     Bad("auroraMinAcu", "0.25", "0.5 to 256 ACUs in steps of 0.5"),
     Bad("auroraMinAcu", "257", "0.5 to 256 ACUs in steps of 0.5"),

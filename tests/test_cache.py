@@ -66,7 +66,7 @@ def test_nodes_failover_and_snapshots_per_tier(stack_run: OfflineRun) -> None:
         assert group["automaticFailoverEnabled"] is True and group["multiAzEnabled"] is True
         assert len(set(group["preferredCacheClusterAzs"])) == 2
         assert group["snapshotRetentionLimit"] >= 7
-        assert group["nodeType"] == "cache.t4g.small"
+        assert group["nodeType"] == "cache.r6g.large"
     else:
         assert group["numCacheClusters"] == 1
         assert group["automaticFailoverEnabled"] is False

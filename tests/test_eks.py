@@ -118,7 +118,7 @@ def test_one_node_group_per_zone_with_the_tier_sizes_split(stack_run: OfflineRun
     }
     expected = {
         "dev": ("t4g.medium", [1, 1, 0], [1, 1, 1]),
-        "prod": ("t4g.medium", [1, 1, 1], [4, 4, 4]),
+        "prod": ("c7g.large", [1, 1, 1], [4, 4, 4]),
     }[stack_run.stack]
     sizes = [g.inputs["scalingConfig"] for g in groups]
     assert {g.inputs["instanceTypes"][0] for g in groups} == {expected[0]}

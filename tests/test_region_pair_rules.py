@@ -205,8 +205,9 @@ STANDBY_RULES = {
     "auroraInstances": "aurora-multi-az",
 }  # fmt: skip
 """The rule each high-availability relaxation of a standby (stacks/tiers.py STANDBY_RELAXED) loosens."""
-SIZE_RULES = {"hpa-minimum-replicas", "instance-classes-in-tier"}
-"""Size, not redundancy: the standby runs one pod per workload and smaller classes until ops failover scales it."""
+SIZE_RULES = {"hpa-minimum-replicas"}
+"""Size, not redundancy: the standby runs one pod per workload until ops failover scales it. Its smaller classes are
+not listed: the advisory instance-classes-in-tier flags them, as the program warns (issue 21, tests/test_tiers.py)."""
 TRAIL_RULES = {"cloudtrail-multi-region", "account-audit-trail"}
 """prod's multi-region trail records us-west-2; prod-dr's own trail records its region only (docs/auditors.md)."""
 
@@ -244,7 +245,8 @@ def prod_dr_run() -> OfflineRun:
 def test_the_standby_fails_the_prod_baseline_only_where_it_is_relaxed(prod_dr_run: OfflineRun) -> None:
     results = evaluate(prod_dr_run, load_policy_config(PROJECT_DIR / "policies" / "config" / "prod.json"))
     failed = {r.name for r in results if r.status == "fail"}
-    assert failed == {*STANDBY_RULES.values(), *SIZE_RULES, *TRAIL_RULES, "region-pair-replication"}
+    assert failed == {*STANDBY_RULES.values(), *SIZE_RULES, *TRAIL_RULES, "region-pair-replication",
+                      "instance-classes-in-tier"}  # fmt: skip
 
 
 def test_the_pair_fails_when_each_plays_the_other_role(prod_run: OfflineRun, prod_dr_run: OfflineRun) -> None:

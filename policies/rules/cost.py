@@ -11,9 +11,12 @@ from policies.rules.base import ResourceView, Rule
 from policies.rules.shapes import eks_support_type
 
 AREA = "cost"
-PROD_CLASSES = ["t4g.medium", "t4g.large", "c7g.large", "m7g.large", "m7g.xlarge", "db.serverless", "db.r7g.large",
-                "cache.t4g.small", "cache.t4g.medium", "cache.m7g.large", "cache.r7g.large", "kafka.m7g.large",
-                "kafka.m7g.xlarge"]  # fmt: skip
+PROD_CLASSES = ["c7g.large", "m7g.large", "m7g.xlarge", "cache.r6g.large", "cache.r7g.large", "kafka.m7g.large",
+                "db.serverless", "db.r6g.large", "db.r7g.large"]  # fmt: skip
+"""Production classes, no burstable family: the default list of instance-classes-in-tier. A stack that runs
+smaller classes by choice (dev; a standby) is flagged (advisory) unless its policy config lists them, as the program
+warns about a burstable class in a production tier. The same list as stacks/tiers.py PRODUCTION_CLASSES, which the
+pack does not import (policies audit what a program registers); tests/test_tiers.py holds the two together."""
 
 
 def _standard_support(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:

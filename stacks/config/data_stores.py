@@ -96,6 +96,14 @@ class DataStoreConfig(ConfigBase):
             raise ValueError(f"must be 0 (no storage autoscaling) or a ceiling of up to {MSK_VOLUME_GIB[1]} GiB")
         return value
 
+    @field_validator("aurora_instance_class")
+    @classmethod
+    def _aurora_class_known(cls, value: str) -> str:
+        known = ["db.serverless", *sorted(priced("rds:"))]
+        if value not in known:
+            raise ValueError(f"no price for it in pricing/prices.yaml; known: {', '.join(known)}")
+        return value
+
     @field_validator("kafka_broker_type")
     @classmethod
     def _broker_type_known(cls, value: str) -> str:
@@ -112,8 +120,9 @@ class DataStoreConfig(ConfigBase):
         return value
 
     def _check_data_stores(self, info: ValidationInfo) -> None:
-        """Aurora's capacity range, and MSK brokers and storage that fit their zones and ceiling."""
-        if self.aurora_min_acu > self.aurora_max_acu:
+        """Aurora's capacity range (Serverless v2 only: a provisioned cluster has none), and MSK brokers and storage
+        that fit their zones and ceiling."""
+        if self.aurora_instance_class == "db.serverless" and self.aurora_min_acu > self.aurora_max_acu:
             raise ValueError(
                 self._pair_message(
                     "auroraMinAcu", "auroraMaxAcu", info, "Serverless v2 minimum capacity must not exceed the maximum"

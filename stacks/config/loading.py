@@ -18,6 +18,7 @@ from stacks.config.ownership import SECRET_CAPABLE_KEYS
 from stacks.config.pair_files import check_named_standby, check_region_pair
 from stacks.config.parsing import parse_stack_config
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
+from stacks.tier_checks import below_tier
 
 
 def read_project_config() -> dict[str, Any]:
@@ -108,6 +109,8 @@ def load_stack_config() -> StackConfig:
     config = parse_stack_config(raw, _secret_keys())
     check_region_pair_names(pulumi.get_stack(), config)
     check_region_pair(pulumi.get_stack(), config)
+    for warning in below_tier(config):
+        pulumi.log.warn(warning)
     for key in sorted(config.secret_keys - SECRET_CAPABLE_KEYS):
         pulumi.log.warn(
             f"{ns_key(key)} is set with --secret, but the program uses it as a plain value (typed component "
