@@ -82,6 +82,12 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         return {"registryId": account}
     if type_token == "aws:ecr/repository:Repository":
         return {"repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name', resource_id)}"}
+    if type_token == "aws:arcregionswitch/plan:Plan":
+        # A plan's ARN has no region: arn:aws:arc-region-switch::<account>:plan/<name>:<6 characters>.
+        suffix = _short_hash(resource_id)[:6]
+        return {"arn": f"arn:{partition}:arc-region-switch::{account}:plan/{inputs.get('name', resource_id)}:{suffix}"}
+    if type_token == "aws:lambda/function:Function":
+        return {"arn": f"arn:{partition}:lambda:{region}:{account}:function:{inputs.get('name', resource_id)}"}
     if type_token == "aws:s3/bucket:Bucket":
         return {"bucket": resource_id, "arn": f"arn:{partition}:s3:::{resource_id}"}
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":

@@ -309,6 +309,7 @@ def cache(
             log_retention_days=config.log_retention_days,
             alarm_topic_arn=topic.topic_arn,
             protect=config.protect_stateful,
+            replicas_owned_elsewhere=bool(config.standby_for),  # the Region switch plan scales the standby's cache
         ),
         opts=ctx.options,
     )
