@@ -62,6 +62,12 @@ class RegionSwitchPlanArgs:
     """Account of the pair (owner of the report bucket). Required."""
     execution_role_name: str
     """Physical name of the execution role (the standby's EKS access entry names it). Required."""
+    approver_role_name: str
+    """Physical name of the role whose principals approve the database step (the model names it by ARN).
+    Required."""
+    approver_arns: tuple[str, ...]
+    """Roles that may assume the approver role (the platform admins); empty: any principal of the account that
+    its own IAM policy lets assume it. Required."""
     alarm_topic_arn: pulumi.Input[str]
     """SNS topic that evaluation warnings and failed executions reach. Required."""
     report_kms_key_arn: pulumi.Input[str]
@@ -78,8 +84,10 @@ class RegionSwitchPlanArgs:
     """Let `pulumi destroy` empty the report bucket (GOVERNANCE only). Default: False."""
 
     def __post_init__(self) -> None:
-        if not self.execution_role_name or len(self.execution_role_name) > 64:
-            raise InvalidArgumentError(f"execution_role_name: '{self.execution_role_name}' must be 1-64 characters")
+        for key in ("execution_role_name", "approver_role_name"):
+            value = getattr(self, key)
+            if not value or len(value) > 64:
+                raise InvalidArgumentError(f"{key}: '{value}' must be 1-64 characters (IAM role names)")
 
 
 def execution_policy(model: PlanModel, account: str, partition: str, bucket_arn: str, key_arn: str) -> str:
@@ -139,6 +147,39 @@ class RegionSwitchPlan(pulumi.ComponentResource):
             description=f"{model.name}: runs the Region switch plan's execution blocks",
             opts=child,
         )
+        root = f"arn:{args.partition}:iam::{args.account_id}:root"
+        if not args.approver_arns:
+            pulumi.log.warn(f"{name}: no eksAdminRoleArns: any principal of the account allowed by its own policy "
+                            "may assume the approver role of the Region switch plan", self)  # fmt: skip
+        trusted = list(args.approver_arns) or [root]
+        approver = aws.iam.Role(
+            f"{name}-approver",
+            name=args.approver_role_name,
+            assume_role_policy=policy_document(
+                {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}
+            ),
+            description=f"{model.name}: the people who approve moving the database writer",
+            opts=child,
+        )
+        plans = f"arn:{args.partition}:arc-region-switch::{args.account_id}:plan/{model.name}:*"
+        aws.iam.RolePolicy(
+            f"{name}-approver",
+            role=approver.id,
+            policy=policy_document(
+                {
+                    "Sid": "ApproveThisPlan",
+                    "Effect": "Allow",
+                    "Resource": plans,
+                    "Action": [
+                        "arc-region-switch:ApprovePlanExecutionStep",
+                        "arc-region-switch:GetPlanExecution",
+                        "arc-region-switch:ListPlanExecutionEvents",
+                        "arc-region-switch:GetPlanInRegion",
+                    ],
+                }
+            ),
+            opts=child,
+        )
         reports = immutable_log_bucket(
             f"{name}-reports",
             LogBucketArgs(
@@ -185,7 +226,7 @@ class RegionSwitchPlan(pulumi.ComponentResource):
                     ]
                 }
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, reports.policy, reports.lock]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, approver, reports.policy, reports.lock]),
         )
         rule = aws.cloudwatch.EventRule(
             f"{name}-events",
@@ -198,5 +239,9 @@ class RegionSwitchPlan(pulumi.ComponentResource):
         self.execution_role_arn = role.arn
         self.report_bucket = reports.bucket.bucket
         self.register_outputs(
-            {"plan_arn": self.plan_arn, "execution_role_arn": self.execution_role_arn, "report_bucket": self.report_bucket}
+            {
+                "plan_arn": self.plan_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "report_bucket": self.report_bucket,
+            }
         )

@@ -44,8 +44,9 @@ ACTION_RETRY_MINUTES = 1.0
 """Minutes between ARC's retries of a failed custom Lambda action."""
 TRAFFIC_TIMEOUT_MINUTES = 5
 """How long the Route 53 health check block waits."""
-STEP_NAMES = ("scale-standby", "decide", "promote-database", "region-actions", "peer-actions", "move-traffic")
-"""The steps of an activate workflow, in order (the budget maps them in ops/recovery_budget.py)."""
+STEP_NAMES = ("scale-capacity", "decide", "promote-database", "region-actions", "peer-actions", "move-traffic")
+"""The steps of the activate workflows, in order; peer-actions only in the failback (ops/recovery_budget.py maps
+them to the budget)."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ class PlanModel:
                 self._approve(target, other),
                 self._database(target),
                 self._actions("region-actions", "activatingRegion", target),
-                self._actions("peer-actions", "deactivatingRegion", other),
+                # Only the failback has work in the region handing over: the standby's cache back to its size.
+                *([self._actions("peer-actions", "deactivatingRegion", other)] if other is self.standby else []),
                 self._traffic(target),
             ],
         }
@@ -147,7 +149,7 @@ class PlanModel:
     def _scale(self, target: RegionSide, other: RegionSide) -> dict[str, Any]:
         # Before the database: capacity takes minutes and is harmless to add; the decision comes after it.
         return {
-            "name": "scale-standby",
+            "name": "scale-capacity",
             "execution_block_type": "EKSResourceScaling",
             "description": f"scale {target.stack}'s workloads to {self.scale_percent}% of {other.stack}'s and wait "
             "for the pods (the cluster autoscaler adds the nodes)",
@@ -213,12 +215,14 @@ class PlanModel:
     def _actions(self, name: str, where: str, side: RegionSide) -> dict[str, Any]:
         # ARC has no block for a secret's replication or an ElastiCache replica count: the region's function
         # (lambdas/region_switch/handler.py) reads which cluster is the writer and does what that region needs.
-        what = (
-            "promote the master credential's replica and raise the cache replicas (standby), or re-replicate the "
-            "credential to the standby (primary)"
-            if where == "activatingRegion"
-            else "in the region handing over: return the standby's cache replicas to its own size"
-        )
+        if side is self.standby:
+            what = (
+                "promote the master credential's replica to a standalone secret and raise the cache replicas"
+                if where == "activatingRegion"
+                else "return the cache replicas to the standby's own size"
+            )
+        else:
+            what = "replicate the master credential to the standby's region again (over the standalone copy)"
         return {
             "name": name,
             "execution_block_type": "CustomActionLambda",

@@ -14,18 +14,20 @@ from components.kms import PlatformKeys
 from components.region_switch import RegionSwitchPlan, RegionSwitchPlanArgs
 from components.region_switch_actions import RegionSwitchActions, RegionSwitchActionsArgs
 from components.region_switch_model import PlanModel, RegionSide, ScaledWorkload
-from stacks.config import CONFIG_NAMESPACE, ConfigError, StackConfig
+from stacks.config import StackConfig
 from stacks.names import global_database_name, master_credential_prefix, resource_prefix
 from stacks.tiers import TIER_PRESETS
 from stacks.workload_specs import WORKLOADS
-
-APPROVAL_KEY = f"{CONFIG_NAMESPACE}:eksAdminRoleArns"
-"""The config key whose first role approves the plan's database step."""
 
 
 def plan_name(primary: str) -> str:
     """The plan's (and its execution role's) name, e.g. 'fintech-prod-region-switch'."""
     return f"{resource_prefix(primary)}-region-switch"
+
+
+def approver_name(primary: str) -> str:
+    """The role whose principals approve the plan's database step, e.g. 'fintech-prod-region-switch-approver'."""
+    return f"{plan_name(primary)}-approver"
 
 
 def function_name(stack: str) -> str:
@@ -52,11 +54,8 @@ def pair_of(stack: str, config: StackConfig) -> tuple[str, str, str, str]:
 
 
 def plan_model(stack: str, config: StackConfig, account: str, partition: str) -> PlanModel:
-    """The pair's plan, from either stack's config (a primary or a standby). ConfigError without an approver."""
+    """The pair's plan, from either stack's config (a primary or a standby)."""
     primary, primary_region, standby, standby_region = pair_of(stack, config)
-    if not config.eks_admin_role_arns:
-        raise ConfigError(f"{APPROVAL_KEY} is empty: the Region switch plan's manual approval needs a role whose "
-                          "people decide a failover (the first role of that list)")  # fmt: skip
     return PlanModel(
         name=plan_name(primary),
         primary=_side(primary, primary_region, account, partition),
@@ -64,7 +63,7 @@ def plan_model(stack: str, config: StackConfig, account: str, partition: str) ->
         global_cluster_id=global_database_name(resource_prefix(primary)),
         hosted_zone_id=config.dns_zone_id,
         record_name=config.dns_name,
-        approval_role_arn=config.eks_admin_role_arns[0],
+        approval_role_arn=f"arn:{partition}:iam::{account}:role/{approver_name(primary)}",
         workloads=tuple(ScaledWorkload(spec.name, spec.name, spec.name) for spec in WORKLOADS),
     )
 
@@ -89,21 +88,27 @@ def build(
         raise AssertionError("a primary replicates its secrets: its drRegion keys exist")
     # In the primary the plan comes first: its execution role must exist before the access entry names it
     # (the standby, deployed after the primary, names it by ARN).
-    plan = None if not primary else RegionSwitchPlan(
-        f"{prefix}-region-switch",
-        RegionSwitchPlanArgs(
-            model=model,
-            account_id=account,
-            partition=partition,
-            execution_role_name=model.name,
-            alarm_topic_arn=alarm_topic_arn,
-            report_kms_key_arn=keys.arn("logs"),
-            report_retention_days=max(config.log_retention_days, 365),
-            report_lock_mode=config.log_lock_mode,
-            report_lock_days=config.log_lock_days,
-            report_bucket_force_destroy=not config.deletion_protection,
-        ),
-        opts=opts,
+    plan = (
+        None
+        if not primary
+        else RegionSwitchPlan(
+            f"{prefix}-region-switch",
+            RegionSwitchPlanArgs(
+                model=model,
+                account_id=account,
+                partition=partition,
+                execution_role_name=model.name,
+                approver_role_name=approver_name(model.primary.stack),
+                approver_arns=config.eks_admin_role_arns,
+                alarm_topic_arn=alarm_topic_arn,
+                report_kms_key_arn=keys.arn("logs"),
+                report_retention_days=max(config.log_retention_days, 365),
+                report_lock_mode=config.log_lock_mode,
+                report_lock_days=config.log_lock_days,
+                report_bucket_force_destroy=not config.deletion_protection,
+            ),
+            opts=opts,
+        )
     )
     actions = RegionSwitchActions(
         f"{prefix}-region-switch",

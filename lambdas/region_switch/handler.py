@@ -74,9 +74,7 @@ def master_secret(secretsmanager: Any, prefix: str) -> dict[str, Any]:
     """The one secret whose name starts with prefix (AppSecrets names it '<prefix><random suffix>')."""
     found = [
         s
-        for page in secretsmanager.get_paginator("list_secrets").paginate(
-            Filters=[{"Key": "name", "Values": [prefix]}]
-        )
+        for page in secretsmanager.get_paginator("list_secrets").paginate(Filters=[{"Key": "name", "Values": [prefix]}])
         for s in page.get("SecretList", [])
         if str(s.get("Name", "")).startswith(prefix)
     ]
