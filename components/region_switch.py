@@ -135,6 +135,7 @@ class RegionSwitchPlan(pulumi.ComponentResource):
     plan_arn: pulumi.Output[str]
     execution_role_arn: pulumi.Output[str]
     report_bucket: pulumi.Output[str]
+    report_bucket_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: RegionSwitchPlanArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:region-switch:RegionSwitchPlan", name, None, opts)
@@ -238,10 +239,12 @@ class RegionSwitchPlan(pulumi.ComponentResource):
         self.plan_arn = plan.arn
         self.execution_role_arn = role.arn
         self.report_bucket = reports.bucket.bucket
+        self.report_bucket_arn = reports.bucket.arn
         self.register_outputs(
             {
                 "plan_arn": self.plan_arn,
                 "execution_role_arn": self.execution_role_arn,
                 "report_bucket": self.report_bucket,
+                "report_bucket_arn": self.report_bucket_arn,
             }
         )

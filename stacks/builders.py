@@ -478,8 +478,15 @@ def edge(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: EksCl
     )
 
 
-def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, front: Edge) -> AuditTrail | None:
-    """The account's CloudTrail trail, unless an organization trail already records the account."""
+def audit_trail(
+    ctx: Context,
+    platform_keys: PlatformKeys,
+    topic: AlarmTopic,
+    front: Edge,
+    log_buckets: tuple[pulumi.Input[str], ...] = (),
+) -> AuditTrail | None:
+    """The account's CloudTrail trail, unless an organization trail already records the account. It records the
+    data events of the ALB's log bucket and of `log_buckets` (ARNs; the Region switch plan's report bucket)."""
     config = ctx.config
     if config.organization_trail:
         return None
@@ -494,7 +501,7 @@ def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, fr
             retention_days=config.log_retention_days,
             lock_mode=config.log_lock_mode,
             lock_days=config.log_lock_days,
-            data_event_bucket_arns=(front.access_log_bucket_arn,),
+            data_event_bucket_arns=(front.access_log_bucket_arn, *log_buckets),
             force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
             multi_region=config.audit_trail_multi_region,
         ),

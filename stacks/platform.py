@@ -195,7 +195,7 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
         tls,
         depends_on=[topics, *([database_users] if database_users else [])],
     )
-    trail = builders.audit_trail(ctx, keys, alarms, edge)
+    trail = builders.audit_trail(ctx, keys, alarms, edge, (switch.report_bucket_arn,) if switch else ())
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
