@@ -123,6 +123,10 @@ ALLOWLIST: dict[tuple[str, str], str] = {
     ("aws:s3/bucket:Bucket", PROTECT):
         "log buckets are kept by Object Lock and versioning (rules log-bucket-object-lock, log-bucket-versioning); "
         "Pulumi protect on a bucket is extra (the prod ALB log bucket has it, the trail bucket does not)",
+    ("aws:lambda/function:Function", "environment.variables.PEER_KMS_KEY"):
+        "the key the Region switch custom action names when it replicates the credential back (failback); without "
+        "it ReplicateSecretToRegions fails, nothing is left unencrypted (secret-replicas-cmk judges the Secret's "
+        "own replicas)",
     ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "referencedSecurityGroupId"):
         "egress of the ALB's group: the pack judges inbound exposure (PCI DSS 1.3.1), not the load balancer's "
         "outbound destinations; known gap",
