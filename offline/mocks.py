@@ -104,6 +104,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.providers: dict[str, dict[str, Any]] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+        """Region switch plans by ARN (ListRoute53HealthChecks answers from their inputs)."""
 
     def _provider_facts(self, provider_ref: str | None) -> tuple[str, str]:
         inputs = self.providers.get((provider_ref or "").rsplit("::", 1)[-1], {})
@@ -140,6 +142,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
             state.setdefault("name", resource_id)
             computed = _computed(args.typ, resource_id, region, account, args.inputs)
             state.update({key: value for key, value in computed.items() if key not in args.inputs})
+            if args.typ == "aws:arcregionswitch/plan:Plan":
+                self.plans[state["arn"]] = state
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]
@@ -152,6 +156,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 "userId": "AIDAOFFLINEPLAN",
                 "id": account,
             }
+        if args.token == "aws:arcregionswitch/getRoute53HealthChecks:getRoute53HealthChecks":
+            return _region_switch_health_checks(self.plans, str(args.args.get("planArn", "")))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             if region not in REGION_ZONE_IDS:
                 raise UnmockedInvokeError(
@@ -188,3 +194,23 @@ def _ecr_image(query: dict[str, Any], region: str, account: str) -> dict[str, An
         "imageSizeInBytes": 50_000_000,
         "imageUri": f"{registry}/{repository}@{digest}",
     }
+
+
+def _region_switch_health_checks(plans: dict[str, dict[str, Any]], plan_arn: str) -> dict[str, Any]:
+    """What ListRoute53HealthChecks answers for a plan: one health check per region of each Route53HealthCheck
+    block (ARC creates them with the plan)."""
+    if plan_arn not in plans:
+        raise UnmockedInvokeError(f"aws:arcregionswitch/getRoute53HealthChecks: no plan {plan_arn!r} was registered")
+    plan = plans[plan_arn]
+    blocks = [config for workflow in plan.get("workflows", []) for step in workflow.get("steps", [])
+              for config in step.get("route53HealthCheckConfigs", [])]  # fmt: skip
+    checks = {(block["hostedZoneId"], block["recordName"], region) for block in blocks for region in plan["regions"]}
+    return {
+        "id": plan_arn,
+        "planArn": plan_arn,
+        "healthChecks": [
+            {"healthCheckId": f"arc-{_short_hash(plan_arn + region)[:12]}", "hostedZoneId": zone, "recordName": name,
+             "region": region, "status": "healthy"}
+            for zone, name, region in sorted(checks)
+        ],
+    }  # fmt: skip

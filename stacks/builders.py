@@ -428,9 +428,12 @@ def image_replication(ctx: Context) -> RegistryReplication | None:
     )
 
 
-def failover_record(ctx: Context, front: Edge) -> FailoverRecord | None:
+def failover_record(
+    ctx: Context, front: Edge, switch_health_check_id: pulumi.Input[str] | None = None
+) -> FailoverRecord | None:
     """The region pair's Route 53 failover record for dnsName: PRIMARY here in the primary, SECONDARY in the
-    standby, each with a health check on the alarm that its payments targets are all unhealthy."""
+    standby, each with a health check on the alarm that its payments targets are all unhealthy; the PRIMARY's
+    also follows the Region switch plan's health check of its region (`switch_health_check_id`)."""
     config = ctx.config
     if config.region_pair_role == "none":
         return None
@@ -445,6 +448,7 @@ def failover_record(ctx: Context, front: Edge) -> FailoverRecord | None:
             alarm_name=front.no_healthy_targets_alarm_names[HEALTH_WORKLOAD],
             alarm_region=ctx.aws.region,
             set_identifier=ctx.stack,
+            switch_health_check_id=switch_health_check_id,
         ),
         opts=ctx.options,
     )

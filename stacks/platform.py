@@ -175,11 +175,12 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     topics = builders.kafka_topics(ctx, kafka)
     database_users = builders.db_users(ctx, database, secrets)
     replication = builders.image_replication(ctx)
-    dns = builders.failover_record(ctx, edge)
     switch = None
     if config.region_pair_role != "none":
         _, switch = region_switch.build(stack, config, ctx.aws.account_id, ctx.aws.partition, keys, copy_keys,
                                         alarms.topic_arn, cluster.cluster_name, ctx.options)  # fmt: skip
+    switch_check = region_switch.health_check_id(switch, config.region, ctx.aws.provider) if switch else None
+    dns = builders.failover_record(ctx, edge, switch_check)
     addons = builders.cluster_addons(ctx, network, cluster, edge) if config.kubernetes_layer else None
     tls = builders.cert_manager(ctx, cluster) if config.kubernetes_layer else None
     workloads = builders.workloads(

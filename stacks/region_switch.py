@@ -8,7 +8,10 @@ output of the other stack, and `python -m ops failover --dry-run` prints the sam
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
+import pulumi_aws as aws
 
 from components.kms import PlatformKeys
 from components.region_switch import RegionSwitchPlan, RegionSwitchPlanArgs
@@ -44,6 +47,24 @@ def _side(stack: str, region: str, account: str, partition: str) -> RegionSide:
         eks_cluster_arn=f"arn:{partition}:eks:{region}:{account}:cluster/{prefix}",
         action_function_arn=f"arn:{partition}:lambda:{region}:{account}:function:{function_name(stack)}",
     )
+
+
+def health_check_id(plan: RegionSwitchPlan, region: str, provider: pulumi.ProviderResource) -> pulumi.Output[str]:
+    """The health check the plan's Route 53 block created for `region` (ListRoute53HealthChecks, read once the plan
+    exists). Deploy-time behaviour not exercised here: that ARC has created the checks when CreatePlan returns (a
+    rerun of `pulumi up` reads them if not), and their status before a first execution."""
+    found = aws.arcregionswitch.get_route53_health_checks_output(
+        plan_arn=plan.plan_arn, opts=pulumi.InvokeOutputOptions(provider=provider)
+    )
+
+    def pick(checks: list[Any]) -> str:
+        ids = [check.health_check_id for check in checks if check.region == region]
+        if len(ids) != 1:
+            raise pulumi.RunError(f"the Region switch plan has {len(ids)} Route 53 health check(s) for {region} "
+                                  "(expected one); run `pulumi up` again once ARC has created them")  # fmt: skip
+        return str(ids[0])
+
+    return found.health_checks.apply(pick)
 
 
 def pair_of(stack: str, config: StackConfig) -> tuple[str, str, str, str]:

@@ -157,6 +157,22 @@ def test_what_the_plan_changes_is_ignored_where_the_plan_owns_it() -> None:
     assert "replicas" in secret.ignore_changes
 
 
+def test_the_primary_record_follows_the_plan_s_health_check_and_its_alarm() -> None:
+    run = offline_run("prod")
+    record = plain(one(run, "aws:route53/record:Record").inputs)
+    switch = one(run, "aws:route53/healthCheck:HealthCheck", "health-switch")
+    alarm = one(run, "aws:route53/healthCheck:HealthCheck", "dns-health")
+    assert record["healthCheckId"] == switch.id
+    inputs = plain(switch.inputs)
+    assert inputs["type"] == "CALCULATED" and inputs["childHealthThreshold"] == 2
+    # The alarm's check and the check the plan created for us-east-1 (the offline engine answers
+    # ListRoute53HealthChecks from the plan's inputs, one check per region of its Route 53 block).
+    assert inputs["childHealthchecks"][0] == alarm.id and inputs["childHealthchecks"][1].startswith("arc-")
+    standby = plain(one(offline_run("prod-dr"), "aws:route53/record:Record").inputs)
+    assert not offline_run("prod-dr").of_type("aws:route53/healthCheck:HealthCheck")[1:]  # the SECONDARY: alarm only
+    assert standby["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+
+
 def test_dev_has_no_plan() -> None:
     run = offline_run("dev")
     assert not run.of_type(PLAN) and not run.of_type(FUNCTION)
