@@ -202,6 +202,7 @@ class RegionSwitchPlan(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        workflows: list[Any] = model.workflows()  # plain dicts in the provider's input shape (PlanWorkflowArgsDict)
         plan = aws.arcregionswitch.Plan(
             f"{name}-plan",
             name=model.name,
@@ -212,7 +213,7 @@ class RegionSwitchPlan(pulumi.ComponentResource):
             primary_region=model.primary.region,
             recovery_time_objective_minutes=model.rto_minutes,
             execution_role=role.arn,
-            workflows=model.workflows(),
+            workflows=workflows,
             report_configurations=[
                 {
                     "report_outputs": [

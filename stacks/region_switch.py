@@ -8,6 +8,7 @@ output of the other stack, and `python -m ops failover --dry-run` prints the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -57,7 +58,7 @@ def health_check_id(plan: RegionSwitchPlan, region: str, provider: pulumi.Provid
         plan_arn=plan.plan_arn, opts=pulumi.InvokeOutputOptions(provider=provider)
     )
 
-    def pick(checks: list[Any]) -> str:
+    def pick(checks: Sequence[Any]) -> str:
         ids = [check.health_check_id for check in checks if check.region == region]
         if len(ids) != 1:
             raise pulumi.RunError(f"the Region switch plan has {len(ids)} Route 53 health check(s) for {region} "

@@ -26,7 +26,7 @@ from offline.engine import PROJECT_DIR
 from ops import common
 from ops.__main__ import main
 from ops.common import Clients, load_config
-from ops.failover import FollowInterruptedError, Pair, pair_stacks, run_switch
+from ops.failover import Direction, FollowInterruptedError, Mode, Pair, pair_stacks, run_switch
 from ops.recovery_budget import budget, budget_total, measured_times
 from ops.region_drill import cross_region_drill
 from tests.helpers import PROD_ACCOUNT, isolate_aws_credentials
@@ -126,12 +126,12 @@ class Clock:
         self.sleeps.append(seconds)
 
 
-def _run(pair: Pair, session: FakeSession, direction: str = "failover", mode: str = "switchover",
+def _run(pair: Pair, session: FakeSession, direction: Direction = "failover", mode: Mode = "switchover",
          clock: Clock | None = None, timeout: float = 3600, sleep: Callable[[float], None] | None = None,
          messages: list[str] | None = None) -> Any:  # fmt: skip
     clock = clock or Clock()
-    clients = Clients(EAST, session=session)  # type: ignore[arg-type]
-    return run_switch(pair, direction, clients, mode, timeout_seconds=timeout, poll_seconds=7,  # type: ignore[arg-type]
+    clients = Clients(EAST, session=session)
+    return run_switch(pair, direction, clients, mode, timeout_seconds=timeout, poll_seconds=7,
                       progress=(messages if messages is not None else []).append, clock=clock,
                       sleep=sleep or clock.sleep)  # fmt: skip
 
@@ -411,7 +411,7 @@ def test_the_drill_practises_failover_and_failback_and_records_the_step_times(pa
     _poll(back, [], "completed", [_state("promote-database", "completed", 0, 1)], EAST)
     report = common.Report("DR drill", "prod")
     clock = Clock()
-    cross_region_drill(report, pair, Clients(EAST, session=session), dry_run=False, timeout_seconds=3600,  # type: ignore[arg-type]
+    cross_region_drill(report, pair, Clients(EAST, session=session), dry_run=False, timeout_seconds=3600,
                        progress=lambda _: None, clock=clock, sleep=clock.sleep, drill_dir=tmp_path)  # fmt: skip
     assert not report.failed, report.text()
     checks = {f.check: f for f in report.findings}
@@ -445,7 +445,7 @@ def test_the_drill_stops_after_a_failed_practice_failover(pair: Pair, tmp_path: 
           [_state("scale-capacity", "failed", 0, 10)], WEST)  # fmt: skip
     report = common.Report("DR drill", "prod")
     clock = Clock()
-    cross_region_drill(report, pair, Clients(EAST, session=session), dry_run=False, timeout_seconds=3600,  # type: ignore[arg-type]
+    cross_region_drill(report, pair, Clients(EAST, session=session), dry_run=False, timeout_seconds=3600,
                        progress=lambda _: None, clock=clock, sleep=clock.sleep, drill_dir=tmp_path)  # fmt: skip
     checks = {f.check: f for f in report.findings}
     assert report.failed and checks["failback"].detail == "not run: the practice failover did not complete"
