@@ -269,7 +269,7 @@ def test_main_prints_the_report_and_exits_130_on_ctrl_c(
 ) -> None:
     from ops import __main__ as entry
 
-    report = entry.run_switch(pair, "failover", Clients(EAST), dry_run=True)  # only to get a report object
+    report = run_switch(pair, "failover", Clients(EAST), dry_run=True)  # only to get a report object
     report.dry_run, report.execution_id = False, EXECUTION
 
     def stop(_: Any) -> Any:
