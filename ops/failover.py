@@ -7,7 +7,7 @@ The runbook is the plan (components/region_switch.py, built by `pulumi up` of th
 the standby, waits for a person's approval, promotes the Aurora secondary, runs the custom actions (the master
 credential's replica, the cache replicas) and moves traffic with its Route 53 health checks. This command only:
 1. checks that the stack files pair and that the credentials belong to the pinned account;
-2. finds the plan by name (`fintech-<primary>-region-switch`) and starts an execution with the
+2. finds the plan by name (`fintech-<primary>-switch`) and starts an execution with the
    `arc-region-switch` client IN THE REGION BEING ACTIVATED (its data plane: a failover needs nothing of the
    primary region; https://docs.aws.amazon.com/r53recovery/latest/dg/region-switch.html), action activate,
    mode graceful (switchover: Aurora SwitchoverGlobalCluster, no data loss) or ungraceful (failover:

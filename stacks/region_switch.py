@@ -25,12 +25,12 @@ from stacks.workload_specs import WORKLOADS
 
 
 def plan_name(primary: str) -> str:
-    """The plan's (and its execution role's) name, e.g. 'fintech-prod-region-switch'."""
-    return f"{resource_prefix(primary)}-region-switch"
+    """The plan's (and its execution role's) name, e.g. 'fintech-prod-switch' (ARC: at most 32 characters)."""
+    return f"{resource_prefix(primary)}-switch"
 
 
 def approver_name(primary: str) -> str:
-    """The role whose principals approve the plan's database step, e.g. 'fintech-prod-region-switch-approver'."""
+    """The role whose principals approve the plan's database step, e.g. 'fintech-prod-switch-approver'."""
     return f"{plan_name(primary)}-approver"
 
 

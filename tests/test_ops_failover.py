@@ -32,7 +32,7 @@ from ops.region_drill import cross_region_drill
 from tests.helpers import PROD_ACCOUNT, isolate_aws_credentials
 
 EAST, WEST = "us-east-1", "us-west-2"
-PLAN = f"arn:aws:arc-region-switch::{PROD_ACCOUNT}:plan/fintech-prod-region-switch:abc123"
+PLAN = f"arn:aws:arc-region-switch::{PROD_ACCOUNT}:plan/fintech-prod-switch:abc123"
 EXECUTION = "exec-1234"
 T0 = datetime.datetime(2026, 12, 5, 16, 0, tzinfo=datetime.UTC)
 STEPS = ("scale-capacity", "decide", "promote-database", "region-actions", "move-traffic")
@@ -78,7 +78,7 @@ def _identity(session: FakeSession, region: str, account: str = PROD_ACCOUNT) ->
 def _start(session: FakeSession, region: str, mode: str = "graceful") -> Stubber:
     arc = session.stub("arc-region-switch", region)
     arc.add_response("list_plans_in_region", {"plans": [
-        {"arn": PLAN, "owner": PROD_ACCOUNT, "name": "fintech-prod-region-switch", "regions": [EAST, WEST],
+        {"arn": PLAN, "owner": PROD_ACCOUNT, "name": "fintech-prod-switch", "regions": [EAST, WEST],
          "recoveryApproach": "activePassive"}]}, {})  # fmt: skip
     arc.add_response("start_plan_execution", {"executionId": EXECUTION, "plan": PLAN, "activateRegion": region},
                      {"planArn": PLAN, "targetRegion": region, "action": "activate", "mode": mode,
@@ -393,7 +393,7 @@ def test_bad_input_is_one_message_and_exit_2(
 
 def test_an_unpinned_pair_may_still_print_its_workflow(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["failover", "--stack", "blue", "--to", "green", "--dry-run"]) == 0
-    assert "plan fintech-blue-region-switch, activating us-west-2" in capsys.readouterr().out
+    assert "plan fintech-blue-switch, activating us-west-2" in capsys.readouterr().out
 
 
 # --- dr-drill: a practice run through the plan, its times in the recovery budget -------------------------------

@@ -30,10 +30,10 @@ def _inputs(stack: str, type_token: str, suffix: str = "") -> dict[str, Any]:
 
 def test_the_primary_holds_one_active_passive_plan_of_both_regions_with_rto_30() -> None:
     plan = _inputs("prod", PLAN)
-    assert plan["name"] == "fintech-prod-region-switch" and plan["recoveryApproach"] == "activePassive"
+    assert plan["name"] == "fintech-prod-switch" and plan["recoveryApproach"] == "activePassive"
     assert plan["regions"] == ["us-east-1", "us-west-2"] and plan["primaryRegion"] == "us-east-1"
     assert plan["recoveryTimeObjectiveMinutes"] == 30
-    assert plan["executionRole"] == f"arn:aws:iam::{PROD_ACCOUNT}:role/fintech-prod-region-switch"
+    assert plan["executionRole"] == f"arn:aws:iam::{PROD_ACCOUNT}:role/fintech-prod-switch"
     assert [(w["workflowTargetAction"], w["workflowTargetRegion"]) for w in plan["workflows"]] == [
         ("activate", "us-west-2"), ("activate", "us-east-1")]  # fmt: skip
     failover = plan["workflows"][0]["steps"]
@@ -127,7 +127,7 @@ def test_each_region_has_its_custom_action_with_encrypted_logs_and_the_plan_s_ek
     assert logs["name"] == f"/aws/lambda/fintech-{stack}-region-switch" and ":key/" in logs["kmsKeyId"]
     assert function["loggingConfig"]["logGroup"] == logs["name"]
     access = plain(one(run, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "plan-access").inputs)
-    assert access["principalArn"] == f"arn:aws:iam::{PROD_ACCOUNT}:role/fintech-prod-region-switch"
+    assert access["principalArn"] == f"arn:aws:iam::{PROD_ACCOUNT}:role/fintech-prod-switch"
     assert access["policyArn"].endswith("cluster-access-policy/AmazonARCRegionSwitchScalingPolicy")
     assert access["accessScope"] == {"type": "namespace", "namespaces": ["validator", "payments", "ledger"]}
     plans = run.of_type(PLAN)

@@ -10,7 +10,7 @@ from policies.rules.base import ResourceView
 from policies.rules.region_switch import BUCKET, LOCK, PLAN, SSE
 
 RULES = {rule.name: rule for rule in ALL_RULES}
-ROLE = "arn:aws:iam::111122223333:role/fintech-prod-region-switch"
+ROLE = "arn:aws:iam::111122223333:role/fintech-prod-switch"
 
 
 def _workflow(region: str) -> dict[str, Any]:
@@ -23,7 +23,7 @@ PAIR = {"regions": ["us-east-1", "us-west-2"], "primaryRegion": "us-east-1", "re
 
 RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any] | None]] = {
     "region-switch-plan-regions": (PLAN, PAIR, {**PAIR, "workflows": [_workflow("us-west-2")]}, {}),
-    "region-switch-execution-role": (PLAN, {"executionRole": ROLE}, {"executionRole": "fintech-prod-region-switch"},
+    "region-switch-execution-role": (PLAN, {"executionRole": ROLE}, {"executionRole": "fintech-prod-switch"},
                                      {}),
     "region-switch-rto": (PLAN, {"recoveryTimeObjectiveMinutes": 30}, {"recoveryTimeObjectiveMinutes": 45}, {}),
 }  # fmt: skip
