@@ -287,9 +287,19 @@ def test_main_prints_the_report_and_exits_130_on_ctrl_c(
 @pytest.mark.parametrize("value", ["nan", "0", "-5", "inf"])
 def test_timeout_must_be_a_positive_number(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     for args in (["failover", "--stack", "prod", "--to", "prod-dr"], ["dr-drill", "--stack", "prod"]):
-        assert main([*args, "--timeout", value]) == 2
+        with pytest.raises(SystemExit) as refused:
+            main([*args, "--timeout", value])
         err = capsys.readouterr().err
-        assert f"--timeout {float(value)}: must be a positive number of seconds" in err and "Traceback" not in err
+        assert refused.value.code == 2 and "argument --timeout" in err and "Traceback" not in err
+
+
+def test_run_switch_refuses_a_timeout_that_cannot_end() -> None:
+    from ops.common import OpsError
+    from ops.failover import check_timeout
+
+    for value in (float("nan"), 0.0, -5.0, float("inf")):
+        with pytest.raises(OpsError, match="must be a positive number of seconds"):
+            check_timeout(value)
 
 
 def test_dry_run_prints_the_failover_workflow_without_credentials(tmp_path: Path) -> None:
