@@ -98,6 +98,10 @@ class CacheArgs:
     """Topic the alarms notify; None creates no alarms. Default: None."""
     protect: bool = False
     """Register the replication group with protect=True. Default: False."""
+    replicas_owned_elsewhere: bool = False
+    """Another engine changes the replica count (a region pair's standby: the Region switch plan's custom action
+    adds replicas on failover and removes them on failback), so the program ignores numCacheClusters after
+    creation. Default: False."""
 
     def __post_init__(self) -> None:
         if not self.iam_users:
@@ -211,7 +215,13 @@ class Cache(pulumi.ComponentResource):
                 )
                 for kind, log_group in logs.items()
             ],
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # numCacheClusters ignored when the Region switch plan owns the replica count (replicas_owned_elsewhere):
+            # a `pulumi up` during a failover must not remove the replicas the failover added.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                ignore_changes=["numCacheClusters"] if args.replicas_owned_elsewhere else None,
+            ),
         )
         create_alarms(name, _alarms(name, args), args.alarm_topic_arn, parent=self)
         self.replication_group_id = group.replication_group_id

@@ -42,7 +42,13 @@ healthy target in any zone (Route 53 API Reference, AliasTarget, https://docs.aw
 APIReference/API_AliasTarget.html); alias records to an ALB carry no TTL (Route 53 answers with the ALB's own
 60-second TTL).
 
-How a drill moves traffic. Operations (ops code, not this component) set `Inverted=true` on the PRIMARY health
+How a planned switch moves traffic (issue 24). The region pair's ARC Region switch plan creates a health check per
+region and sets their state when it runs; the PRIMARY record's health check is then a CALCULATED check of the
+alarm's check and the plan's check of the primary region (`switch_health_check_id`), so the record fails over
+when either says so. The paragraph below is how the hand-written runbook did it before; inversion is still
+ignored so that a person's manual inversion is not undone by a deploy.
+
+How a drill moved traffic. Operations (ops code, not this component) set `Inverted=true` on the PRIMARY health
 check with UpdateHealthCheck: Route 53 then treats the healthy check as unhealthy and answers with the
 SECONDARY; setting it back to false returns traffic (Route 53 API Reference, UpdateHealthCheck, "Inverted",
 https://docs.aws.amazon.com/Route53/latest/APIReference/API_UpdateHealthCheck.html). UpdateHealthCheck is a
@@ -113,6 +119,10 @@ class FailoverRecordArgs:
     set_identifier: str = ""
     """Identifier that tells the two records of the pair apart (unique per name and type in the zone).
     Default: the component's name."""
+    switch_health_check_id: pulumi.Input[str] | None = None
+    """The health check an ARC Region switch plan created for this region (it sets its state when it runs). When
+    given, the record's health check is a CALCULATED one, healthy only while the alarm's check and the plan's check
+    both are: the alarm still fails over on its own, and the plan moves traffic when it runs. Default: None."""
 
     def __post_init__(self) -> None:
         error = dns_name_error(self.record_name)
@@ -158,6 +168,22 @@ class FailoverRecord(pulumi.ComponentResource):
             # not inverted, never reset by a deploy.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["invertHealthcheck"]),
         )
+        record_check = health_check
+        if args.switch_health_check_id is not None:
+            # CALCULATED: healthy when at least child_health_threshold children are (Route 53 API Reference,
+            # HealthCheckConfig HealthThreshold/ChildHealthChecks); 2 of 2 = both. Route 53 health checks and their
+            # status are data-plane functions: this check keeps answering without the us-east-1 control plane.
+            record_check = aws.route53.HealthCheck(
+                f"{name}-health-switch",
+                type="CALCULATED",
+                child_healthchecks=[health_check.id, args.switch_health_check_id],
+                child_health_threshold=2,
+                tags={
+                    "Name": f"{name} {args.role.lower()} {args.record_name} + Region switch",
+                    "failover-role": args.role,
+                },
+                opts=child,
+            )
         record = aws.route53.Record(
             f"{name}-record",
             zone_id=args.zone_id,
@@ -165,7 +191,7 @@ class FailoverRecord(pulumi.ComponentResource):
             type="A",
             set_identifier=set_identifier,
             failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=args.role)],
-            health_check_id=health_check.id,
+            health_check_id=record_check.id,
             aliases=[
                 aws.route53.RecordAliasArgs(
                     name=args.alb_dns_name, zone_id=args.alb_zone_id, evaluate_target_health=True

@@ -202,7 +202,13 @@ class AppSecrets(pulumi.ComponentResource):
             if args.replica_region
             else None,
             force_overwrite_replica_secret=False if args.replica_region else None,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # The region pair's Region switch plan owns the replica during a failover: its custom action promotes
+            # it to a standalone secret (so the replica leaves `replicas`) and puts it back on failback
+            # (lambdas/region_switch/handler.py). A `pulumi up` in between must not re-add it: it would fail on the
+            # name clash, or, forced, overwrite the credential the standby runs on.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, ignore_changes=["replicas"] if args.replica_region else None
+            ),
         )
         aws.secretsmanager.SecretVersion(f"{name}-{secret_name}", secret_id=secret.id, secret_string=value, opts=child)
         aws.secretsmanager.SecretPolicy(

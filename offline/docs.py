@@ -292,7 +292,16 @@ BLOCKS = (
     Block("docs/cost.md", "cost-table", cost_table),
     Block("docs/auditors.md", "policy-rules", policy_rules_block),
 )
-PAGES: dict[str, Callable[[], str]] = {"docs/configuration.md": configuration_page}
+
+
+def tiers_page() -> str:
+    """docs/tiers.md with its generated tables (pricing/tier_report.py builds them)."""
+    from pricing.tier_report import expected_page
+
+    return expected_page()
+
+
+PAGES: dict[str, Callable[[], str]] = {"docs/configuration.md": configuration_page, "docs/tiers.md": tiers_page}
 
 
 def expected(runs: Runs = _own_run) -> dict[str, str]:
@@ -329,7 +338,7 @@ def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog=".venv/bin/python -m offline.docs",
         description="Regenerate the documentation generated from the code (docs/configuration.md and the "
-        "generated blocks of README.md, docs/cost.md and docs/auditors.md).",
+        "generated blocks of README.md, docs/cost.md and docs/auditors.md, and the tables of docs/tiers.md).",
         epilog=exit_status_help(errors="bad argument, a page without its generated block, a stack that does not plan"),
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 naming each stale file")

@@ -87,6 +87,12 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         return {"registryId": account}
     if type_token == "aws:ecr/repository:Repository":
         return {"repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name', resource_id)}"}
+    if type_token == "aws:arcregionswitch/plan:Plan":
+        # A plan's ARN has no region: arn:aws:arc-region-switch::<account>:plan/<name>:<6 characters>.
+        suffix = _short_hash(resource_id)[:6]
+        return {"arn": f"arn:{partition}:arc-region-switch::{account}:plan/{inputs.get('name', resource_id)}:{suffix}"}
+    if type_token == "aws:lambda/function:Function":
+        return {"arn": f"arn:{partition}:lambda:{region}:{account}:function:{inputs.get('name', resource_id)}"}
     if type_token == "aws:s3/bucket:Bucket":
         return {"bucket": resource_id, "arn": f"arn:{partition}:s3:::{resource_id}"}
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
@@ -103,6 +109,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.providers: dict[str, dict[str, Any]] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+        """Region switch plans by ARN (ListRoute53HealthChecks answers from their inputs)."""
 
     def _provider_facts(self, provider_ref: str | None) -> tuple[str, str]:
         inputs = self.providers.get((provider_ref or "").rsplit("::", 1)[-1], {})
@@ -139,6 +147,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
             state.setdefault("name", resource_id)
             computed = _computed(args.typ, resource_id, region, account, args.inputs)
             state.update({key: value for key, value in computed.items() if key not in args.inputs})
+            if args.typ == "aws:arcregionswitch/plan:Plan":
+                self.plans[state["arn"]] = state
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]
@@ -151,6 +161,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 "userId": "AIDAOFFLINEPLAN",
                 "id": account,
             }
+        if args.token == "aws:arcregionswitch/getRoute53HealthChecks:getRoute53HealthChecks":
+            return _region_switch_health_checks(self.plans, str(args.args.get("planArn", "")))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             if region not in REGION_ZONE_IDS:
                 raise UnknownRegionError(
@@ -189,3 +201,23 @@ def _ecr_image(query: dict[str, Any], region: str, account: str) -> dict[str, An
         "imageSizeInBytes": 50_000_000,
         "imageUri": f"{registry}/{repository}@{digest}",
     }
+
+
+def _region_switch_health_checks(plans: dict[str, dict[str, Any]], plan_arn: str) -> dict[str, Any]:
+    """What ListRoute53HealthChecks answers for a plan: one health check per region of each Route53HealthCheck
+    block (ARC creates them with the plan)."""
+    if plan_arn not in plans:
+        raise UnmockedInvokeError(f"aws:arcregionswitch/getRoute53HealthChecks: no plan {plan_arn!r} was registered")
+    plan = plans[plan_arn]
+    blocks = [config for workflow in plan.get("workflows", []) for step in workflow.get("steps", [])
+              for config in step.get("route53HealthCheckConfigs", [])]  # fmt: skip
+    checks = {(block["hostedZoneId"], block["recordName"], region) for block in blocks for region in plan["regions"]}
+    return {
+        "id": plan_arn,
+        "planArn": plan_arn,
+        "healthChecks": [
+            {"healthCheckId": f"arc-{_short_hash(plan_arn + region)[:12]}", "hostedZoneId": zone, "recordName": name,
+             "region": region, "status": "healthy"}
+            for zone, name, region in sorted(checks)
+        ],
+    }  # fmt: skip

@@ -3,21 +3,22 @@
     python -m ops preflight --stack prod        # before pulumi up: account, zones, certificate, quotas,
                                                 # add-ons, images in ECR, Helm chart versions
     python -m ops audit --stack prod            # live resources against the policy baseline
-    python -m ops dr-drill --stack prod [--dry-run]   # RPO and a timed restore of Aurora (RTO)
+    python -m ops dr-drill --stack prod [--dry-run]   # RPO and a timed restore of Aurora (RTO); in a region
+                                                # pair, a practice switchover and failback through ARC
     python -m ops verify --stack prod           # after pulumi up: nodes, targets, topics, alarms, DB users
     python -m ops failover --stack prod --to prod-dr [--mode switchover|failover] [--dry-run]
-                                                # region failover runbook: checks, promote the Aurora
-                                                # secondary and the secret, scale the standby, move DNS, verify
+                                                # runs the pair's ARC Region switch plan in the standby's
+                                                # region and follows it step by step
     python -m ops failback --stack prod --from prod-dr [--dry-run]   # the reverse, once the region is back
 
 Credentials come from the usual AWS chain (AWS_PROFILE, environment, SSO). Every command first checks
 that the credentials belong to the stack's pinned account (accountId) and refuses otherwise; dr-drill
 (without --dry-run), failover and failback also refuse a stack that pins no account. failover/failback
---dry-run print the plan from the stack files alone: no AWS call, no credentials needed (CI can print
+--dry-run print the plan's workflow from the stack files alone: no AWS call, no credentials needed (CI can print
 it). Every command prints text or JSON
 (--json). Exit codes: 0 all checks passed; 1 a check failed (or AWS refused a call a check needed);
 2 the command could not or must not run (usage, stack file or config, credentials, another account,
-unreachable endpoint, access denied).
+unreachable endpoint, access denied); 130 interrupted (Ctrl-C) while following a Region switch execution.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from ops.common import (
     load_config,
 )
 from ops.dr_drill import dr_drill
-from ops.failover import Mode, pair_stacks, run_runbook
+from ops.failover import FollowInterruptedError, Mode, check_timeout, pair_stacks, run_switch
 from ops.live_audit import live_audit
 from ops.preflight import preflight, read_stack_outputs, refuse_live_stack
 from ops.verify import verify
@@ -66,8 +67,8 @@ COMMANDS = {
     "audit": "check the live resources of a stack against the policy baseline",
     "dr-drill": "measure RPO and RTO of the Aurora cluster by a real restore",
     "verify": "check after pulumi up that the platform works: nodes, targets, topics, alarms, DB users",
-    "failover": "move the writer and the traffic of a primary stack to its standby stack (region failure runbook)",
-    "failback": "return the writer and the traffic from the standby stack to the primary stack",
+    "failover": "run the pair's ARC Region switch plan to make the standby stack's region active",
+    "failback": "run the pair's ARC Region switch plan to make the primary stack's region active again",
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
           "AuthorizationErrorException", "UnauthorizedException", "ForbiddenException"}  # fmt: skip
@@ -96,7 +97,8 @@ def parser() -> argparse.ArgumentParser:
                                  "foundation, refuse (exit 2) a stack whose deployPhase is complete")  # fmt: skip
         if name == "dr-drill":
             command.add_argument("--dry-run", action="store_true", help="only report; restore nothing")
-            command.add_argument("--timeout", type=common.seconds, default=3600, help="seconds to wait for the restore")
+            command.add_argument("--timeout", type=common.seconds, default=3600, help="seconds to wait for the restore "
+                                 "and, in a region pair, for each Region switch execution")  # fmt: skip
         if name in ("failover", "failback"):
             other = "--to" if name == "failover" else "--from"
             command.add_argument(other, dest="standby", required=True, choices=known_stacks(common.PROJECT_DIR),
@@ -108,13 +110,15 @@ def parser() -> argparse.ArgumentParser:
                                      "automatically")  # fmt: skip
             command.add_argument("--dry-run", action="store_true", help="print the plan with expected durations; "
                                  "calls nothing and needs no AWS credentials")  # fmt: skip
-            command.add_argument("--timeout", type=common.seconds, default=1800,
-                                 help="seconds to wait for the standby's cluster to become the writer")  # fmt: skip
+            command.add_argument("--timeout", type=common.seconds, default=3600,
+                                 help="seconds to follow the execution (ARC goes on after it)")  # fmt: skip
     return parser
 
 
 def run(args: argparse.Namespace) -> Report:
     """Run one command; errors it cannot turn into findings are raised."""
+    if getattr(args, "timeout", None) is not None:
+        check_timeout(args.timeout)
     config = load_config(args.stack)
     clients = Clients(config.region, args.endpoint_url)
     commands: dict[str, Callable[[], Report]] = {
@@ -144,7 +148,7 @@ def _runbook(args: argparse.Namespace, config: StackConfig, clients: Clients) ->
         raise OpsError(f"{flag} {args.standby} is the stack itself; name its standby stack (its drStack)")
     pair = pair_stacks(args.stack, config, args.standby, load_config(args.standby))
     mode: Mode = getattr(args, "mode", "switchover")
-    return run_runbook(pair, args.command, clients, mode=mode, dry_run=args.dry_run, timeout_seconds=args.timeout)
+    return run_switch(pair, args.command, clients, mode=mode, dry_run=args.dry_run, timeout_seconds=args.timeout)
 
 
 def explain(err: Exception, endpoint_url: str | None) -> OpsError:
@@ -195,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     where = f"ops {args.command} --stack {args.stack}"
     try:
         report = run(args)
+    except FollowInterruptedError as stop:
+        print(stop.report.json() if args.json else stop.report.text())
+        print(f"{where}: {stop.message()}", file=sys.stderr)
+        return INTERRUPTED_EXIT
     except KeyboardInterrupt:
         print(f"{where}: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT

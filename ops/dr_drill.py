@@ -2,8 +2,9 @@
 takes (RTO), measured by really restoring into a temporary cluster and deleting it afterwards.
 
 For a primary stack with a standby (drStack), the drill also takes the cross-region path
-(ops/failover.py): the global cluster's replication lag against the 300 s RPO and, unless --dry-run, a
-timed switchover to the standby and back, each step's measured time next to its expected one.
+(ops/region_drill.py): the global cluster's replication lag against the 300 s RPO and, unless --dry-run, a
+practice switchover to the standby and back through the pair's ARC Region switch plan, each step's measured
+time recorded for the recovery budget.
 
 --dry-run only reports the latest restorable time, the snapshots and the replication lag, and changes nothing.
 """
@@ -18,7 +19,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ops.common import Clients, Progress, Report, load_config, require_pinned_account, stderr_progress
-from ops.failover import cross_region_drill, pair_stacks
+from ops.failover import pair_stacks
+from ops.region_drill import cross_region_drill
 from stacks.config import StackConfig
 from stacks.names import resource_prefix
 

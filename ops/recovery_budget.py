@@ -1,8 +1,9 @@
 """The recovery budget of a region failure, as data: each runbook step of `python -m ops failover` with the
 time it is expected to take and where that figure comes from, and the recovery point of each kind of data.
 
-No AWS calls: `ops.failover` prints these figures beside the times it measures, and docs/recovery.md's
-"Loss of the region" tables are checked against them (tests/test_recovery_budget.py).
+No AWS calls: docs/recovery.md's "Loss of the region" tables are checked against these figures
+(tests/test_recovery_budget.py). Since issue 24 the failover runs on ARC's Region switch plan: `budget()` uses
+the step times a practice run measured (`ops dr-drill`, DRILL_DIR) where they exist and these figures where not.
 
 A `source` is either one or more https addresses (AWS's published figures, separated by spaces) or a
 sentence that starts with "no published figure; " and says what the estimate is made from. Where a step
@@ -11,7 +12,10 @@ mixes both, the source lists the addresses and the note says which part is our e
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 RTO_TARGET_SECONDS = 1800
@@ -261,3 +265,61 @@ def step(key: str) -> RunbookStep:
         if candidate.key == key:
             return candidate
     raise KeyError(f"no runbook step {key!r}; known: {', '.join(RUNBOOK_KEYS)}")
+
+
+# --- the budget from the engine's measurements (issue 24) -------------------------------------------------------
+
+DRILL_DIR = Path(__file__).resolve().parent.parent / "drills"
+"""Where `ops dr-drill` records the measured step times of a practice run (commit them: they are evidence)."""
+MEASURED_BY: dict[str, str] = {
+    "scale-standby": "scale-capacity",
+    "promote-database": "promote-database",
+    "promote-secret": "region-actions",
+    "move-traffic": "move-traffic",
+}
+"""Budget step -> the Region switch plan's step whose measured time replaces the estimate. detect and decide
+happen before the execution (the drill's approval is a rehearsal, not an incident's decision), checks and
+verify-standby have no step of their own in the plan: those keep their published figures."""
+
+
+def drill_file(primary: str, directory: Path = DRILL_DIR) -> Path:
+    """The file of a pair's last practice run, named after its primary stack."""
+    return directory / f"region-switch-{primary}.json"
+
+
+def measured_times(primary: str, directory: Path = DRILL_DIR) -> dict[str, float]:
+    """The step times (seconds, by plan step) of the pair's last practice failover; empty when none is recorded."""
+    path = drill_file(primary, directory)
+    if not path.is_file():
+        return {}
+    steps = json.loads(path.read_text()).get("steps", {})
+    return {str(name): float(seconds) for name, seconds in steps.items()}
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """One step of the budget with the figure used and where it comes from."""
+
+    key: str
+    seconds: float
+    origin: str
+    """'measured (<plan step>)' or 'published' (REGION_FAILOVER_STEPS' cited figure or estimate)."""
+
+
+def budget(measured: Mapping[str, float] | None = None) -> list[BudgetLine]:
+    """The region-failure budget: the engine's measured time where a practice run recorded one, the published
+    figure where not; detection and decision always included."""
+    measured = measured or {}
+    lines = []
+    for item in REGION_FAILOVER_STEPS:
+        source = MEASURED_BY.get(item.key)
+        if source is not None and source in measured:
+            lines.append(BudgetLine(item.key, measured[source], f"measured ({source})"))
+        else:
+            lines.append(BudgetLine(item.key, float(item.expected_seconds), "published"))
+    return lines
+
+
+def budget_total(measured: Mapping[str, float] | None = None) -> float:
+    """The total of budget(measured), in seconds, to hold against RTO_TARGET_SECONDS."""
+    return sum(line.seconds for line in budget(measured))

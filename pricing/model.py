@@ -46,7 +46,8 @@ FREE_TYPES = {
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget", "aws:msk/topic:Topic", "pulumi-python:dynamic/aurora:DatabaseUser",
-    "aws:codebuild/webhook:Webhook",
+    "aws:codebuild/webhook:Webhook", "aws:eks/accessEntry:AccessEntry",
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
     "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
@@ -65,7 +66,8 @@ REQUIRED_PRICES = (
     "ecr_storage", "interface_endpoint", "cloudwatch_alarm", "backup_warm_storage", "inter_region_transfer",
     "s3_standard", "cloudtrail_management_events", "cloudtrail_data_events", "guardduty_cloudtrail_events",
     "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu", "codebuild_linux_medium",
-    "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature",
+    "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "arc_region_switch_plan",
+    "lambda_requests", "lambda_gb_second",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -74,7 +76,7 @@ REQUIRED_USAGE = (
     "kms_10k_requests", "secrets_10k_requests", "ecr_storage_gb", "access_log_gb", "backup_gb", "backup_copy_gb",
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
-    "aurora_replication_gb", "ecr_replication_gb",
+    "aurora_replication_gb", "ecr_replication_gb", "region_switch_report_gb", "region_switch_invocations",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")
@@ -547,7 +549,10 @@ def _dns_record(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     yield "alias queries to an AWS resource (no charge)", 0.0, 0.0
 
 
-LOG_BUCKET_USAGE = {"cloudtrail": ("trail_bucket_gb", "CloudTrail log storage")}
+LOG_BUCKET_USAGE = {
+    "cloudtrail": ("trail_bucket_gb", "CloudTrail log storage"),
+    "region-switch": ("region_switch_report_gb", "Region switch execution reports"),
+}
 """Usage figure of a log bucket by its 'log-source' tag; other buckets hold ALB access logs (access_log_gb)."""
 
 
@@ -568,6 +573,15 @@ def _trail(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
         gb = c.usage["trail_log_gb"]
         ingestion = gb * c.table.get("logs_ingestion")
         yield f"CloudWatch Logs ingestion ({gb:g} GB)", ingestion, ingestion
+
+
+def _function(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """A Lambda function billed per request and per GB-second; the platform's functions run only during Region
+    switch executions (region_switch_invocations a month, each at most its timeout)."""
+    calls = c.usage["region_switch_invocations"]
+    gb_seconds = calls * float(r["inputs"].get("memorySize") or 128) / 1024 * float(r["inputs"].get("timeout") or 3)
+    monthly = calls / 1e6 * c.table.get("lambda_requests") + gb_seconds * c.table.get("lambda_gb_second")
+    yield f"{calls:g} invocation(s) a month", monthly, monthly
 
 
 def _guardduty(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
@@ -600,6 +614,8 @@ PRICERS: dict[str, Pricer] = {
     "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:ecr/replicationConfiguration:ReplicationConfiguration": _ecr_replication,
     "aws:route53/healthCheck:HealthCheck": _health_check,
+    "aws:arcregionswitch/plan:Plan": _per_unit("arc_region_switch_plan", "Region switch plan (its executions)"),
+    "aws:lambda/function:Function": _function,
     "aws:route53/record:Record": _dns_record,
     "aws:elasticache/replicationGroup:ReplicationGroup": _cache,
     "aws:msk/cluster:Cluster": _msk,

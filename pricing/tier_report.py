@@ -165,14 +165,10 @@ def write_blocks(text: str, generated: dict[str, str]) -> str:
     return text
 
 
-def _main(argv: list[str] | None) -> int:
+def generated_blocks() -> dict[str, str]:
+    """Every generated table of docs/tiers.md, from the offline plans of the three stacks."""
     from offline.plan import plan_stack, prepare
 
-    parser = argparse.ArgumentParser(prog="python -m pricing.tier_report", description=__doc__.split("\n\n")[0],
-                                     epilog=exit_status_help(errors="broken stack file or price table, a config "
-                                                             "value refused, a missing marker"))  # fmt: skip
-    parser.add_argument("--write", action="store_true", help="write the tables into docs/tiers.md")
-    args = parser.parse_args(argv)
     costs = {}
     table = None
     for stack in STACKS:
@@ -180,7 +176,22 @@ def _main(argv: list[str] | None) -> int:
         plan, report = plan_stack(stack, overrides, table)
         costs[stack] = StackCost(stack_settings(stack), plan, report)
     assert table is not None
-    generated = blocks(costs, table)
+    return blocks(costs, table)
+
+
+def expected_page() -> str:
+    """docs/tiers.md as it should read now (its hand-written text with every table regenerated); offline.docs
+    writes and checks it with the other generated pages."""
+    return write_blocks(DOC.read_text(), generated_blocks())
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pricing.tier_report", description=__doc__.split("\n\n")[0],
+                                     epilog=exit_status_help(errors="broken stack file or price table, a config "
+                                                             "value refused, a missing marker"))  # fmt: skip
+    parser.add_argument("--write", action="store_true", help="write the tables into docs/tiers.md")
+    args = parser.parse_args(argv)
+    generated = generated_blocks()
     if args.write:
         DOC.write_text(write_blocks(DOC.read_text(), generated))
         print(f"wrote {len(generated)} tables into {Path(DOC).relative_to(PROJECT_DIR)}")

@@ -319,6 +319,7 @@ def cache(
             log_retention_days=config.log_retention_days,
             alarm_topic_arn=topic.topic_arn,
             protect=config.protect_stateful,
+            replicas_owned_elsewhere=bool(config.standby_for),  # the Region switch plan scales the standby's cache
         ),
         opts=ctx.options,
     )
@@ -446,9 +447,12 @@ def image_replication(ctx: Context) -> RegistryReplication | None:
     )
 
 
-def failover_record(ctx: Context, front: Edge) -> FailoverRecord | None:
+def failover_record(
+    ctx: Context, front: Edge, switch_health_check_id: pulumi.Input[str] | None = None
+) -> FailoverRecord | None:
     """The region pair's Route 53 failover record for dnsName: PRIMARY here in the primary, SECONDARY in the
-    standby, each with a health check on the alarm that its payments targets are all unhealthy."""
+    standby, each with a health check on the alarm that its payments targets are all unhealthy; the PRIMARY's
+    also follows the Region switch plan's health check of its region (`switch_health_check_id`)."""
     config = ctx.config
     if config.region_pair_role == "none":
         return None
@@ -463,6 +467,7 @@ def failover_record(ctx: Context, front: Edge) -> FailoverRecord | None:
             alarm_name=front.no_healthy_targets_alarm_names[HEALTH_WORKLOAD],
             alarm_region=ctx.aws.region,
             set_identifier=ctx.stack,
+            switch_health_check_id=switch_health_check_id,
         ),
         opts=ctx.options,
     )
@@ -496,8 +501,15 @@ def edge(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: EksCl
     )
 
 
-def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, front: Edge) -> AuditTrail | None:
-    """The account's CloudTrail trail, unless an organization trail already records the account."""
+def audit_trail(
+    ctx: Context,
+    platform_keys: PlatformKeys,
+    topic: AlarmTopic,
+    front: Edge,
+    log_buckets: tuple[pulumi.Input[str], ...] = (),
+) -> AuditTrail | None:
+    """The account's CloudTrail trail, unless an organization trail already records the account. It records the
+    data events of the ALB's log bucket and of `log_buckets` (ARNs; the Region switch plan's report bucket)."""
     config = ctx.config
     if config.organization_trail:
         return None
@@ -512,7 +524,7 @@ def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, fr
             retention_days=config.log_retention_days,
             lock_mode=config.log_lock_mode,
             lock_days=config.log_lock_days,
-            data_event_bucket_arns=(front.access_log_bucket_arn,),
+            data_event_bucket_arns=(front.access_log_bucket_arn, *log_buckets),
             force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
             multi_region=config.audit_trail_multi_region,
         ),

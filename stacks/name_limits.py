@@ -90,6 +90,12 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:cloudwatch/eventRule:EventRule": NameLimit("name", 64, autonamed=True, prefix_property="namePrefix"),
     # CodeBuild CreateProject: project names 2-255 (the in-VPC CI runner; its runs-on label repeats it).
     "aws:codebuild/project:Project": NameLimit("name", 255, autonamed=True),
+    # ARC Region switch CreatePlan: plan names 1-32; Lambda CreateFunction: function names 1-64; EKS access entries
+    # and policy associations name the cluster (100).
+    "aws:arcregionswitch/plan:Plan": NameLimit("name", 32, autonamed=True),
+    "aws:lambda/function:Function": NameLimit("name", 64, autonamed=True),
+    "aws:eks/accessEntry:AccessEntry": NameLimit("clusterName", 100, autonamed=False),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": NameLimit("clusterName", 100, autonamed=False),
     # EKS: cluster names 100, managed node group names 63.
     "eks:index:Cluster": NameLimit("name", 100, autonamed=True),
     "aws:eks/nodeGroup:NodeGroup": NameLimit(

@@ -25,11 +25,12 @@ from components.kafka import KafkaCluster
 from components.kafka_topics import KafkaTopics
 from components.kms import PlatformKeys
 from components.network import Network
+from components.region_switch import RegionSwitchPlan
 from components.registry_replication import RegistryReplication
 from components.secrets import AppSecrets
 from components.threat_detection import ThreatDetection
 from components.workload import Workload
-from stacks import builders
+from stacks import builders, region_switch
 from stacks.aws_context import aws_context, make_provider
 from stacks.config import StackConfig
 from stacks.images import require_images
@@ -64,6 +65,8 @@ class Platform:
     cert_manager: CertManager | None = None
     image_replication: RegistryReplication | None = None
     failover_record: FailoverRecord | None = None
+    region_switch: RegionSwitchPlan | None = None
+    """The region pair's ARC Region switch plan (in the primary only)."""
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -123,6 +126,9 @@ class Platform:
         if self.failover_record:
             outputs["dnsName"] = config.dns_name
             outputs["dnsHealthCheckId"] = self.failover_record.health_check_id
+        if self.region_switch:
+            outputs["regionSwitchPlanArn"] = self.region_switch.plan_arn
+            outputs["regionSwitchReportBucket"] = self.region_switch.report_bucket
         if self.runner:
             outputs["ciRunnerProject"] = self.runner.project_name
             outputs["ciRunsOn"] = f"{self.runner.runs_on_prefix}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
@@ -170,7 +176,12 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     topics = builders.kafka_topics(ctx, kafka)
     database_users = builders.db_users(ctx, database, secrets)
     replication = builders.image_replication(ctx)
-    dns = builders.failover_record(ctx, edge)
+    switch = None
+    if config.region_pair_role != "none":
+        _, switch = region_switch.build(stack, config, ctx.aws.account_id, ctx.aws.partition, keys, copy_keys,
+                                        alarms.topic_arn, cluster.cluster_name, ctx.options)  # fmt: skip
+    switch_check = region_switch.health_check_id(switch, config.region, ctx.aws.provider) if switch else None
+    dns = builders.failover_record(ctx, edge, switch_check)
     addons = builders.cluster_addons(ctx, network, cluster, edge) if config.kubernetes_layer else None
     tls = builders.cert_manager(ctx, cluster) if config.kubernetes_layer else None
     workloads = builders.workloads(
@@ -186,10 +197,10 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
         tls,
         depends_on=[topics, *([database_users] if database_users else [])],
     )
-    trail = builders.audit_trail(ctx, keys, alarms, edge)
+    trail = builders.audit_trail(ctx, keys, alarms, edge, (switch.report_bucket_arn,) if switch else ())
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
         topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
-        image_replication=replication, failover_record=dns,
+        image_replication=replication, failover_record=dns, region_switch=switch,
     )  # fmt: skip

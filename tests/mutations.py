@@ -100,6 +100,7 @@ OTHER_ACCOUNT = "444455556666"
 """An account that is not the stack's (the weakened destination of registry replication)."""
 FAILOVER_SWAP = {"PRIMARY": "SECONDARY", "SECONDARY": "PRIMARY"}
 """A Route 53 failover record's role swapped: the pair would have two records of one role and none of the other."""
+REGION_SWITCH_PLAN = "aws:arcregionswitch/plan:Plan"
 EKS_COMPONENT = "eks:index:Cluster"
 EKS_CHILD = "aws:eks/cluster:Cluster"
 VPC_CONFIG_KEYS = ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
@@ -122,6 +123,10 @@ ALLOWLIST: dict[tuple[str, str], str] = {
     ("aws:s3/bucket:Bucket", PROTECT):
         "log buckets are kept by Object Lock and versioning (rules log-bucket-object-lock, log-bucket-versioning); "
         "Pulumi protect on a bucket is extra (the prod ALB log bucket has it, the trail bucket does not)",
+    ("aws:lambda/function:Function", "environment.variables.PEER_KMS_KEY"):
+        "the key the Region switch custom action names when it replicates the credential back (failback); without "
+        "it ReplicateSecretToRegions fails, nothing is left unencrypted (secret-replicas-cmk judges the Secret's "
+        "own replicas)",
     ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "referencedSecurityGroupId"):
         "egress of the ALB's group: the pack judges inbound exposure (PCI DSS 1.3.1), not the load balancer's "
         "outbound destinations; known gap",
@@ -352,6 +357,18 @@ def weakenings(
         return "replication", [("left the global database", path, REMOVE)]
     if key == "region" and "replicas" in path and type_token == "aws:secretsmanager/secret:Secret":
         return "replication", [("replica removed", path[: path.index("replicas") + 2], REMOVE)]
+    if type_token == REGION_SWITCH_PLAN:
+        # Issue 24: the plan of both regions, its role, its objective, its workflows and its evidence.
+        if key == "recoveryTimeObjectiveMinutes" and isinstance(value, int):
+            return "recovery-plan", [(f"RTO raised to {value * 2} min", path, value * 2)]
+        if key == "executionRole":
+            return "recovery-plan", [("execution role removed", path, REMOVE)]
+        if key == "regions" and len(path) == 2:
+            return "recovery-plan", [(f"region {value} removed", path, REMOVE)]
+        if key == "workflowTargetRegion":
+            return "recovery-plan", [(f"workflow activating {value} removed", path[:2], REMOVE)]
+        if key == "bucketPath":
+            return "recovery-plan", [("execution reports removed", path[:1], REMOVE)]
     if key == "certificateArn" or key == "authToken" or (key == "finalSnapshotIdentifier" and value):
         return "credentials-and-recovery", [("removed", path, REMOVE)]
     if KEY_REFERENCE.search(key) and isinstance(value, str) and value:

@@ -90,7 +90,12 @@ def test_only_the_logs_key_admits_cloudwatch_logs_for_this_accounts_log_groups(s
     keys = _keys(stack_run)
     logs = _statements(keys["logs"])
     assert set(logs) == {"AccountAdministration", "CloudWatchLogsOfThisAccount", "CloudTrailEncryptsLogFiles",
-                         "CloudTrailDescribesKey", "AccountReadsTrailLogFiles"}  # fmt: skip
+                         "CloudTrailDescribesKey", "AccountReadsTrailLogFiles", "UseThroughDomainServices",
+                         "GrantsForDomainServiceResources"}  # fmt: skip
+    # The account's principals use it only through S3 (the Region switch plan's reports, issue 24).
+    assert logs["UseThroughDomainServices"]["Condition"]["StringEquals"]["kms:ViaService"] == [
+        f"s3.{region}.amazonaws.com"
+    ]
     statement = logs["CloudWatchLogsOfThisAccount"]
     assert statement["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     assert statement["Condition"] == {

@@ -243,7 +243,8 @@ def test_dr_drill_restores_times_and_deletes_the_temporary_cluster(aws: None) ->
     _healthy_database()
     ticks = iter(range(0, 10_000, 400))
     messages: list[str] = []
-    report = dr_drill("prod", _config(), Clients("us-east-1"), dry_run=False, progress=messages.append,
+    # The Aurora restore alone: without drStack the drill takes no cross-region path (tests/test_ops_failover.py).
+    report = dr_drill("prod", _config(dr_stack=""), Clients("us-east-1"), dry_run=False, progress=messages.append,
                       clock=lambda: float(next(ticks)), sleep=lambda _: None)  # fmt: skip
     checks = _checks(report)
     assert checks["rto"] == "pass" and checks["cleanup"] == "pass", report.text()
@@ -262,7 +263,7 @@ def test_dr_drill_reports_a_restore_that_fails(aws: None) -> None:
                           "RestoreDBClusterToPointInTime")  # fmt: skip
 
     rds.restore_db_cluster_to_point_in_time = refuse
-    report = dr_drill("prod", _config(), clients, dry_run=False, progress=lambda _: None)
+    report = dr_drill("prod", _config(dr_stack=""), clients, dry_run=False, progress=lambda _: None)
     assert _checks(report)["restore"] == "fail"
     assert "InsufficientDBClusterCapacityFault" in report.text()
 

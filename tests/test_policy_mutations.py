@@ -95,6 +95,22 @@ def test_the_region_pair_settings_are_weakened_and_caught() -> None:
         assert rule in caught[mutation], (mutation, caught[mutation])
 
 
+def test_the_region_switch_plan_is_weakened_and_caught() -> None:
+    """Issue 24: the plan of both regions, its execution role, its objective, a workflow each and its reports."""
+    _, outcomes = _audit()
+    caught = {(o.mutation.setting.stack, o.mutation.setting.type.split(":")[-1], o.mutation.weakening): o.failed_rules
+              for o in outcomes if o.mutation.setting.type == "aws:arcregionswitch/plan:Plan"}  # fmt: skip
+    expected = {
+        ("prod", "Plan", "RTO raised to 60 min"): "region-switch-rto",
+        ("prod", "Plan", "execution role removed"): "region-switch-execution-role",
+        ("prod", "Plan", "region us-west-2 removed"): "region-switch-plan-regions",
+        ("prod", "Plan", "workflow activating us-east-1 removed"): "region-switch-plan-regions",
+        ("prod", "Plan", "execution reports removed"): "region-switch-reports-encrypted",
+    }  # fmt: skip
+    for mutation, rule in expected.items():
+        assert rule in caught[mutation], (mutation, caught.get(mutation))
+
+
 def test_every_allowlist_entry_names_a_setting_the_program_has() -> None:
     settings, outcomes = _audit()
     present = {(s.type, s.name) for s in settings}

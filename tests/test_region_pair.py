@@ -152,7 +152,7 @@ def test_dns_fails_over_from_prod_to_prod_dr_on_health_checks() -> None:
     for stack in ("prod", "prod-dr"):
         run = _run(stack)
         record = one(run, "aws:route53/record:Record").inputs
-        check = one(run, "aws:route53/healthCheck:HealthCheck").inputs
+        check = one(run, "aws:route53/healthCheck:HealthCheck", "-dns-health").inputs
         alarm = one(run, "aws:cloudwatch/metricAlarm:MetricAlarm", "payments-no-healthy-targets").outputs
         assert (check["type"], check["cloudwatchAlarmName"], check["insufficientDataHealthStatus"]) == (
             "CLOUDWATCH_METRIC", alarm["name"], "Unhealthy"
