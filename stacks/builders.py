@@ -19,6 +19,7 @@ from components.cache import CACHE_PORT, Cache, CacheArgs
 from components.cert_manager import CertManager, CertManagerArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.continuous_compliance import ContinuousCompliance, ContinuousComplianceArgs
 from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
@@ -477,8 +478,15 @@ def edge(ctx: Context, platform_keys: PlatformKeys, net: Network, cluster: EksCl
     )
 
 
-def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, front: Edge) -> AuditTrail | None:
-    """The account's CloudTrail trail, unless an organization trail already records the account."""
+def audit_trail(
+    ctx: Context,
+    platform_keys: PlatformKeys,
+    topic: AlarmTopic,
+    front: Edge,
+    compliance: ContinuousCompliance | None = None,
+) -> AuditTrail | None:
+    """The account's CloudTrail trail, unless an organization trail already records the account. It records data
+    events on every log bucket of the stack (ALB access logs, AWS Config deliveries, its own)."""
     config = ctx.config
     if config.organization_trail:
         return None
@@ -493,9 +501,32 @@ def audit_trail(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic, fr
             retention_days=config.log_retention_days,
             lock_mode=config.log_lock_mode,
             lock_days=config.log_lock_days,
-            data_event_bucket_arns=(front.access_log_bucket_arn,),
+            data_event_bucket_arns=(front.access_log_bucket_arn, *([compliance.bucket_arn] if compliance else [])),
             force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
             multi_region=config.audit_trail_multi_region,
+        ),
+        opts=ctx.options,
+    )
+
+
+def continuous_compliance(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic) -> ContinuousCompliance | None:
+    """AWS Config, the PCI DSS conformance pack and Security Hub, unless the organization runs them centrally."""
+    config = ctx.config
+    if config.organization_compliance:
+        return None
+    return ContinuousCompliance(
+        ctx.prefix,
+        ContinuousComplianceArgs(
+            account_id=ctx.aws.account_id,
+            region=ctx.aws.region,
+            partition=ctx.aws.partition,
+            kms_key_arn=platform_keys.arn("logs"),
+            alarm_topic_arn=topic.topic_arn,
+            retention_days=config.log_retention_days,
+            lock_mode=config.log_lock_mode,
+            lock_days=config.log_lock_days,
+            record_global_types=config.config_global_resources,
+            force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
         ),
         opts=ctx.options,
     )
