@@ -5,6 +5,7 @@ from __future__ import annotations
 from policies.rules import (
     audit_logging,
     ci_runner,
+    compliance,
     cost,
     data_stores,
     edge_rules,
@@ -49,5 +50,6 @@ ALL_RULES: list[Rule] = remapped(
         *service_logging.RULES,
         *data_stores.RULES,
         *ci_runner.RULES,
+        *compliance.RULES,
     ]
 )
