@@ -64,15 +64,15 @@ def coverage(rules: list[Rule] | None = None) -> list[Row]:
     """The matrix rows, in the standard's order."""
     by_requirement: dict[str, list[str]] = {}
     for rule in ALL_RULES if rules is None else rules:
-        for requirement in rule.pci_requirements:
-            by_requirement.setdefault(requirement, []).append(rule.name)
+        for cited_id in rule.pci_requirements:
+            by_requirement.setdefault(cited_id, []).append(rule.name)
     live: dict[str, list[str]] = {}
     for managed in MANAGED_RULES:
-        for requirement in managed.pci:
-            live.setdefault(requirement, []).append(f"config:{managed.name}")
-    for check, requirements in OPS_CHECKS.items():
-        for requirement in requirements:
-            live.setdefault(requirement, []).append(f"ops:{check}")
+        for cited_id in managed.pci:
+            live.setdefault(cited_id, []).append(f"config:{managed.name}")
+    for check, requirement_ids in OPS_CHECKS.items():
+        for cited_id in requirement_ids:
+            live.setdefault(cited_id, []).append(f"ops:{check}")
     rows = []
     for requirement in REQUIREMENTS:
         cited, checked = sorted(by_requirement.get(requirement.id, [])), sorted(live.get(requirement.id, []))
