@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from components.conformance_pack import MANAGED_RULES
 from offline.compliance import DOCUMENT, OPS_CHECKS, counts, coverage, render
+from offline.engine import PROJECT_DIR
 from policies.pci import BY_ID, PCI_DSS_VERSION, REQUIREMENTS
 from policies.rules import ALL_RULES
 
@@ -55,3 +56,8 @@ def test_the_coverage_document_is_current() -> None:
     assert DOCUMENT.read_text() == render(rows), "run `python -m offline.compliance --write`"
     total = counts(rows)
     assert sum(total.values()) == 210 and total["plan"] > 50
+
+
+def test_every_live_check_of_the_matrix_is_a_check_of_ops_audit() -> None:
+    sources = "".join((PROJECT_DIR / "ops" / name).read_text() for name in ("live_audit.py", "evidence.py"))
+    assert [check for check in OPS_CHECKS if f'"{check}"' not in sources] == []
