@@ -173,3 +173,20 @@ def test_the_alarm_topic_admits_only_this_stacks_event_rules() -> None:
     policy = json.loads(_topic_policy("arn:aws:sns:us-east-1:111122223333:t", "111122223333", "fintech-prod"))
     (events,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
     assert events["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:events:*:111122223333:rule/fintech-prod-*"
+
+
+def test_continuous_compliance_is_priced_from_the_sourced_rows_and_the_tiers_usage() -> None:
+    from offline.plan import summarize
+    from pricing.model import load_prices, price_plan
+
+    table = load_prices()
+    report = price_plan(summarize(offline_run("prod")), table)
+    assert report.unpriced == []
+    usage = table.usage["prod"]
+    expected = (usage["config_items"] * table.get("config_item")
+                + usage["conformance_pack_evaluations"] * table.get("conformance_pack_evaluation")
+                + usage["securityhub_checks"] * table.get("securityhub_check")
+                + usage["config_bucket_gb"] * table.get("s3_standard"))  # fmt: skip
+    assert report.by_component()["continuous_compliance"][0] == pytest.approx(expected, abs=0.01)
+    for row in ("config_item", "config_rule_evaluation", "conformance_pack_evaluation", "securityhub_check"):
+        assert table.prices[row].source and table.prices[row].date == "2026-12-05"
