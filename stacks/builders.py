@@ -510,7 +510,8 @@ def audit_trail(
 
 
 def continuous_compliance(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic) -> ContinuousCompliance | None:
-    """AWS Config, the PCI DSS conformance pack and Security Hub, unless the organization runs them centrally."""
+    """AWS Config, the PCI DSS conformance pack and Security Hub, unless the organization runs them centrally
+    (organizationCompliance)."""
     config = ctx.config
     if config.organization_compliance:
         return None
@@ -525,7 +526,9 @@ def continuous_compliance(ctx: Context, platform_keys: PlatformKeys, topic: Alar
             retention_days=config.log_retention_days,
             lock_mode=config.log_lock_mode,
             lock_days=config.log_lock_days,
-            record_global_types=config.config_global_resources,
+            # Global types (IAM) once per account: a standby shares its primary's account (rule
+            # region-pair-replication), and the primary records them in its region.
+            record_global_types=not config.standby_for,
             force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
         ),
         opts=ctx.options,

@@ -176,13 +176,6 @@ class StackConfig(TierPreset):
     audit_trail_multi_region: bool = True
     """Whether the stack's own CloudTrail trail records every region (true) or only its own (false: for a standby
     whose primary's multi-region trail already records every region). Default: true."""
-    organization_compliance: bool = False
-    """Where an organization's delegated administrator runs AWS Config recording, the PCI DSS conformance pack and
-    Security Hub for this account: build none of them (ops preflight checks the organization's cover this account and
-    region). Default: false (the stack builds its own, components/continuous_compliance.py)."""
-    config_global_resources: bool = True
-    """Whether the stack's AWS Config recorder records global resource types (IAM); true in exactly one region of
-    the account, its home region. Default: true."""
     deploy_phase: DeployPhase = "complete"
     """foundation: only what the AWS control plane creates (no Kubernetes API call); complete: plus namespaces,
     add-on and workload releases. Default: complete."""
