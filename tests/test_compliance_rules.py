@@ -190,3 +190,17 @@ def test_continuous_compliance_is_priced_from_the_sourced_rows_and_the_tiers_usa
     assert report.by_component()["continuous_compliance"][0] == pytest.approx(expected, abs=0.01)
     for row in ("config_item", "config_rule_evaluation", "conformance_pack_evaluation", "securityhub_check"):
         assert table.prices[row].source and table.prices[row].date == "2026-12-05"
+
+
+def test_organization_compliance_builds_none_and_the_pack_accepts_the_declared_organization() -> None:
+    from offline.audit import evaluate, summary
+    from offline.engine import PROJECT_DIR, run_stack
+
+    run = run_stack("dev", {"fintech-platform:organizationCompliance": "true"})
+    assert run.error is None
+    assert not [r for r in run.resources if r.type.startswith(("aws:cfg/", "aws:securityhub/"))]
+    config = json.loads((PROJECT_DIR / "policies" / "config" / "dev.json").read_text())
+    failing = {r.name for r in evaluate(run, config) if r.status == "fail"}
+    assert failing == {"config-recording-on", "pci-conformance-pack", "securityhub-standards"}
+    declared = {name: {"organizationCompliance": True} for name in failing}
+    assert summary(evaluate(run, {**config, **declared}))["mandatoryViolations"] == 0
