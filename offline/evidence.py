@@ -112,6 +112,14 @@ def provenance(stack: str, extra: Mapping[str, Any] | None = None) -> dict[str, 
     }
 
 
+def _shown(path: Path | None) -> str:
+    """A path relative to the project when inside it (bundles do not carry the machine's directories)."""
+    if path is None:
+        return ""
+    resolved = path.resolve()
+    return str(resolved.relative_to(PROJECT_DIR)) if resolved.is_relative_to(PROJECT_DIR) else str(path)
+
+
 def plan_time_files(done: Audit) -> dict[str, bytes]:
     """The plan-time side of the bundle: plan and its digest, rule results with requirement IDs, coverage matrix,
     waivers in force, provenance."""
@@ -120,9 +128,7 @@ def plan_time_files(done: Audit) -> dict[str, bytes]:
     from offline.plan import summarize
 
     plan = _json(summarize(done.run))
-    inputs = {"policyConfig": str(done.policy_config_path.relative_to(PROJECT_DIR)) if done.policy_config_path
-              and done.policy_config_path.is_relative_to(PROJECT_DIR) else str(done.policy_config_path or ""),
-              "waiverRegister": done.register.source}  # fmt: skip
+    inputs = {"policyConfig": _shown(done.policy_config_path), "waiverRegister": _shown(Path(done.register.source))}
     rows = coverage()
     report = report_json(done)
     return {
