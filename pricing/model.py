@@ -550,7 +550,7 @@ FIRST_BAND = 100_000
 tiers; beyond it the model would need the next band's price."""
 
 
-def _first_band(usage_key: str, price_key: str, label: str) -> Pricer:
+def _first_band(price_key: str, usage_key: str, label: str) -> Pricer:
     """A per-evaluation (or per-check) charge of the stack's account and region, within the first band."""
 
     def price(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
@@ -592,11 +592,11 @@ PRICERS: dict[str, Pricer] = {
     "aws:backup/vault:Vault": _vault,
     "aws:codebuild/project:Project": _usage_share("codebuild_linux_medium", "ci_build_minutes", "build minutes"),
     "aws:cfg/recorder:Recorder": _usage_share("config_item", "config_items", "configuration items recorded"),
-    "aws:cfg/rule:Rule": _first_band("config_rule_evaluations", "config_rule_evaluation", "rule evaluations"),
+    "aws:cfg/rule:Rule": _first_band("config_rule_evaluation", "config_rule_evaluations", "rule evaluations"),
     "aws:cfg/conformancePack:ConformancePack": _first_band(
-        "conformance_pack_evaluations", "conformance_pack_evaluation", "conformance pack evaluations"
+        "conformance_pack_evaluation", "conformance_pack_evaluations", "conformance pack evaluations"
     ),
-    "aws:securityhub/account:Account": _first_band("securityhub_checks", "securityhub_check", "security checks"),
+    "aws:securityhub/account:Account": _first_band("securityhub_check", "securityhub_checks", "security checks"),
 }
 
 

@@ -90,6 +90,12 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:cloudwatch/eventRule:EventRule": NameLimit("name", 64, autonamed=True, prefix_property="namePrefix"),
     # CodeBuild CreateProject: project names 2-255 (the in-VPC CI runner; its runs-on label repeats it).
     "aws:codebuild/project:Project": NameLimit("name", 255, autonamed=True),
+    # AWS Config: PutConfigurationRecorder, PutDeliveryChannel, PutConformancePack names 1-256 (the recorder
+    # status names the recorder).
+    "aws:cfg/recorder:Recorder": NameLimit("name", 256, autonamed=False),
+    "aws:cfg/recorderStatus:RecorderStatus": NameLimit("name", 256, autonamed=False),
+    "aws:cfg/deliveryChannel:DeliveryChannel": NameLimit("name", 256, autonamed=False),
+    "aws:cfg/conformancePack:ConformancePack": NameLimit("name", 256, autonamed=False),
     # EKS: cluster names 100, managed node group names 63.
     "eks:index:Cluster": NameLimit("name", 100, autonamed=True),
     "aws:eks/nodeGroup:NodeGroup": NameLimit(
