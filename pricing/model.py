@@ -50,6 +50,8 @@ FREE_TYPES = {
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
     "aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus",
     "aws:securityhub/standardsSubscription:StandardsSubscription",
+    "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 
