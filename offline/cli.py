@@ -14,9 +14,11 @@ value and what is allowed; `run` prints it. Anything else is a bug and keeps its
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 USAGE_OR_CONFIG_ERROR = 2
@@ -43,7 +45,8 @@ class CommandError(Exception):
 def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Call a command's `main` and turn an expected failure into one message and its exit status."""
     try:
-        return main(argv)
+        with collector_paused():
+            return main(argv)
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.status
@@ -60,6 +63,27 @@ def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) 
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the duration of a command or a program run, then restored.
+
+    A plan loads ~900 SDK modules and allocates tens of thousands of container objects (classes, futures,
+    tasks, Outputs, protobuf messages); each full collection these allocations trigger walks the whole,
+    growing heap again, which cost about a fifth of a plan's CPU time (`python -m offline.bench`). Reference
+    counting still frees everything that is not in a cycle, and few cycles are left (a `gc.collect()` after a
+    plan of prod finds a handful of objects; its peak memory is 226 MB paused, 234 MB not); they are collected
+    by the first collection after the pause, so a process that runs many commands in turn (the tests) stays
+    bounded.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def output_path(path: str, option: str) -> Path:
