@@ -44,7 +44,7 @@ class AlarmTopic(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-alarms",
             arn=topic.arn,
-            policy=topic.arn.apply(lambda arn: _topic_policy(arn, args.account_id)),
+            policy=topic.arn.apply(lambda arn: _topic_policy(arn, args.account_id, name)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         if args.email:
@@ -61,11 +61,14 @@ class AlarmTopic(pulumi.ComponentResource):
         self.register_outputs({"topic_arn": self.topic_arn})
 
 
-def _topic_policy(topic_arn: str, account_id: str) -> str:
-    """CloudWatch alarms and EventBridge rules of this account may publish; nothing may use the topic without TLS.
+def _topic_policy(topic_arn: str, account_id: str, rule_prefix: str) -> str:
+    """CloudWatch alarms of this account and EventBridge rules of this stack may publish; nothing may use the topic
+    without TLS.
 
     EventBridge publishes to an SNS target through the topic's resource policy, not a role ("Permissions for
-    Amazon SNS", EventBridge User Guide); aws:SourceArn pins it to this account's rules.
+    Amazon SNS", EventBridge User Guide); aws:SourceArn pins it to the rules of this stack, whose names Pulumi derives
+    from their resource names `<rule_prefix>-...` (GuardDuty findings, Security Hub findings, Config
+    non-compliance), so another rule of the account cannot publish alarms here.
     """
     partition = topic_arn.split(":")[1]
     return policy_document(
@@ -85,7 +88,7 @@ def _topic_policy(topic_arn: str, account_id: str) -> str:
             "Resource": topic_arn,
             "Condition": {
                 "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnLike": {"aws:SourceArn": f"arn:{partition}:events:*:{account_id}:rule/*"},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:events:*:{account_id}:rule/{rule_prefix}-*"},
             },
         },
         {

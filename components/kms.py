@@ -66,9 +66,10 @@ DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
               via_services=("rds", "elasticache", "kafka", "ec2", "backup", "ecr"),
               service_linked_roles=("autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",)),
     KeyDomain("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
-    # s3: the Region switch plan's execution reports go to an SSE-KMS log bucket under this key (the execution
-    # role writes them through S3: components/region_switch.py).
-    KeyDomain("logs", "CloudWatch log groups, CloudTrail log files and Region switch reports", via_services=("s3",),
+    # s3: the Region switch plan's execution reports and AWS Config's deliveries go to SSE-KMS log buckets under
+    # this key (components/region_switch.py, components/continuous_compliance.py).
+    KeyDomain("logs", "CloudWatch log groups, CloudTrail log files, Region switch reports and AWS Config deliveries",
+              via_services=("s3",),
               direct_services=("logs",), audit_services=("cloudtrail",)),
     KeyDomain("eks", "EKS Kubernetes secrets envelope encryption", via_services=("eks",)),
     KeyDomain("alerts", "SNS topics of platform alarms", via_services=("sns",),

@@ -31,6 +31,8 @@ PREFLIGHT = (
     "servicequotas:GetServiceQuota", "ec2:DescribeAddresses", "ec2:DescribeVpcs", "eks:DescribeAddonVersions",
     "ecr:DescribeImages", "guardduty:ListDetectors", "guardduty:GetDetector", "rds:DescribeGlobalClusters",
     "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
+    "config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus",
+    "config:DescribeConformancePacks", "securityhub:DescribeHub", "securityhub:GetEnabledStandards",
 )  # fmt: skip
 """What `ops preflight` calls (ops/preflight.py, ops/images.py, ops/common.py); chart indexes are plain HTTPS."""
 READ_LEVELS = frozenset({"Read", "List"})

@@ -3,6 +3,9 @@
     python -m ops preflight --stack prod        # before pulumi up: account, zones, certificate, quotas,
                                                 # add-ons, images in ECR, Helm chart versions
     python -m ops audit --stack prod            # live resources against the policy baseline
+    python -m ops audit --stack prod --evidence DIR [--since 2026-10-01] [--until 2026-12-31]
+                                                # plus the live evidence bundle: Config rule compliance in the
+                                                # period, PCI DSS v4.0.1 controls, trail validation, key rotation
     python -m ops dr-drill --stack prod [--dry-run]   # RPO and a timed restore of Aurora (RTO); in a region
                                                 # pair, a practice switchover and failback through ARC
     python -m ops verify --stack prod           # after pulumi up: nodes, targets, topics, alarms, DB users
@@ -24,11 +27,13 @@ unreachable endpoint, access denied); 130 interrupted (Ctrl-C) while following a
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -43,7 +48,9 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
+from offline.cli import CommandError
 from offline.engine import known_stacks
+from offline.evidence import check_evidence_target
 from ops import common
 from ops.common import (
     FAILED_EXIT,
@@ -56,6 +63,7 @@ from ops.common import (
     load_config,
 )
 from ops.dr_drill import dr_drill
+from ops.evidence import live_evidence, write_live_bundle
 from ops.failover import FollowInterruptedError, Mode, check_timeout, pair_stacks, run_switch
 from ops.live_audit import live_audit
 from ops.preflight import preflight, read_stack_outputs, refuse_live_stack
@@ -88,6 +96,12 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--stack", required=True, choices=known_stacks(common.PROJECT_DIR))
         command.add_argument("--json", action="store_true", help="print the report as JSON")
         command.add_argument("--endpoint-url", help="send every AWS call to this endpoint (a test server)")
+        if name == "audit":
+            command.add_argument("--evidence", type=Path, help="write the live evidence bundle into this new directory")
+            command.add_argument("--since", type=_day, help="start of the period (YYYY-MM-DD, UTC; default: 90 days "
+                                 "before --until)")  # fmt: skip
+            command.add_argument("--until", type=_day, help="end of the period (YYYY-MM-DD, UTC, inclusive; default: "
+                                 "today)")  # fmt: skip
         if name == "preflight":
             command.add_argument("--phase", choices=("foundation", "complete"), default="complete",
                                  help="the deploy phase about to run (default complete); foundation: missing images "
@@ -123,13 +137,42 @@ def run(args: argparse.Namespace) -> Report:
     clients = Clients(config.region, args.endpoint_url)
     commands: dict[str, Callable[[], Report]] = {
         "preflight": lambda: _preflight(args, config, clients),
-        "audit": lambda: live_audit(args.stack, config, clients),
+        "audit": lambda: _audit(args, config, clients),
         "dr-drill": lambda: dr_drill(args.stack, config, clients, dry_run=args.dry_run, timeout_seconds=args.timeout),
         "verify": lambda: verify(args.stack, config, clients),
         "failover": lambda: _runbook(args, config, clients),
         "failback": lambda: _runbook(args, config, clients),
     }
     return commands[args.command]()
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _audit(args: argparse.Namespace, config: StackConfig, clients: Clients) -> Report:
+    """The live audit, and with --evidence the live evidence bundle (its target checked before any AWS call)."""
+    evidence: Path | None = getattr(args, "evidence", None)
+    until_day: dt.date = getattr(args, "until", None) or dt.datetime.now(dt.UTC).date()
+    since_day: dt.date = getattr(args, "since", None) or until_day - dt.timedelta(days=90)
+    if since_day > until_day:
+        raise OpsError(f"--since {since_day} is after --until {until_day}")
+    if evidence is not None:
+        try:
+            check_evidence_target(evidence)
+        except CommandError as err:
+            raise OpsError(str(err)) from None
+    report = live_audit(args.stack, config, clients)
+    if evidence is None:
+        return report
+    since = dt.datetime.combine(since_day, dt.time.min, dt.UTC)
+    until = dt.datetime.combine(until_day, dt.time.max, dt.UTC)
+    files = live_evidence(report, args.stack, config, clients, since, until)
+    write_live_bundle(report, evidence, files, args.stack, config, since, until)
+    return report
 
 
 def _preflight(args: argparse.Namespace, config: StackConfig, clients: Clients) -> Report:

@@ -7,7 +7,11 @@ versions exist for the Kubernetes version; every workload's pinned image is in i
 (with the push commands for each missing one); and every pinned Helm chart version is in its chart
 repository's index; GuardDuty can be created (no foreign detector) or, where the stack builds none,
 covers the region when the tier requires it; and an `organizationTrail` standing in for the stack's
-own trail exists, is an organization trail, logs the region, is logging, validates and is encrypted.
+own trail exists, is an organization trail, logs the region, is logging, validates and is encrypted; AWS Config
+and Security Hub: where the stack builds its own, no other recorder holds the region's single slot (and an already
+enabled Security Hub is flagged); where an organization runs them (organizationCompliance), a recorder of all
+supported types is recording here, a conformance pack is deployed, and Security Hub is on with the PCI DSS v4.0.1
+and FSBP standards (components/continuous_compliance.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from components.audit_trail import organization_trail_problems
+from components.continuous_compliance import recorder_problems, securityhub_problems
 from components.eks import ADDON_VERSIONS
 from components.threat_detection import detector_problems
 from ops.charts import ChartPin, chart_pins, check_chart_versions
@@ -85,6 +90,7 @@ def preflight(
     check_images(report, stack, config, clients, account, required=phase == "complete")
     _guardduty(report, stack, config, clients)
     _organization_trail(report, config, clients)
+    _continuous_compliance(report, stack, config, clients)
     _global_database(report, stack, config, clients)
     _cluster_creator(report, config, clients)
     _hosted_zone(report, config, clients)
@@ -273,3 +279,35 @@ def _hosted_zone(report: Report, config: StackConfig, clients: Clients) -> None:
     verdict = "belongs to it" if fits else "is not a name of that zone"
     detail = f"{key} is {'private ' if private else ''}zone {name}; dnsName {config.dns_name} {verdict}"
     report.add("hosted-zone", fits and not private, detail, config.dns_zone_id, warn_only=True)
+
+
+def _continuous_compliance(report: Report, stack: str, config: StackConfig, clients: Clients) -> None:
+    """AWS Config and Security Hub: the stack's own can be created, or the organization's cover this account and
+    region (config organizationCompliance)."""
+    service = clients("config")
+    recorders = service.describe_configuration_recorders().get("ConfigurationRecorders", [])
+    statuses = service.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
+    builds = not config.organization_compliance
+    problems = recorder_problems(recorders, statuses, builds, f"{resource_prefix(stack)}-recorder", config.region)
+    where = "this stack builds its recorder" if builds else "the organization's recorder covers the region"
+    report.add("config-recorder", not problems, "; ".join(problems) or where)
+    hub_enabled = True
+    try:
+        clients("securityhub").describe_hub()
+    except ClientError as err:
+        if err.response["Error"]["Code"] not in ("InvalidAccessException", "ResourceNotFoundException"):
+            raise
+        hub_enabled = False
+    if builds:
+        report.add("security-hub", not hub_enabled, "Security Hub is already enabled in this region: enabling it again "
+                   "fails unless this stack enabled it (then ignore); if the organization runs it, set "
+                   "organizationCompliance=true" if hub_enabled else "not enabled yet; this stack enables it",
+                   warn_only=True)  # fmt: skip
+        return
+    packs = service.describe_conformance_packs().get("ConformancePackDetails", [])
+    names = ", ".join(p["ConformancePackName"] for p in packs)
+    missing = f"organizationCompliance=true but no conformance pack is deployed in {config.region}"
+    report.add("conformance-pack", bool(packs), f"conformance packs: {names}" if packs else missing)
+    standards = clients("securityhub").get_enabled_standards().get("StandardsSubscriptions", []) if hub_enabled else []
+    hub_problems = securityhub_problems(hub_enabled, standards, config.region)
+    report.add("security-hub", not hub_problems, "; ".join(hub_problems) or "enabled with PCI DSS v4.0.1 and FSBP")

@@ -49,6 +49,8 @@ FREE_TYPES = {
     "aws:codebuild/webhook:Webhook", "aws:eks/accessEntry:AccessEntry",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
+    "aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus",
+    "aws:securityhub/standardsSubscription:StandardsSubscription",
     "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 }  # fmt: skip
@@ -68,6 +70,8 @@ REQUIRED_PRICES = (
     "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu", "codebuild_linux_medium",
     "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "arc_region_switch_plan",
     "lambda_requests", "lambda_gb_second",
+    "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "config_item",
+    "config_rule_evaluation", "conformance_pack_evaluation", "securityhub_check",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -77,6 +81,8 @@ REQUIRED_USAGE = (
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
     "aurora_replication_gb", "ecr_replication_gb", "region_switch_report_gb", "region_switch_invocations",
+    "aurora_replication_gb", "ecr_replication_gb", "config_items", "config_rule_evaluations",
+    "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")
@@ -552,6 +558,7 @@ def _dns_record(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
 LOG_BUCKET_USAGE = {
     "cloudtrail": ("trail_bucket_gb", "CloudTrail log storage"),
     "region-switch": ("region_switch_report_gb", "Region switch execution reports"),
+    "config": ("config_bucket_gb", "AWS Config history storage"),
 }
 """Usage figure of a log bucket by its 'log-source' tag; other buckets hold ALB access logs (access_log_gb)."""
 
@@ -606,6 +613,25 @@ def _guardduty_feature(r: Resource, c: _Context) -> Iterable[tuple[str, float, f
         yield f"EKS runtime monitoring ({low} to {high} nodes)", per_node * low, per_node * high
 
 
+FIRST_BAND = 100_000
+"""Evaluations or checks per account, region and month priced at the first band of AWS Config's and Security Hub's
+tiers; beyond it the model would need the next band's price."""
+
+
+def _first_band(price_key: str, usage_key: str, label: str) -> Pricer:
+    """A per-evaluation (or per-check) charge of the stack's account and region, within the first band."""
+
+    def price(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+        count = c.usage[usage_key]
+        if count > FIRST_BAND:
+            raise PricingError(f"pricing/usage.yaml {usage_key} = {count:g} is beyond the first {FIRST_BAND:,} of the "
+                               f"price tier of {price_key}; add the next band's price and model it")  # fmt: skip
+        monthly = c.share(usage_key, r["type"]) * c.table.get(price_key)
+        yield f"{label} ({count:g})", monthly, monthly
+
+    return price
+
+
 PRICERS: dict[str, Pricer] = {
     "eks:index:Cluster": _eks,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -635,6 +661,12 @@ PRICERS: dict[str, Pricer] = {
     "aws:guardduty/detectorFeature:DetectorFeature": _guardduty_feature,
     "aws:backup/vault:Vault": _vault,
     "aws:codebuild/project:Project": _usage_share("codebuild_linux_medium", "ci_build_minutes", "build minutes"),
+    "aws:cfg/recorder:Recorder": _usage_share("config_item", "config_items", "configuration items recorded"),
+    "aws:cfg/rule:Rule": _first_band("config_rule_evaluation", "config_rule_evaluations", "rule evaluations"),
+    "aws:cfg/conformancePack:ConformancePack": _first_band(
+        "conformance_pack_evaluation", "conformance_pack_evaluations", "conformance pack evaluations"
+    ),
+    "aws:securityhub/account:Account": _first_band("securityhub_check", "securityhub_checks", "security checks"),
 }
 
 

@@ -19,6 +19,7 @@ from components.cache import CACHE_PORT, Cache, CacheArgs
 from components.cert_manager import CertManager, CertManagerArgs
 from components.ci_runner import CiRunner, CiRunnerArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.continuous_compliance import ContinuousCompliance, ContinuousComplianceArgs
 from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
@@ -508,8 +509,9 @@ def audit_trail(
     front: Edge,
     log_buckets: tuple[pulumi.Input[str], ...] = (),
 ) -> AuditTrail | None:
-    """The account's CloudTrail trail, unless an organization trail already records the account. It records the
-    data events of the ALB's log bucket and of `log_buckets` (ARNs; the Region switch plan's report bucket)."""
+    """The account's CloudTrail trail, unless an organization trail already records the account. It records data
+    events on every log bucket of the stack: the ALB's access logs and `log_buckets` (ARNs: the Region switch plan's
+    reports, AWS Config's deliveries)."""
     config = ctx.config
     if config.organization_trail:
         return None
@@ -527,6 +529,32 @@ def audit_trail(
             data_event_bucket_arns=(front.access_log_bucket_arn, *log_buckets),
             force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
             multi_region=config.audit_trail_multi_region,
+        ),
+        opts=ctx.options,
+    )
+
+
+def continuous_compliance(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic) -> ContinuousCompliance | None:
+    """AWS Config, the PCI DSS conformance pack and Security Hub, unless the organization runs them centrally
+    (organizationCompliance)."""
+    config = ctx.config
+    if config.organization_compliance:
+        return None
+    return ContinuousCompliance(
+        ctx.prefix,
+        ContinuousComplianceArgs(
+            account_id=ctx.aws.account_id,
+            region=ctx.aws.region,
+            partition=ctx.aws.partition,
+            kms_key_arn=platform_keys.arn("logs"),
+            alarm_topic_arn=topic.topic_arn,
+            retention_days=config.log_retention_days,
+            lock_mode=config.log_lock_mode,
+            lock_days=config.log_lock_days,
+            # Global types (IAM) once per account: a standby shares its primary's account (rule
+            # region-pair-replication), and the primary records them in its region.
+            record_global_types=not config.standby_for,
+            force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
         ),
         opts=ctx.options,
     )

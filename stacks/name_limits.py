@@ -96,6 +96,12 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:lambda/function:Function": NameLimit("name", 64, autonamed=True),
     "aws:eks/accessEntry:AccessEntry": NameLimit("clusterName", 100, autonamed=False),
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": NameLimit("clusterName", 100, autonamed=False),
+    # AWS Config: PutConfigurationRecorder, PutDeliveryChannel, PutConformancePack names 1-256 (the recorder
+    # status names the recorder).
+    "aws:cfg/recorder:Recorder": NameLimit("name", 256, autonamed=False),
+    "aws:cfg/recorderStatus:RecorderStatus": NameLimit("name", 256, autonamed=False),
+    "aws:cfg/deliveryChannel:DeliveryChannel": NameLimit("name", 256, autonamed=False),
+    "aws:cfg/conformancePack:ConformancePack": NameLimit("name", 256, autonamed=False),
     # EKS: cluster names 100, managed node group names 63.
     "eks:index:Cluster": NameLimit("name", 100, autonamed=True),
     "aws:eks/nodeGroup:NodeGroup": NameLimit(

@@ -17,6 +17,7 @@ from components.cache import Cache
 from components.cert_manager import CertManager
 from components.ci_runner import CiRunner
 from components.cluster_addons import ClusterAddons
+from components.continuous_compliance import ContinuousCompliance
 from components.database_users import DatabaseUsers
 from components.dns_failover import FailoverRecord
 from components.edge import Edge
@@ -67,6 +68,7 @@ class Platform:
     failover_record: FailoverRecord | None = None
     region_switch: RegionSwitchPlan | None = None
     """The region pair's ARC Region switch plan (in the primary only)."""
+    compliance: ContinuousCompliance | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -140,6 +142,11 @@ class Platform:
             outputs["auditTrailBucket"] = self.audit_trail.bucket_name
         if self.threat_detection:
             outputs["guardDutyDetectorId"] = self.threat_detection.detector_id
+        if self.compliance:
+            outputs["configRecorderName"] = self.compliance.recorder_name
+            outputs["configBucket"] = self.compliance.bucket_name
+            outputs["conformancePackName"] = self.compliance.conformance_pack_name
+            outputs["securityHubStandards"] = self.compliance.standards_arns
         return outputs
 
     def export(self) -> None:
@@ -197,10 +204,13 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
         tls,
         depends_on=[topics, *([database_users] if database_users else [])],
     )
-    trail = builders.audit_trail(ctx, keys, alarms, edge, (switch.report_bucket_arn,) if switch else ())
+    compliance = builders.continuous_compliance(ctx, keys, alarms)
+    report_buckets = (switch.report_bucket_arn,) if switch else ()
+    compliance_buckets = (compliance.bucket_arn,) if compliance else ()
+    trail = builders.audit_trail(ctx, keys, alarms, edge, (*report_buckets, *compliance_buckets))
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
         topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
-        image_replication=replication, failover_record=dns, region_switch=switch,
+        image_replication=replication, failover_record=dns, region_switch=switch, compliance=compliance,
     )  # fmt: skip

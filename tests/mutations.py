@@ -49,7 +49,8 @@ FLAG_TRUE = {
     "identity": re.compile(r"^(iamDatabaseAuthenticationEnabled|manageMasterUserPassword|iam)$"),
     "logging": re.compile(
         r"^(cloudwatchMetricsEnabled|sampledRequestsEnabled|enableLogFileValidation|"
-        r"isMultiRegionTrail|includeGlobalServiceEvents|includeManagementEvents|enableLogging)$"
+        r"isMultiRegionTrail|includeGlobalServiceEvents|includeManagementEvents|enableLogging|"
+        r"allSupported|includeGlobalResourceTypes|isEnabled)$"
     ),
     "threat-detection": re.compile(r"^enable$"),
     "edge": re.compile(r"^dropInvalidHeaderFields$"),
@@ -349,6 +350,14 @@ def weakenings(
         where = path[: path.index("destinations") + 2]
         return "replication", [("replicated to another account", path, OTHER_ACCOUNT),
                                ("destination removed", where, REMOVE)]  # fmt: skip
+    if key == "standardsArn" and isinstance(value, str):
+        # Security Hub (issue 19): a subscription moved to the retired PCI DSS v3.2.1 or to another standard
+        weaker = value.replace("pci-dss/v/4.0.1", "pci-dss/v/3.2.1").replace(
+            "aws-foundational-security-best-practices/v/1.0.0", "aws-resource-tagging-standard/v/1.0.0"
+        )
+        return "compliance", [] if weaker == value else [("another standard subscribed", path, weaker)]
+    if key == "templateBody" and type_token == "aws:cfg/conformancePack:ConformancePack":
+        return "compliance", [("conformance pack emptied", path, "Resources: {}\n")]
     if key == "healthCheckId" and type_token == "aws:route53/record:Record":
         return "replication", [("failover health check removed", path, REMOVE)]
     if key == "type" and "failoverRoutingPolicies" in path and value in FAILOVER_SWAP:

@@ -55,10 +55,12 @@ def test_trail_records_management_events_and_both_log_buckets_object_events(stac
     (data,) = selector["dataResources"]
     trail_bucket = one(stack_run, "aws:s3/bucket:Bucket", "-trail-logs")
     alb_bucket = one(stack_run, "aws:s3/bucket:Bucket", "-alb-logs")
+    config_bucket = one(stack_run, "aws:s3/bucket:Bucket", "-config-logs")
     assert data["type"] == "AWS::S3::Object"
     reports = [f"{b.outputs['arn']}/" for b in stack_run.of_type("aws:s3/bucket:Bucket")
                if b.name.endswith("-region-switch-reports")]  # the region pair's plan reports (issue 24)  # fmt: skip
-    assert data["values"] == [f"{trail_bucket.outputs['arn']}/", f"{alb_bucket.outputs['arn']}/", *reports]
+    assert data["values"] == [f"{trail_bucket.outputs['arn']}/", f"{alb_bucket.outputs['arn']}/", *reports,
+                              f"{config_bucket.outputs['arn']}/"]  # fmt: skip
     assert len(reports) == (1 if stack_run.stack == "prod" else 0)
 
 
@@ -120,7 +122,7 @@ def test_guardduty_in_prod_with_eks_protection_and_findings_to_the_alarm_topic(p
         {"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"}]  # fmt: skip
     rule = one(prod_run, "aws:cloudwatch/eventRule:EventRule", "-guardduty-findings")
     assert json.loads(rule.inputs["eventPattern"]) == finding_pattern(4.0)
-    target = one(prod_run, "aws:cloudwatch/eventTarget:EventTarget", "guardduty-findings").inputs
+    target = one(prod_run, "aws:cloudwatch/eventTarget:EventTarget", "-guardduty-findings").inputs
     topic = one(prod_run, "aws:sns/topic:Topic", "-alarms")
     assert target["arn"] == topic.outputs["arn"] and target["rule"] == rule.outputs["name"]
     assert prod_run.outputs["guardDutyDetectorId"] == detector.id
@@ -139,15 +141,17 @@ def test_the_alarm_topic_admits_eventbridge_rules_of_this_account_only(stack_run
     events = statements["EventBridgeRulesOfThisAccount"]
     account = key_arn(stack_run, "alerts").split(":")[4]
     assert events["Principal"] == {"Service": "events.amazonaws.com"} and events["Action"] == "sns:Publish"
-    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": account},
-                                   "ArnLike": {"aws:SourceArn": f"arn:aws:events:*:{account}:rule/*"}}  # fmt: skip
+    rules = f"arn:aws:events:*:{account}:rule/fintech-{stack_run.stack}-*"  # this stack's rules only (issue 19)
+    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": rules}}
+    names = [r.outputs["name"] for r in stack_run.of_type("aws:cloudwatch/eventRule:EventRule")]
+    assert names and all(name.startswith(f"fintech-{stack_run.stack}-") for name in names)
 
 
 def test_an_organization_trail_replaces_the_stack_trail() -> None:
     run = run_stack("dev", {f"{NS}:organizationTrail": TRAIL_ARN})
     assert run.error is None
     assert run.of_type(TRAIL) == [] and run.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter") == []
-    assert [b.name for b in run.of_type("aws:s3/bucket:Bucket")] == ["fintech-dev-alb-logs"]
+    assert [b.name for b in run.of_type("aws:s3/bucket:Bucket")] == ["fintech-dev-alb-logs", "fintech-dev-config-logs"]
     assert run.outputs["auditTrailArn"] == TRAIL_ARN
 
 

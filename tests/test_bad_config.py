@@ -288,6 +288,7 @@ CASES = [
     Bad("dnsName", "api.example.com", "the failover record belongs to a region pair"),
     Bad("dnsName", "", "needs fintech-platform:dnsName", stack="prod-dr", shown=""),
     Bad("auditTrailMultiRegion", "sometimes", "allowed: true, false"),
+    Bad("organizationCompliance", "central", "allowed: true, false"),
     Bad("drRegion", "us-west-2", "stack's own region", stack="prod-dr"),
     Bad("drStack", "prod", "names this stack itself", stack="prod"),
 ]

@@ -89,13 +89,13 @@ def test_only_the_logs_key_admits_cloudwatch_logs_for_this_accounts_log_groups(s
     account, region = _account_and_region(stack_run)
     keys = _keys(stack_run)
     logs = _statements(keys["logs"])
+    # UseThroughDomainServices (and its grants): account principals through S3 only - the AWS Config recorder's role
+    # writes SSE-KMS deliveries (components/continuous_compliance.py)
     assert set(logs) == {"AccountAdministration", "CloudWatchLogsOfThisAccount", "CloudTrailEncryptsLogFiles",
                          "CloudTrailDescribesKey", "AccountReadsTrailLogFiles", "UseThroughDomainServices",
                          "GrantsForDomainServiceResources"}  # fmt: skip
-    # The account's principals use it only through S3 (the Region switch plan's reports, issue 24).
-    assert logs["UseThroughDomainServices"]["Condition"]["StringEquals"]["kms:ViaService"] == [
-        f"s3.{region}.amazonaws.com"
-    ]
+    via = logs["UseThroughDomainServices"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == [f"s3.{region}.amazonaws.com"]
     statement = logs["CloudWatchLogsOfThisAccount"]
     assert statement["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     assert statement["Condition"] == {

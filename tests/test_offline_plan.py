@@ -51,6 +51,7 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun,
     assert plan["counts"]["byType"]["aws:ec2/natGateway:NatGateway"] == 3
     assert {c["type"] for c in plan["components"]} == {
         "(stack)", "fintech:kms:PlatformKeys", "fintech:network:Network", "fintech:alerts:AlarmTopic",
+        "fintech:continuous_compliance:ContinuousCompliance",
         "fintech:aurora:AuroraPostgres", "fintech:cache:Cache",
         "fintech:kafka:KafkaCluster", "fintech:backup:BackupPlan", "fintech:eks:EksCluster", "fintech:edge:Edge",
         "fintech:addons:ClusterAddons", "fintech:workload:Workload", "fintech:audit_trail:AuditTrail",

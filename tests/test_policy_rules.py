@@ -12,6 +12,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 from tests import test_audit_logging_rules as audit_logging_cases
+from tests import test_compliance_rules as compliance_cases
 from tests import test_region_pair_rules as region_pair_cases
 from tests import test_region_switch_rules as region_switch_cases
 
@@ -145,6 +146,7 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
                                  {"instanceTypes": ["p5.48xlarge"]}, {}),
 }  # fmt: skip
 RESOURCE_CASES |= audit_logging_cases.RESOURCE_CASES
+RESOURCE_CASES |= compliance_cases.RESOURCE_CASES
 RESOURCE_CASES |= region_pair_cases.RESOURCE_CASES
 RESOURCE_CASES |= region_switch_cases.RESOURCE_CASES
 
@@ -638,6 +640,7 @@ def test_kms_rule_accepts_the_service_grants_and_refuses_admin_use() -> None:
 STACK_CASES |= audit_logging_cases.STACK_CASES
 STACK_CASES |= region_pair_cases.STACK_CASES
 STACK_CASES |= region_switch_cases.STACK_CASES
+STACK_CASES |= compliance_cases.STACK_CASES
 
 
 @pytest.mark.parametrize("name", sorted(STACK_CASES))
@@ -664,7 +667,7 @@ def test_at_least_forty_rules_over_every_area() -> None:
     areas = {rule.area for rule in ALL_RULES}
     assert len(ALL_RULES) >= 40
     assert areas == {"encryption-at-rest", "encryption-in-transit", "exposure", "identity", "resilience", "logging",
-                     "waf", "tagging", "kubernetes", "cost", "patching"}  # fmt: skip
+                     "waf", "tagging", "kubernetes", "cost", "patching", "compliance"}  # fmt: skip
 
 
 def test_bucket_encryption_with_the_aws_managed_key_fails() -> None:

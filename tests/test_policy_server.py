@@ -35,15 +35,17 @@ def _resource(type_token: str, name: str, props: dict[str, Any]) -> dict[str, An
 def test_the_analyzer_lists_every_rule_with_its_metadata(analyzer: Any) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     policies = {policy.name: policy for policy in info.policies}
-    assert set(policies) == {rule.name for rule in ALL_RULES}
+    assert set(policies) == {rule.name for rule in ALL_RULES} | {"waiver-register", "waivers-in-force"}
     aurora = policies["aurora-storage-encrypted-cmk"]
-    assert aurora.framework.name == "PCI DSS" and aurora.framework.version == "4.0"
+    assert aurora.framework.name == "PCI DSS" and aurora.framework.version == "4.0.1"
     assert aurora.framework.reference == "3.5.1"
     assert aurora.remediation_steps.startswith("Set storageEncrypted=true")
     assert aurora.enforcementLevel == analyzer_pb2.MANDATORY
     assert aurora.severity == analyzer_pb2.POLICY_SEVERITY_CRITICAL
     assert list(policies["log-retention"].configSchema.properties.fields) == ["minDays"]
     assert policies["instance-classes-in-tier"].enforcementLevel == analyzer_pb2.ADVISORY
+    assert policies["waivers-in-force"].enforcementLevel == analyzer_pb2.ADVISORY
+    assert policies["waiver-register"].enforcementLevel == analyzer_pb2.MANDATORY
 
 
 def test_a_violation_travels_back_as_a_mandatory_diagnostic(analyzer: Any) -> None:

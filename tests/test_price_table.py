@@ -56,14 +56,14 @@ def test_the_required_rows_are_exactly_the_rows_the_model_reads_by_name() -> Non
         for branch in (node.body, node.orelse)
         if isinstance(branch, ast.Constant) and isinstance(branch.value, str)
     }
-    named = _first_arguments(_table_method) | _first_arguments(_named("_per_unit", "_usage_share"))
+    named = _first_arguments(_table_method) | _first_arguments(_named("_per_unit", "_usage_share", "_first_band"))
     assert set(REQUIRED_PRICES) == named | (chosen & set(load_prices().prices))
 
 
 def test_the_required_usage_is_exactly_what_the_model_reads() -> None:
     shares = _first_arguments(lambda func: isinstance(func, ast.Attribute) and func.attr == "share")
     usage_share = {str(node.args[1].value) for node in ast.walk(TREE)
-                   if isinstance(node, ast.Call) and _named("_usage_share")(node.func)
+                   if isinstance(node, ast.Call) and _named("_usage_share", "_first_band")(node.func)
                    and isinstance(node.args[1], ast.Constant)}  # fmt: skip
     subscripts = {
         node.slice.value

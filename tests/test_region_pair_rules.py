@@ -210,13 +210,17 @@ SIZE_RULES = {"hpa-minimum-replicas"}
 not listed: the advisory instance-classes-in-tier flags them, as the program warns (issue 21, tests/test_tiers.py)."""
 TRAIL_RULES = {"cloudtrail-multi-region", "account-audit-trail"}
 """prod's multi-region trail records us-west-2; prod-dr's own trail records its region only (docs/auditors.md)."""
+GLOBAL_TYPE_RULES = {"config-recorder-all-types"}
+"""prod's AWS Config recorder records IAM and the other global types for the account; prod-dr's does not (issue 19)."""
 
 
 def test_the_standby_config_relaxes_only_what_the_standby_is_allowed_to() -> None:
     config = json.loads((PROJECT_DIR / "policies" / "config" / "prod-dr.json").read_text())
     assert set(STANDBY_RULES) == set(STANDBY_RELAXED)
-    assert set(config) == {*STANDBY_RULES.values(), *SIZE_RULES, *TRAIL_RULES, "region-pair-replication"}
+    assert set(config) == {*STANDBY_RULES.values(), *SIZE_RULES, *TRAIL_RULES, *GLOBAL_TYPE_RULES,
+                           "region-pair-replication"}  # fmt: skip
     assert config["region-pair-replication"] == {"role": "standby"}
+    assert config["config-recorder-all-types"] == {"recordGlobalTypes": False}
     assert {name: config[name] for name in TRAIL_RULES} == {name: {"multiRegionTrailStack": "prod"}
                                                             for name in TRAIL_RULES}  # fmt: skip
     relaxed_security = {
@@ -245,7 +249,7 @@ def prod_dr_run() -> OfflineRun:
 def test_the_standby_fails_the_prod_baseline_only_where_it_is_relaxed(prod_dr_run: OfflineRun) -> None:
     results = evaluate(prod_dr_run, load_policy_config(PROJECT_DIR / "policies" / "config" / "prod.json"))
     failed = {r.name for r in results if r.status == "fail"}
-    assert failed == {*STANDBY_RULES.values(), *SIZE_RULES, *TRAIL_RULES, "region-pair-replication",
+    assert failed == {*STANDBY_RULES.values(), *SIZE_RULES, *TRAIL_RULES, *GLOBAL_TYPE_RULES, "region-pair-replication",
                       "instance-classes-in-tier"}  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from policies.rules import (
     audit_logging,
     ci_runner,
+    compliance,
     cost,
     data_stores,
     edge_rules,
@@ -26,27 +27,31 @@ from policies.rules import (
     waf,
 )
 from policies.rules.base import Rule
+from policies.rules.pci_mapping import remapped
 
-ALL_RULES: list[Rule] = [
-    *encryption.RULES,
-    *transit.RULES,
-    *exposure.RULES,
-    *identity.RULES,
-    *resilience.RULES,
-    *logging_rules.RULES,
-    *audit_logging.RULES,
-    *waf.RULES,
-    *tagging.RULES,
-    *kubernetes_rules.RULES,
-    *cost.RULES,
-    *edge_rules.RULES,
-    *policy_documents.RULES,
-    *patching.RULES,
-    *recovery.RULES,
-    *region_pair.RULES,
-    *region_switch.RULES,
-    *storage.RULES,
-    *service_logging.RULES,
-    *data_stores.RULES,
-    *ci_runner.RULES,
-]
+ALL_RULES: list[Rule] = remapped(
+    [
+        *encryption.RULES,
+        *transit.RULES,
+        *exposure.RULES,
+        *identity.RULES,
+        *resilience.RULES,
+        *logging_rules.RULES,
+        *audit_logging.RULES,
+        *waf.RULES,
+        *tagging.RULES,
+        *kubernetes_rules.RULES,
+        *cost.RULES,
+        *edge_rules.RULES,
+        *policy_documents.RULES,
+        *patching.RULES,
+        *recovery.RULES,
+        *region_pair.RULES,
+        *region_switch.RULES,
+        *storage.RULES,
+        *service_logging.RULES,
+        *data_stores.RULES,
+        *ci_runner.RULES,
+        *compliance.RULES,
+    ]
+)

@@ -26,8 +26,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-PCI_DSS = "PCI DSS"
-PCI_DSS_VERSION = "4.0"
+from policies.pci import PCI_DSS, PCI_DSS_VERSION
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class Rule:
     description: str
     severity: Severity
     pci_requirement: str
-    """PCI DSS v4.0 requirement the rule evidences."""
+    """The PCI DSS v4.0.1 requirement the rule evidences first (an ID of policies/pci.py)."""
     remediation: str
     resource_types: tuple[str, ...] = ()
     """Types the check applies to (resource rules); empty for stack rules."""
@@ -82,6 +81,13 @@ class Rule:
     enforcement: EnforcementLevel = EnforcementLevel.MANDATORY
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Config properties (JSON schema with 'default'); defaults are the strict (prod) values."""
+    pci_also: tuple[str, ...] = ()
+    """Further PCI DSS v4.0.1 requirements the rule evidences. Default: none."""
+
+    @property
+    def pci_requirements(self) -> tuple[str, ...]:
+        """Every PCI DSS v4.0.1 requirement the rule evidences, the first one first."""
+        return (self.pci_requirement, *(r for r in self.pci_also if r != self.pci_requirement))
 
     def defaults(self) -> dict[str, Any]:
         """The rule's config with every default applied."""
@@ -107,7 +113,7 @@ class Rule:
             "enforcement_level": self.enforcement,
             "severity": self.severity,
             "framework": PolicyComplianceFramework(
-                name=PCI_DSS, version=PCI_DSS_VERSION, reference=self.pci_requirement
+                name=PCI_DSS, version=PCI_DSS_VERSION, reference=", ".join(self.pci_requirements)
             ),
             "remediation_steps": self.remediation,
             "tags": [self.area],

@@ -1,4 +1,5 @@
-"""Audit and log keys: the account trail, CloudWatch retention and the S3 Object Lock of the log buckets
+"""Audit and log keys: the account trail, continuous compliance (AWS Config and Security Hub, or the organization's),
+CloudWatch retention and the S3 Object Lock of the log buckets
 (logRetentionDays, logLockMode and logLockDays are tier preset fields, stacks/tiers.py)."""
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class AuditConfig(ConfigBase):
     audit_trail_multi_region: bool = True
     """Whether the stack's own CloudTrail trail records every region (true) or only its own (false: for a standby
     whose primary's multi-region trail already records every region). Default: true."""
+    organization_compliance: bool = False
+    """Where an organization's delegated administrator runs AWS Config recording, the PCI DSS conformance pack and
+    Security Hub for this account: build none of them (ops preflight checks the organization's cover this account and
+    region). Default: false (the stack builds its own, components/continuous_compliance.py)."""
 
     @field_validator("log_retention_days")
     @classmethod
