@@ -74,7 +74,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     _r(
         "1.2.3",
         "Accurate network diagram maintained",
-        "the diagram is generated from the plan (`.venv/bin/python -m offline.diagram`); keeping it current is a review step",
+        "the diagram is generated from the plan (`.venv/bin/python -m offline.diagram`); keeping it current is a "
+        "review step",
     ),
     _r("1.2.4", "Accurate data-flow diagram maintained", "account-data flows are an application design document"),
     _r(
