@@ -49,6 +49,10 @@ class KubernetesPins:
 _ALB_CHARTS = "https://aws.github.io/eks-charts"
 _METRICS_CHARTS = "https://kubernetes-sigs.github.io/metrics-server/"
 _AUTOSCALER_CHARTS = "https://kubernetes.github.io/autoscaler"
+_PROMETHEUS_COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
+_EXPORTER_CHARTS = {"kube-state-metrics": "5.33.2", "prometheus-node-exporter": "4.45.3"}
+"""The metrics exporters the managed collector scrapes (components/metrics.py); neither depends on the Kubernetes
+minor version within the supported range, so one pin serves all."""
 
 
 def _charts(lbc: str, metrics: str, autoscaler: str) -> Mapping[str, ChartPin]:
@@ -57,6 +61,7 @@ def _charts(lbc: str, metrics: str, autoscaler: str) -> Mapping[str, ChartPin]:
             "aws-load-balancer-controller": ChartPin(_ALB_CHARTS, lbc),
             "metrics-server": ChartPin(_METRICS_CHARTS, metrics),
             "cluster-autoscaler": ChartPin(_AUTOSCALER_CHARTS, autoscaler),
+            **{chart: ChartPin(_PROMETHEUS_COMMUNITY_CHARTS, pin) for chart, pin in _EXPORTER_CHARTS.items()},
         }
     )
 

@@ -50,6 +50,7 @@ from stacks.aws_limits import (
 )
 from stacks.capacity import ALLOCATABLE, Fit, ZoneSplit, fit, split_per_zone
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
+from stacks.observability_settings import ObservabilitySettings
 from stacks.tiers import STANDBY_RELAXED, TIER_PRESETS, TIER_RULES, TierName, TierPreset
 from stacks.workload_specs import WORKLOADS
 from stacks.zones import DEFAULT_ZONE_IDS
@@ -104,7 +105,7 @@ class ConfigError(pulumi.RunError):
     """Invalid stack configuration; the message names the key, the value and what is allowed."""
 
 
-class StackConfig(TierPreset):
+class StackConfig(ObservabilitySettings, TierPreset):
     """Every setting of one stack: the tier preset fields plus the stack's own. Config keys are the
     camelCase names of these fields."""
 

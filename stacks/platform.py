@@ -24,6 +24,7 @@ from components.eks import EksCluster
 from components.kafka import KafkaCluster
 from components.kafka_topics import KafkaTopics
 from components.kms import PlatformKeys
+from components.metrics import MetricsCollection, MetricsWorkspace
 from components.network import Network
 from components.registry_replication import RegistryReplication
 from components.secrets import AppSecrets
@@ -64,6 +65,8 @@ class Platform:
     cert_manager: CertManager | None = None
     image_replication: RegistryReplication | None = None
     failover_record: FailoverRecord | None = None
+    metrics: MetricsWorkspace | None = None
+    metrics_collection: MetricsCollection | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -134,6 +137,14 @@ class Platform:
             outputs["auditTrailBucket"] = self.audit_trail.bucket_name
         if self.threat_detection:
             outputs["guardDutyDetectorId"] = self.threat_detection.detector_id
+        if self.metrics:
+            outputs["prometheusWorkspaceId"] = self.metrics.workspace_id
+            outputs["prometheusWorkspaceArn"] = self.metrics.arn
+            outputs["prometheusEndpoint"] = self.metrics.prometheus_endpoint
+            outputs["prometheusLogGroupName"] = self.metrics.log_group_name
+        if self.metrics_collection:
+            outputs["prometheusScraperArns"] = self.metrics_collection.scraper_arns
+            outputs["prometheusRuleGroups"] = self.metrics_collection.rule_group_names
         return outputs
 
     def export(self) -> None:
@@ -153,9 +164,10 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     if config.kubernetes_layer:
         names = [spec.name for spec in WORKLOADS]
         require_images(config, ctx.primary_prefix, names, ctx.aws.provider, ctx.aws.account_id)
-    keys = builders.keys(ctx)
+    metrics = builders.metrics_workspace(ctx)
+    keys = builders.keys(ctx, metrics)
     network = builders.network(ctx, keys)
-    alarms = builders.alarms(ctx, keys)
+    alarms = builders.alarms(ctx, keys, metrics)
     copy_keys = builders.region_copy_keys(ctx)
     secrets = builders.secrets(ctx, keys, copy_keys)
     cluster = builders.kubernetes(ctx, keys, network)
@@ -185,10 +197,11 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
         tls,
         depends_on=[topics, *([database_users] if database_users else [])],
     )
+    collection = builders.metrics_collection(ctx, metrics, network, cluster, kafka, alarms)
     trail = builders.audit_trail(ctx, keys, alarms, edge)
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
         topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
-        image_replication=replication, failover_record=dns,
+        image_replication=replication, failover_record=dns, metrics=metrics, metrics_collection=collection,
     )  # fmt: skip

@@ -149,5 +149,6 @@ def test_readme_documents_every_config_key() -> None:
     from offline.engine import PROJECT_DIR
 
     readme = (PROJECT_DIR / "README.md").read_text()
+    readme += "".join(page.read_text() for page in sorted((PROJECT_DIR / "docs").glob("*.md")))
     missing = [key for key in config_keys() if f"`{key}`" not in readme]
     assert missing == []

@@ -46,7 +46,8 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun) ->
         "fintech:addons:ClusterAddons", "fintech:workload:Workload", "fintech:audit_trail:AuditTrail",
         "fintech:threat_detection:ThreatDetection", "fintech:kafka:KafkaTopics", "fintech:aurora:DatabaseUsers",
         "fintech:ci:CiRunner", "fintech:cert_manager:CertManager", "fintech:secrets:AppSecrets",
-        "fintech:dns:FailoverRecord", "fintech:ecr:RegistryReplication",
+        "fintech:dns:FailoverRecord", "fintech:ecr:RegistryReplication", "fintech:metrics:MetricsWorkspace",
+        "fintech:metrics:MetricsCollection",
     }  # fmt: skip
 
 
