@@ -12,6 +12,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 from tests import test_audit_logging_rules as audit_logging_cases
+from tests import test_observability_policies as observability_cases
 from tests import test_region_pair_rules as region_pair_cases
 
 RULES = {rule.name: rule for rule in ALL_RULES}
@@ -145,6 +146,7 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
 }  # fmt: skip
 RESOURCE_CASES |= audit_logging_cases.RESOURCE_CASES
 RESOURCE_CASES |= region_pair_cases.RESOURCE_CASES
+RESOURCE_CASES |= observability_cases.RESOURCE_CASES
 
 
 VIS = {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True}
@@ -635,6 +637,7 @@ def test_kms_rule_accepts_the_service_grants_and_refuses_admin_use() -> None:
 
 STACK_CASES |= audit_logging_cases.STACK_CASES
 STACK_CASES |= region_pair_cases.STACK_CASES
+STACK_CASES |= observability_cases.STACK_CASES
 
 
 @pytest.mark.parametrize("name", sorted(STACK_CASES))

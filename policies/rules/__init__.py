@@ -13,6 +13,7 @@ from policies.rules import (
     identity,
     kubernetes_rules,
     logging_rules,
+    observability,
     patching,
     policy_documents,
     recovery,
@@ -47,4 +48,5 @@ ALL_RULES: list[Rule] = [
     *service_logging.RULES,
     *data_stores.RULES,
     *ci_runner.RULES,
+    *observability.RULES,
 ]
