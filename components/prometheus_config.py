@@ -64,17 +64,25 @@ names are their metrics contract; the others are the exporters' documented names
 node_exporter, cAdvisor, and the MSK open-monitoring JMX exporter,
 https://docs.aws.amazon.com/msk/latest/developerguide/open-monitoring.html)."""
 SERIES_PER_TARGET: Mapping[str, int] = {
-    "kubelet": 600, "kubelet-cadvisor": 1500, "kube-state-metrics": 3000, "node-exporter": 700,
-    "workloads": 400, "msk-jmx": 3000, "msk-node": 700,
+    "kubelet": 10, "kubelet-cadvisor": 150, "kube-state-metrics": 800, "node-exporter": 40,
+    "workloads": 150, "msk-jmx": 120, "msk-node": 40,
 }  # fmt: skip
-"""Active series one target of each job exposes, as planning figures for the cost model (pricing/usage.yaml shows
-the sum; measure with `count by (job) ({__name__=~".+"})` on a live workspace and update)."""
+"""Active series one target of each job keeps after its keep-list (only SCRAPED_METRICS), as planning figures for
+the cost model (pricing/usage.yaml sums them per tier; measure with `count by (job) ({__name__=~".+"})` on a live
+workspace and update both)."""
+
+
+def keep_only(job: str) -> list[dict[str, Any]]:
+    """metric_relabel_configs that keep only the job's SCRAPED_METRICS: every other series an exporter offers is
+    dropped before it is ingested (and billed)."""
+    return [{"source_labels": ["__name__"], "regex": "|".join(SCRAPED_METRICS[job]), "action": "keep"}]
 
 
 def _node_proxy_job(name: str, path_suffix: str) -> dict[str, Any]:
     """kubelet metrics of every node through the API server's node proxy (nodes/proxy RBAC)."""
     return {
         "job_name": name,
+        "metric_relabel_configs": keep_only(name),
         "scheme": "https",
         "authorization": {"type": "Bearer", "credentials_file": TOKEN_FILE},
         "kubernetes_sd_configs": [{"role": "node"}],
@@ -92,6 +100,7 @@ def _pod_job(name: str, keep: Sequence[dict[str, Any]], port: int, path: str = "
     """Pods matched by `keep`, scraped on `port` at their own address over plain HTTP inside the VPC."""
     return {
         "job_name": name,
+        "metric_relabel_configs": keep_only(name),
         "metrics_path": path,
         "kubernetes_sd_configs": [{"role": "pod"}],
         "relabel_configs": [
@@ -147,6 +156,7 @@ def msk_scrape_config(interval_seconds: int, cluster_name: str, bootstrap_broker
     def job(name: str, port: int) -> dict[str, Any]:
         return {
             "job_name": name,
+            "metric_relabel_configs": keep_only(name),
             "dns_sd_configs": [{"names": hosts, "type": "A", "port": port}],
             "relabel_configs": [{"source_labels": ["__meta_dns_name"], "target_label": "broker"}],
         }

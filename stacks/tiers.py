@@ -148,7 +148,8 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         node_disk_gib=30,
         hpa_min_replicas=1,
         hpa_max_replicas=3,
-        monthly_budget_usd=400,
+        # 400 before observability; the AMP collectors, samples and key add about 71 USD (pricing.report dev).
+        monthly_budget_usd=450,
         deletion_protection=False,
         protect_stateful=False,
         cross_region_backup=False,
@@ -189,7 +190,9 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         node_disk_gib=30,
         hpa_min_replicas=3,
         hpa_max_replicas=20,
-        monthly_budget_usd=1800,
+        # 1,800 before observability (issue 14); the AMP collectors, samples and keys of prod and its standby add
+        # about 168 USD a month to the pair (pricing.report prod).
+        monthly_budget_usd=2000,
         deletion_protection=True,
         protect_stateful=True,
         cross_region_backup=True,
