@@ -557,7 +557,7 @@ def _scrape_interval(configuration: Any) -> float:
 def _scraper_samples(r: Resource, c: _Context) -> tuple[str, float, float]:
     """(source, active series, samples per month) of one collector: series from usage, interval from its config."""
     source = "msk" if (r["inputs"].get("source") or {}).get("vpc") else "eks"
-    series = c.usage.get(f"metrics_series_{source}", 0.0)
+    series = c.usage["metrics_series_msk"] if source == "msk" else c.usage["metrics_series_eks"]
     interval = _scrape_interval(r["inputs"].get("scrapeConfiguration"))
     return source, series, series * c.table.hours * 3600 / interval
 
@@ -577,7 +577,7 @@ def _workspace(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     samples = sum(_scraper_samples(s, c)[2] for s in c.find("aws:amp/scraper:Scraper"))
     stored_gb = samples * AMP_RETENTION_MONTHS * SAMPLE_BYTES / 2**30
     storage = stored_gb * c.table.get("amp_storage")
-    query = c.usage.get("metrics_query_billion_samples", 0.0) * c.table.get("amp_query")
+    query = c.usage["metrics_query_billion_samples"] * c.table.get("amp_query")
     yield f"storage ({stored_gb:.1f} GB: {AMP_RETENTION_MONTHS} months of samples)", storage, storage
     yield "query samples processed", query, query
 
