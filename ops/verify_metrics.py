@@ -80,7 +80,8 @@ def _check_collectors(report: Report, clients: Clients, prefix: str) -> None:
     amp = clients("amp")
     for source in COLLECTORS:
         alias = f"{prefix}-metrics-{source}"
-        found = [s for s in amp.list_scrapers(filters={"alias": [alias]}).get("scrapers", []) if s.get("alias") == alias]
+        listed = amp.list_scrapers(filters={"alias": [alias]}).get("scrapers", [])
+        found = [s for s in listed if s.get("alias") == alias]
         if len(found) != 1:
             report.add(f"collector-{source}", False, f"expected one collector with alias {alias}, found {len(found)}")
             continue

@@ -40,10 +40,10 @@ def stubbed_clients(
     """Clients whose AMP and EKS calls answer as a deployed prod stack (with the given faults)."""
     clients = Clients("us-east-1", session=boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"))
     amp = Stubber(clients("amp"))
-    ws = {"workspaceId": WORKSPACE, "alias": "fintech-prod-metrics", "arn": f"arn:aws:aps:us-east-1:1:workspace/{WORKSPACE}",
-          "status": _status("ACTIVE"), "createdAt": NOW}  # fmt: skip
-    amp.add_response("list_workspaces", {"workspaces": [ws, {**ws, "workspaceId": "ws-x", "alias": "fintech-prod-metricsx"}]},
-                     {"alias": "fintech-prod-metrics"})  # fmt: skip
+    ws = {"workspaceId": WORKSPACE, "alias": "fintech-prod-metrics", "status": _status("ACTIVE"), "createdAt": NOW,
+          "arn": f"arn:aws:aps:us-east-1:1:workspace/{WORKSPACE}"}  # fmt: skip
+    other = {**ws, "workspaceId": "ws-x", "alias": "fintech-prod-metricsx"}
+    amp.add_response("list_workspaces", {"workspaces": [ws, other]}, {"alias": "fintech-prod-metrics"})
     amp.add_response("describe_workspace", {"workspace": {**ws, "prometheusEndpoint": ENDPOINT,
                                                           "kmsKeyArn": "arn:aws:kms:us-east-1:1:key/k"}},
                      {"workspaceId": WORKSPACE})  # fmt: skip
@@ -129,7 +129,7 @@ def query_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
     seen: list[dict[str, str]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
             body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": []}}).encode()
             self.send_response(200)
