@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from pulumi_aws import Provider as AwsProvider
 
+from components import prometheus_config as prom
 from components import slo
 from components.alerts import AlarmTopic, AlarmTopicArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
@@ -758,9 +759,28 @@ def chart_values(
             "awsApiCidrs": [config.vpc_cidr] if config.interface_endpoints else ["0.0.0.0/0"],
         },
         "securityContext": {"uid": 10001},
+        # The AMP collector's interfaces live in the private subnets (components/metrics.py): only they may scrape.
+        "metrics": {"port": prom.WORKLOAD_METRICS_PORT, "path": prom.WORKLOAD_METRICS_PATH,
+                    "scraperCidrs": subnets["private"]},
+        "telemetry": telemetry_values(config.trace_sampling_ratio, ctx.stack),
         "terminationGracePeriodSeconds": 45,
         "preStopSleepSeconds": 10,
     }  # fmt: skip
+
+
+TRACE_COLLECTOR = ("amazon-cloudwatch", "cloudwatch-agent", 4316)
+"""Namespace, service and OTLP/HTTP port of the trace collector: the CloudWatch agent of the managed add-on
+amazon-cloudwatch-observability (components/eks.py), whose Application Signals receiver takes OTLP on 4316 and sends
+traces to AWS X-Ray (CloudWatch User Guide, "Enable Application Signals on Amazon EKS"; deploy-time claim). Chosen
+over the ADOT managed add-on: the agent already runs with its IRSA role on every stack, while ADOT would add an
+operator, its cert-manager webhook certificate and an OpenTelemetryCollector resource to run and patch."""
+
+
+def telemetry_values(sampling_ratio: float, stack: str) -> dict[str, Any]:
+    """The `telemetry` chart values: OTLP endpoint of the trace collector and the tier's sampling ratio."""
+    namespace, service, port = TRACE_COLLECTOR
+    return {"otlpEndpoint": f"http://{service}.{namespace}:{port}", "collectorNamespace": namespace,
+            "collectorPort": port, "samplingRatio": sampling_ratio, "environment": stack}  # fmt: skip
 
 
 def tls_values(cluster_issuer: str) -> dict[str, Any]:
