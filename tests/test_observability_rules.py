@@ -6,6 +6,7 @@ promtool runs twice for the whole module (one `check rules`, one `test rules`), 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from components import slo
+from components.dashboards import DASHBOARD_DIR, dashboards, queries
 from components.prometheus_config import SCRAPED_METRICS
 from offline.engine import stack_config
 from stacks.builders import RULES_DIR, rule_groups
@@ -56,6 +58,10 @@ def promtool_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.
         target = tmp / f"{stack}-objectives.yaml"
         target.write_text(rule_groups(config)["slo-objectives"])
         files.append(str(target))
+    # Every dashboard query, wrapped as recording rules: promtool parses each as PromQL.
+    wrapped = [{"record": f"dashboard:query_{i}", "expr": expr} for i, expr in enumerate(dashboard_queries())]
+    (tmp / "dashboards.yaml").write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": wrapped}]}))
+    files.append(str(tmp / "dashboards.yaml"))
     promtool = _promtool()
     check = subprocess.run([promtool, "check", "rules", *files], capture_output=True, text=True, check=False)
     tests = sorted(str(path) for path in PROMTOOL_DIR.glob("*_test.yaml"))
@@ -68,7 +74,8 @@ def test_promtool_accepts_every_rule_file_and_each_tiers_objectives(
 ) -> None:
     check, _ = promtool_runs
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count("SUCCESS") == len(list(RULES_DIR.glob("*.yaml"))) + 2
+    assert check.stdout.count("SUCCESS") == len(list(RULES_DIR.glob("*.yaml"))) + 3
+    assert f"SUCCESS: {len(dashboard_queries())} rules found" in check.stdout
 
 
 def test_promtool_unit_tests_prove_each_alert_fires_and_clears(
@@ -149,6 +156,24 @@ def test_every_metric_a_rule_reads_is_scraped_or_recorded() -> None:
         for name in metric_names(str(rule["expr"]))
         if name not in known_metrics()
     }
+    assert unknown == set()
+
+
+def dashboard_queries() -> list[str]:
+    """Every PromQL query of the committed dashboards."""
+    return [q for path in sorted(DASHBOARD_DIR.glob("*.json")) for q in queries(json.loads(path.read_text()))]
+
+
+def test_the_committed_dashboards_are_the_rendering_of_the_builders() -> None:
+    rendered = dashboards()
+    assert sorted(rendered) == sorted(path.name for path in DASHBOARD_DIR.glob("*.json"))
+    for name, text in rendered.items():
+        assert (DASHBOARD_DIR / name).read_text() == text, f"regenerate: python -m components.dashboards ({name})"
+    assert len(dashboard_queries()) >= 40
+
+
+def test_every_metric_a_dashboard_reads_is_scraped_or_recorded() -> None:
+    unknown = {name for expr in dashboard_queries() for name in metric_names(expr) if name not in known_metrics()}
     assert unknown == set()
 
 
