@@ -72,6 +72,8 @@ class MetricsWorkspace(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     prometheus_endpoint: pulumi.Output[str]
     log_group_name: str
+    grafana: pulumi.ComponentResource | None = None
+    """The Grafana workspace reading this one, when the stack has one (set by the stack's composition)."""
 
     def __init__(self, name: str, args: MetricsWorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:metrics:MetricsWorkspace", name, None, opts)

@@ -63,6 +63,10 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
             "arn": f"arn:{partition}:aps:{region}:{account}:workspace/{workspace_id}",
             "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/workspaces/{workspace_id}/",
         }
+    if type_token == "aws:grafana/workspace:Workspace":
+        # AMG assigns g-<10 hex> and serves the workspace at <id>.grafana-workspace.<region>.amazonaws.com.
+        grafana_id = f"g-{hashlib.sha256(resource_id.encode()).hexdigest()[:10]}"
+        return {"endpoint": f"{grafana_id}.grafana-workspace.{region}.amazonaws.com"}
     if type_token == "aws:amp/scraper:Scraper":
         # The scraper's service-linked role, named after the scraper (DescribeScraper roleArn).
         digest = hashlib.sha256(resource_id.encode()).hexdigest()

@@ -49,6 +49,7 @@ FREE_TYPES = {
     "aws:cloudwatch/eventTarget:EventTarget", "aws:msk/topic:Topic", "pulumi-python:dynamic/aurora:DatabaseUser",
     "aws:codebuild/webhook:Webhook", "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
     "aws:amp/alertManagerDefinition:AlertManagerDefinition",
+    "aws:grafana/workspaceSamlConfiguration:WorkspaceSamlConfiguration",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
@@ -66,7 +67,7 @@ REQUIRED_PRICES = (
     "s3_standard", "cloudtrail_management_events", "cloudtrail_data_events", "guardduty_cloudtrail_events",
     "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu", "codebuild_linux_medium",
     "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "amp_ingestion",
-    "amp_storage", "amp_query", "amp_collector", "amp_collector_samples",
+    "amp_storage", "amp_query", "amp_collector", "amp_collector_samples", "grafana_editor",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -76,7 +77,7 @@ REQUIRED_USAGE = (
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
     "aurora_replication_gb", "ecr_replication_gb", "metrics_series_eks", "metrics_series_msk",
-    "metrics_query_billion_samples",
+    "metrics_query_billion_samples", "grafana_users",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")
@@ -611,6 +612,13 @@ PRICERS: dict[str, Pricer] = {
     "aws:codebuild/project:Project": _usage_share("codebuild_linux_medium", "ci_build_minutes", "build minutes"),
     "aws:amp/scraper:Scraper": _scraper,
     "aws:amp/workspace:Workspace": _workspace,
+    "aws:grafana/workspace:Workspace": lambda r, c: [
+        (
+            "editor licenses",
+            c.usage["grafana_users"] * c.table.get("grafana_editor"),
+            c.usage["grafana_users"] * c.table.get("grafana_editor"),
+        )
+    ],
 }
 
 

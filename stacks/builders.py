@@ -26,6 +26,7 @@ from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import EksCluster, EksClusterArgs
+from components.grafana import GrafanaWorkspace, GrafanaWorkspaceArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
@@ -135,8 +136,8 @@ def keys(ctx: Context, metrics: MetricsWorkspace) -> PlatformKeys:
 
 
 METRICS_KEY_DOMAIN = KeyDomain(
-    "metrics", "Amazon Managed Service for Prometheus workspace and its log group",
-    via_services=("aps",), direct_services=("logs",),
+    "metrics", "Amazon Managed Service for Prometheus and Grafana workspaces and the Prometheus log group",
+    via_services=("aps", "grafana"), direct_services=("logs",),
 )  # fmt: skip
 """The workspace's key: a PlatformKeys of its own (`<prefix>-amp`), because the platform's alerts key must name the
 workspace, which must exist first."""
@@ -156,11 +157,28 @@ def metrics_workspace(ctx: Context) -> MetricsWorkspace:
         ),
         opts=ctx.options,
     )
-    return MetricsWorkspace(
+    workspace = MetricsWorkspace(
         ctx.prefix,
         MetricsWorkspaceArgs(
             kms_key_arn=key.arn("metrics"), log_retention_days=config.log_retention_days,
             protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )  # fmt: skip
+    workspace.grafana = grafana(ctx, workspace, key.arn("metrics"))
+    return workspace
+
+
+def grafana(ctx: Context, metrics: MetricsWorkspace, key_arn: pulumi.Input[str]) -> GrafanaWorkspace | None:
+    """Amazon Managed Grafana on the Prometheus workspace, when grafanaWorkspace is on (its sign-in is validated)."""
+    config = ctx.config
+    if not config.grafana_workspace or not config.grafana_authentication:
+        return None
+    return GrafanaWorkspace(
+        ctx.prefix,
+        GrafanaWorkspaceArgs(
+            prometheus_workspace_arn=metrics.arn, kms_key_arn=key_arn, account_id=ctx.aws.account_id,
+            authentication=config.grafana_authentication, saml_metadata_url=config.grafana_saml_metadata_url,
         ),
         opts=ctx.options,
     )  # fmt: skip

@@ -142,6 +142,9 @@ class Platform:
             outputs["prometheusWorkspaceArn"] = self.metrics.arn
             outputs["prometheusEndpoint"] = self.metrics.prometheus_endpoint
             outputs["prometheusLogGroupName"] = self.metrics.log_group_name
+            grafana = self.metrics.grafana
+            if grafana is not None:
+                outputs["grafanaEndpoint"] = grafana.endpoint  # type: ignore[attr-defined]
         if self.metrics_collection:
             outputs["prometheusScraperArns"] = self.metrics_collection.scraper_arns
             outputs["prometheusRuleGroups"] = self.metrics_collection.rule_group_names

@@ -171,3 +171,26 @@ def test_scrape_config_refuses_what_the_collector_would() -> None:
         eks_scrape_config(20, "c", ["a"])
     with pytest.raises(ValueError, match="no broker"):
         broker_hosts(" , ")
+
+
+def test_the_grafana_switch_builds_a_query_only_workspace_with_saml_sign_in() -> None:
+    from offline.engine import run_stack
+
+    url = "https://idp.example.com/saml/metadata"
+    run = run_stack("dev", {"fintech-platform:grafanaWorkspace": "true",
+                            "fintech-platform:grafanaAuthentication": "SAML",
+                            "fintech-platform:grafanaSamlMetadataUrl": url})  # fmt: skip
+    assert run.error is None, run.error
+    workspace = one(run, "aws:grafana/workspace:Workspace").inputs
+    assert workspace["authenticationProviders"] == ["SAML"] and workspace["dataSources"] == ["PROMETHEUS"]
+    assert workspace["permissionType"] == "CUSTOMER_MANAGED"
+    assert workspace["kmsKeyId"] == _key_arn(run, "-amp-metrics")
+    assert one(run, "aws:grafana/workspaceSamlConfiguration:WorkspaceSamlConfiguration").inputs["idpMetadataUrl"] == url
+    policy = json.loads(one(run, "aws:iam/rolePolicy:RolePolicy", "-grafana-query").inputs["policy"])
+    query = policy["Statement"][0]
+    assert query["Resource"] == run.outputs["prometheusWorkspaceArn"] and "aps:RemoteWrite" not in query["Action"]
+    assert run.outputs["grafanaEndpoint"]
+
+
+def test_no_grafana_workspace_without_the_switch(dev_run: OfflineRun) -> None:
+    assert dev_run.of_type("aws:grafana/workspace:Workspace") == []
