@@ -47,7 +47,8 @@ def test_the_workspace_has_its_own_key_and_logs_to_a_log_group_under_it(stack_ru
     key = next(k for k in stack_run.of_type("aws:kms/key:Key") if k.outputs["arn"] == metrics_key)
     statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
     via = statements["UseThroughDomainServices"]["Condition"]["StringEquals"]["kms:ViaService"]
-    assert via == [f"aps.{stack_run.outputs['prometheusEndpoint'].split('.')[1]}.amazonaws.com"]
+    region = stack_run.outputs["prometheusEndpoint"].split(".")[1]
+    assert via == [f"aps.{region}.amazonaws.com", f"grafana.{region}.amazonaws.com"]
     assert "CloudWatchLogsOfThisAccount" in statements
 
 
