@@ -45,7 +45,7 @@ import pulumi_kubernetes as k8s
 
 from components import prometheus_config as prom
 from components.errors import InvalidArgumentError
-from components.shared import encrypted_log_group
+from components.shared import AlarmSpec, create_alarms, encrypted_log_group
 from components.versions import KUBERNETES_VERSIONS
 
 SCRAPER_CREATE_TIMEOUT = "30m"
@@ -231,6 +231,7 @@ class MetricsCollection(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        create_alarms(name, workspace_alarms(args.workspace_id), args.alarm_topic_arn, parent=self)
         self.register_outputs({"scraper_arns": self.scraper_arns})
 
     def _collector_group(
@@ -308,3 +309,21 @@ class MetricsCollection(pulumi.ComponentResource):
             )
             for chart in EXPORTER_CHARTS
         }
+
+
+def workspace_alarms(workspace_id: pulumi.Input[str]) -> list[AlarmSpec]:
+    """CloudWatch alarms on the workspace itself, so a broken alert path is noticed outside Prometheus: AMP vends
+    IngestionRate, RuleEvaluationFailures and AlertManagerNotificationsFailed in the AWS/Prometheus namespace per
+    "Workspace" (AMP User Guide, "CloudWatch metrics"). No samples for 15 minutes means both collectors stopped."""
+    dimensions: dict[str, pulumi.Input[str]] = {"Workspace": workspace_id}
+    return [
+        AlarmSpec("no-samples", "AWS/Prometheus", "IngestionRate", dimensions, "LessThanThreshold", 1,
+                  "No metric samples reach the Prometheus workspace: the collectors stopped, so no SLO alert can fire",
+                  statistic="Sum", period_seconds=300, evaluation_periods=3, treat_missing_data="breaching"),
+        AlarmSpec("rule-failures", "AWS/Prometheus", "RuleEvaluationFailures", dimensions, "GreaterThanThreshold", 0,
+                  "Prometheus rules fail to evaluate: SLO and platform alerts may be silent (see the workspace log)",
+                  statistic="Sum", period_seconds=300, evaluation_periods=1),
+        AlarmSpec("notifications-failed", "AWS/Prometheus", "AlertManagerNotificationsFailed", dimensions,
+                  "GreaterThanThreshold", 0, "Alertmanager cannot publish to the alarm topic (key or topic policy?)",
+                  statistic="Sum", period_seconds=300, evaluation_periods=1),
+    ]  # fmt: skip

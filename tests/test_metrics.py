@@ -195,3 +195,13 @@ def test_the_grafana_switch_builds_a_query_only_workspace_with_saml_sign_in() ->
 
 def test_no_grafana_workspace_without_the_switch(dev_run: OfflineRun) -> None:
     assert dev_run.of_type("aws:grafana/workspace:Workspace") == []
+
+
+def test_a_silent_alert_path_raises_a_cloudwatch_alarm(stack_run: OfflineRun) -> None:
+    alarms = {a.inputs["metricName"]: a.inputs for a in stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+              if a.inputs["namespace"] == "AWS/Prometheus"}  # fmt: skip
+    assert set(alarms) == {"IngestionRate", "RuleEvaluationFailures", "AlertManagerNotificationsFailed"}
+    workspace = stack_run.outputs["prometheusWorkspaceId"]
+    topic = stack_run.outputs["alarmTopicArn"]
+    assert all(a["dimensions"] == {"Workspace": workspace} and a["alarmActions"] == [topic] for a in alarms.values())
+    assert alarms["IngestionRate"]["treatMissingData"] == "breaching"
