@@ -45,8 +45,8 @@ from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs, WorkloadRelease
 from stacks.aws_context import AwsContext
 from stacks.config import StackConfig
+from stacks.config.observability import slo_targets
 from stacks.names import MASTER_CREDENTIAL, global_database_name, primary_prefix, repository_name
-from stacks.observability_settings import slo_targets
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of, database_users, platform_topics
 

@@ -21,7 +21,7 @@ from components.prometheus_config import SCRAPED_METRICS
 from offline.engine import stack_config
 from stacks.builders import RULES_DIR, rule_groups
 from stacks.config import parse_stack_config
-from stacks.observability_settings import slo_targets
+from stacks.config.observability import slo_targets
 
 PROMTOOL_DIR = Path(__file__).parent / "promtool"
 TEST_TARGETS = {"validator-availability": 0.999, "validator-latency": 0.99, "payments-availability": 0.999,

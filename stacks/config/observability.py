@@ -1,4 +1,4 @@
-"""The observability config keys of a stack, with their validators, in one block StackConfig inherits.
+"""Observability: SLO targets and period, the collectors' scrape interval, trace sampling and the Grafana switch.
 
 Tier defaults (SLO targets, scrape interval, trace sampling) are TierPreset fields in stacks/tiers.py; the keys
 here apply to every tier. Every value is refused before a resource is registered when the rules, the collector or
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, field_validator, model_validator
+from pydantic import field_validator
 
 from components.prometheus_config import MAX_SCRAPE_INTERVAL_SECONDS, MIN_SCRAPE_INTERVAL_SECONDS
 from components.slo import BURN_ALERTS, SLOS, unreachable_alerts
+from stacks.config.base import ConfigBase, ns_key
 from stacks.tiers import TierPreset
 
 GrafanaAuthentication = Literal["", "AWS_SSO", "SAML"]
@@ -22,7 +23,7 @@ weeks or the conventional 30 days."""
 SLO_TARGET_KEYS = ("sloAvailabilityTarget", "sloLatencyTarget", "sloProcessingTarget")
 
 
-class ObservabilitySettings(BaseModel):
+class ObservabilityConfig(ConfigBase):
     """Observability keys of every stack, and the validators of the tier-dependent ones (TierPreset fields
     sloAvailabilityTarget, sloLatencyTarget, sloProcessingTarget, scrapeIntervalSeconds, traceSamplingRatio)."""
 
@@ -36,21 +37,21 @@ class ObservabilitySettings(BaseModel):
     grafana_saml_metadata_url: str = ""
     """HTTPS URL of the SAML identity provider's metadata; required with grafanaAuthentication SAML. Default: empty."""
 
-    @field_validator("slo_availability_target", "slo_latency_target", "slo_processing_target", check_fields=False)
+    @field_validator("slo_availability_target", "slo_latency_target", "slo_processing_target")
     @classmethod
     def _target_range(cls, value: float) -> float:
         if not 0 < value < 1:
             raise ValueError("must be between 0 and 1, both excluded (such as 0.999 for 99.9%)")
         return value
 
-    @field_validator("trace_sampling_ratio", check_fields=False)
+    @field_validator("trace_sampling_ratio")
     @classmethod
     def _sampling_range(cls, value: float) -> float:
         if not 0 < value <= 1:
             raise ValueError("must be above 0 and at most 1 (1 samples every trace)")
         return value
 
-    @field_validator("scrape_interval_seconds", check_fields=False)
+    @field_validator("scrape_interval_seconds")
     @classmethod
     def _scrape_interval(cls, value: int) -> int:
         if not MIN_SCRAPE_INTERVAL_SECONDS <= value <= MAX_SCRAPE_INTERVAL_SECONDS:
@@ -75,14 +76,14 @@ class ObservabilitySettings(BaseModel):
             raise ValueError("must be an https:// URL")
         return value
 
-    @model_validator(mode="after")
-    def _expressible_and_grafana(self) -> ObservabilitySettings:
+    def _check_observability(self) -> None:
+        """Every SLO target expressible by the burn-rate rules of the period; Grafana with its sign-in."""
         for key in SLO_TARGET_KEYS:
             target = getattr(self, _snake(key))
             unreachable = unreachable_alerts(target, self.slo_period_days)
             if unreachable:
                 raise ValueError(
-                    f"fintech-platform:{key} = {target!r} with fintech-platform:sloPeriodDays = "
+                    f"{ns_key(key)} = {target!r} with {ns_key('sloPeriodDays')} = "
                     f"{self.slo_period_days}: "
                     f"the error budget is so large that {', '.join(unreachable)} could never fire (an error ratio "
                     f"cannot exceed 1); raise the target to at least {_lowest_target(self.slo_period_days)}"
@@ -98,7 +99,6 @@ class ObservabilitySettings(BaseModel):
                 "fintech-platform:grafanaAuthentication = 'SAML' needs fintech-platform:grafanaSamlMetadataUrl (the "
                 "identity provider's metadata URL)"
             )
-        return self
 
 
 def slo_targets(preset: TierPreset) -> dict[str, float]:

@@ -1,0 +1,58 @@
+"""Edge keys: the ALB's certificate and admitted clients, and the WAF rate limit."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+
+from stacks.aws_limits import CERTIFICATE_PATTERN, WAF_RATE_LIMIT
+from stacks.config.base import ConfigBase, ns_key
+from stacks.config.network import check_cidr_list
+
+
+class EdgeConfig(ConfigBase):
+    """The public entry: ALB (HTTPS only) and WAF."""
+
+    certificate_arn: str = ""
+    """ACM certificate of the ALB's HTTPS listener, in the stack's region. Required."""
+    alb_ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    """Clients admitted to the ALB on 443 (it does not listen on 80). Default: 0.0.0.0/0."""
+    waf_rate_limit: int = 2000
+    """Requests per client IP per 5 minutes before WAF blocks it. Default: 2000."""
+
+    @field_validator("alb_ingress_cidrs")
+    @classmethod
+    def _alb_cidr_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_cidr_list(value)
+
+    @field_validator("waf_rate_limit")
+    @classmethod
+    def _waf_rate(cls, value: int) -> int:
+        low, high = WAF_RATE_LIMIT
+        if not low <= value <= high:
+            raise ValueError(f"WAF rate-based rules take a limit of {low} to {high:,} requests per 5 minutes")
+        return value
+
+    def _check_certificate(self) -> None:
+        """certificateArn set, an ACM ARN, in the stack's region, account and partition."""
+        if not self.certificate_arn:
+            raise ValueError(
+                f"{ns_key('certificateArn')} is missing: the ALB serves HTTPS only and needs an ACM certificate ARN "
+                f"in {self.region} (pulumi config set certificateArn arn:aws:acm:...)"
+            )
+        shown = self._shown("certificateArn", self.certificate_arn)
+        match = CERTIFICATE_PATTERN.fullmatch(self.certificate_arn)
+        if not match:
+            raise ValueError(
+                f"{ns_key('certificateArn')} = {shown} is not an ACM certificate ARN "
+                f"(arn:{self.partition}:acm:<region>:<12-digit account>:certificate/<uuid>)"
+            )
+        if match["region"] != self.region or (self.account_id and match["account"] != self.account_id):
+            raise ValueError(
+                f"{ns_key('certificateArn')} = {shown} must be in the stack's region {self.region}"
+                + (f" and account {self.account_id}" if self.account_id else "")
+            )
+        if match["partition"] != self.partition:
+            raise ValueError(
+                f"{ns_key('certificateArn')} = {shown} is in partition '{match['partition']}'; region {self.region} "
+                f"is in partition '{self.partition}'"
+            )
