@@ -312,18 +312,14 @@ class MetricsCollection(pulumi.ComponentResource):
 
 
 def workspace_alarms(workspace_id: pulumi.Input[str]) -> list[AlarmSpec]:
-    """CloudWatch alarms on the workspace itself, so a broken alert path is noticed outside Prometheus: AMP vends
-    IngestionRate, RuleEvaluationFailures and AlertManagerNotificationsFailed in the AWS/Prometheus namespace per
-    "Workspace" (AMP User Guide, "CloudWatch metrics"). No samples for 15 minutes means both collectors stopped."""
-    dimensions: dict[str, pulumi.Input[str]] = {"Workspace": workspace_id}
+    """A CloudWatch alarm on the workspace itself, so a broken alert path is noticed outside Prometheus: AMP vends
+    AlertManagerNotificationsFailed in the AWS/Prometheus namespace per "Workspace" (AMP User Guide,
+    "Use CloudWatch metrics to monitor Amazon Managed Service for Prometheus resources"). Rule evaluation failures
+    and ingestion are also vended, but with dimension sets this work could not confirm, so they are not alarmed
+    (an alarm on the wrong dimensions never fires); the workspace log records rule failures."""
     return [
-        AlarmSpec("no-samples", "AWS/Prometheus", "IngestionRate", dimensions, "LessThanThreshold", 1,
-                  "No metric samples reach the Prometheus workspace: the collectors stopped, so no SLO alert can fire",
-                  statistic="Sum", period_seconds=300, evaluation_periods=3, treat_missing_data="breaching"),
-        AlarmSpec("rule-failures", "AWS/Prometheus", "RuleEvaluationFailures", dimensions, "GreaterThanThreshold", 0,
-                  "Prometheus rules fail to evaluate: SLO and platform alerts may be silent (see the workspace log)",
-                  statistic="Sum", period_seconds=300, evaluation_periods=1),
-        AlarmSpec("notifications-failed", "AWS/Prometheus", "AlertManagerNotificationsFailed", dimensions,
-                  "GreaterThanThreshold", 0, "Alertmanager cannot publish to the alarm topic (key or topic policy?)",
+        AlarmSpec("notifications-failed", "AWS/Prometheus", "AlertManagerNotificationsFailed",
+                  {"Workspace": workspace_id}, "GreaterThanThreshold", 0,
+                  "Alertmanager cannot publish to the alarm topic (key or topic policy?): SLO pages are not delivered",
                   statistic="Sum", period_seconds=300, evaluation_periods=1),
     ]  # fmt: skip

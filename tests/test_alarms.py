@@ -37,6 +37,7 @@ DOCUMENTED: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/RDS", "ACUUtilization"): AURORA,
     ("AWS/RDS", "AuroraReplicaLagMaximum"): AURORA,
     ("AWS/Kafka", "OfflinePartitionsCount"): [{"Cluster Name"}],
+    ("AWS/Prometheus", "AlertManagerNotificationsFailed"): [{"Workspace"}],
     ("AWS/Kafka", "KafkaDataLogsDiskUsed"): [{"Cluster Name", "Broker ID"}],
     ("AWS/Kafka", "UnderReplicatedPartitions"): [{"Cluster Name", "Broker ID"}],
     ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"): ALB,

@@ -200,8 +200,7 @@ def test_no_grafana_workspace_without_the_switch(dev_run: OfflineRun) -> None:
 def test_a_silent_alert_path_raises_a_cloudwatch_alarm(stack_run: OfflineRun) -> None:
     alarms = {a.inputs["metricName"]: a.inputs for a in stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
               if a.inputs["namespace"] == "AWS/Prometheus"}  # fmt: skip
-    assert set(alarms) == {"IngestionRate", "RuleEvaluationFailures", "AlertManagerNotificationsFailed"}
+    assert set(alarms) == {"AlertManagerNotificationsFailed"}
     workspace = stack_run.outputs["prometheusWorkspaceId"]
     topic = stack_run.outputs["alarmTopicArn"]
     assert all(a["dimensions"] == {"Workspace": workspace} and a["alarmActions"] == [topic] for a in alarms.values())
-    assert alarms["IngestionRate"]["treatMissingData"] == "breaching"
