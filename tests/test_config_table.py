@@ -20,12 +20,16 @@ _PROD_REFUSES = re.compile(r"\bprod\b[^`]*?\brefuses\b")
 """Where a row's allowed column starts listing the values prod refuses ('prod refuses', 'prod, with ..., refuses')."""
 
 
+HEADER = "| key | default | dev | prod | allowed |"
+
+
 def _table() -> list[tuple[list[str], str, str, str]]:
-    """Rows of the configuration table: keys, dev column, prod column, allowed column."""
-    text = (PROJECT_DIR / "README.md").read_text()
-    table = text[text.index("| key | default | dev | prod | allowed |") :].split("\n\n")[0]
+    """Rows of the configuration tables (README.md's, and a docs/ page's for the keys it documents): keys, dev
+    column, prod column, allowed column."""
+    pages = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]
+    tables = [text[text.index(HEADER) :].split("\n\n")[0] for text in (p.read_text() for p in pages) if HEADER in text]
     rows = []
-    for line in table.splitlines()[2:]:
+    for line in (line for table in tables for line in table.splitlines()[2:]):
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         keys, _, dev, prod, allowed = cells[0], cells[1], cells[2], cells[3], " | ".join(cells[4:])
         rows.append((_TICKED.findall(keys), dev, prod, allowed))

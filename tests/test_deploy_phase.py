@@ -50,6 +50,7 @@ def test_complete_adds_namespaces_and_releases_on_the_cluster_provider(stack: st
     assert {r.name.removeprefix(f"fintech-{stack}-") for r in charts} == {
         "validator-chart", "payments-chart", "ledger-chart",
         "aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "cert-manager-chart",
+        "metrics-kube-state-metrics", "metrics-prometheus-node-exporter",
     }  # fmt: skip
     issuers = [*run.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer"),
                *run.of_type("kubernetes:cert-manager.io/v1:Certificate")]  # fmt: skip

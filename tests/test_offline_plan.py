@@ -96,6 +96,6 @@ def test_the_program_also_runs_in_preview_mode() -> None:
 def test_json_plan_carries_the_cost_against_budget() -> None:
     result = _plan("dev", "--json", "-")
     plan = json.loads(result.stdout)
-    assert plan["cost"]["budget"] == 400
+    assert plan["cost"]["budget"] == 450
     assert 0 < plan["cost"]["baseline"] <= plan["cost"]["peak"]
     assert plan["cost"]["overBudget"] is False
