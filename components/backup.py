@@ -2,6 +2,12 @@
 
 The DR vault lives in another region, so it needs a provider and a key of that region; both are
 passed in. Vault Lock (governance mode) keeps recovery points from being deleted early.
+
+Alarms (with `alarm_topic_arn`): a failed backup job and a failed copy job each page. AWS Backup publishes
+NumberOfBackupJobsFailed and NumberOfCopyJobsFailed in AWS/Backup per BackupVaultName (AWS Backup Developer Guide,
+"Monitoring AWS Backup metrics with CloudWatch"); both jobs are started by this plan's rule in this region, keyed
+to the source vault. Deploy-time claim not exercised offline: that a copy job's metric carries the source vault.
+A job that does not run publishes nothing, so missing data is not breaching.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
 from components.iam import service_trust_policy
+from components.shared import AlarmSpec, create_alarms
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class BackupPlanArgs:
     """Vault Lock minimum: no recovery point can be deleted earlier. Default: 7."""
     protect: bool = False
     """Register the vaults with protect=True. Default: False."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """Topic the failed-backup and failed-copy alarms notify; None for no alarms. Default: None."""
 
     def __post_init__(self) -> None:
         if not self.resource_arns:
@@ -105,6 +114,7 @@ class BackupPlan(pulumi.ComponentResource):
             resources=list(args.resource_arns),
             opts=child,
         )
+        create_alarms(name, job_alarms(f"{name}-vault"), args.alarm_topic_arn, parent=self)
         self.vault_arn = vault.arn
         self.dr_vault_arn = dr_vault.arn
         self.register_outputs({"vault_arn": self.vault_arn, "dr_vault_arn": self.dr_vault_arn})
@@ -129,3 +139,18 @@ class BackupPlan(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
         return vault
+
+
+def job_alarms(vault_name: str) -> list[AlarmSpec]:
+    """A failed backup job and a failed copy job of the plan's vault, each within a day."""
+    vault = {"BackupVaultName": vault_name}
+    return [
+        AlarmSpec("backup-jobs-failed", "AWS/Backup", "NumberOfBackupJobsFailed", vault, "GreaterThanThreshold", 0,
+                  "An AWS Backup job of the database failed: today's recovery point is missing; see the job's status "
+                  "message in AWS Backup", statistic="Sum", period_seconds=3600, evaluation_periods=1,
+                  treat_missing_data="notBreaching"),
+        AlarmSpec("copy-jobs-failed", "AWS/Backup", "NumberOfCopyJobsFailed", vault, "GreaterThanThreshold", 0,
+                  "An AWS Backup copy to the DR region failed (often: the DR key does not admit the copying service): "
+                  "the DR region has no copy of today's recovery point", statistic="Sum", period_seconds=3600,
+                  evaluation_periods=1, treat_missing_data="notBreaching"),
+    ]  # fmt: skip

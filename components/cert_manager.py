@@ -1,11 +1,12 @@
-"""The platform's private certificate authority inside the cluster: cert-manager and its issuers.
+"""The platform's private certificate authority inside the cluster: cert-manager, its issuers, and trust-manager,
+which distributes the CA to every workload namespace separately from the serving certificates.
 
 The workloads terminate TLS in the pod with a certificate from this CA (app_charts/platform-lib,
 `_certificate.tpl`): the ALB re-encrypts to them over HTTPS and workloads call each other over https://.
 
 Create order (what each step waits for; the mock engine cannot show it):
 
-1. The `cert-manager` namespace (Pod Security restricted: the chart's pods run non-root, seccomp
+1. The `cert-manager` namespace (Pod Security restricted: the charts' pods run non-root, seccomp
    RuntimeDefault, no privilege escalation, all capabilities dropped, read-only root file systems).
 2. The jetstack chart with `crds.enabled=true` (chart values of v1.21, where `installCRDs` is deprecated),
    so the Certificate/Issuer/ClusterIssuer CRDs are ordinary objects of the release. `helm.v4.Chart`
@@ -19,19 +20,37 @@ Create order (what each step waits for; the mock engine cannot show it):
 3. The issuers, `depends_on` the chart (a dependency on a component waits for all of its children):
    a self-signed bootstrap ClusterIssuer, the CA Certificate it signs (kept in the cert-manager
    namespace, the ClusterIssuer "cluster resource namespace" by default), then the CA ClusterIssuer
-   that signs the workloads' serving certificates. Pulumi awaits custom resources that report a Ready
-   condition (pulumi-kubernetes 4.18+ generic await), so `ready` means the CA can issue.
-4. The workload charts depend on `ready` (stacks/builders.py).
+   that signs the workloads' serving certificates. The provider awaits a custom resource only when it
+   carries `pulumi.com/waitFor` (or with the opt-in PULUMI_K8S_AWAIT_ALL; pulumi-kubernetes
+   provider/pkg/metadata/overrides.go `ReadyCondition`: "Otherwise we no-op"), so each of the three carries
+   WAIT_FOR_READY: `ready` means the CA Certificate is issued and the ClusterIssuer reports Ready.
+4. trust-manager (chart pinned in components/versions.py) after cert-manager: its webhook's serving
+   certificate is a cert-manager Certificate. Then the Bundle, which copies the `tls.crt` of every Secret
+   labelled CA_BUNDLE_LABEL in the trust namespace (the CA's own Secret, and during a re-key the copy of the
+   previous CA) into a ConfigMap `<bundle>` in every namespace labelled the same; it carries a waitFor on its
+   Synced condition. Residual race, not exercised here: the Bundle is created once trust-manager's Deployment
+   is ready; the chart's ValidatingWebhookConfiguration gets its caBundle from cainjector (no value adds a
+   waitFor to it alone), so a create that beats the injection fails and a rerun of `pulumi up` succeeds.
+5. The workload charts depend on `ready` (stacks/builders.py).
+
+CA rotation (cert-manager docs "Trust": distribute trust separately from the issued certificates). Callers
+trust the bundle ConfigMap, never the `ca.crt` of their own serving Secret. A scheduled renewal of the CA keeps
+its key (`rotationPolicy: Never`), so a leaf signed before the renewal still chains to the renewed CA
+certificate (same subject and key, RFC 5280 6.1 path validation): nothing breaks and nobody needs to act. A
+re-key (compromise, algorithm change) is the deliberate procedure of docs/day2.md: label a copy of the current
+CA certificate into the bundle, re-key, re-issue the leaves, remove the copy after the leaf lifetime;
+tests/test_ca_rotation.py runs both cases against the rendered charts.
 
 Reachability: the API server calls the webhook on its pod port 10250 (the chart's `webhook.securePort`).
 The nodes use the EKS cluster security group, which admits all traffic from itself, the control plane's
 network interfaces included (EKS User Guide, "View Amazon EKS security group requirements for clusters");
 the `cert-manager` namespace has no NetworkPolicy, so the VPC CNI's policy enforcement admits it too.
 
-Delete: the CRDs carry `helm.sh/resource-policy: keep` (`crds.keep`); Pulumi ignores that Helm
-annotation, so destroying the stack deletes the CRDs and with them every Certificate (GC), which is what
-a torn-down stack wants. CA rotation: cert-manager renews the CA before `ca_duration` runs out; every
-secret it issues carries the current CA in `ca.crt`, which is what callers trust.
+Delete: both charts put `helm.sh/resource-policy: keep` on their CRDs (`crds.keep`), and helm.v4.Chart maps
+that annotation to Pulumi's RetainOnDelete (pulumi-kubernetes provider/pkg/provider/helm/v4/chart.go,
+`preregister`). So removing this component (deploy phase back to foundation) leaves the CRDs, and with them
+the workloads' Certificates, in the cluster: a later re-install adopts them. A full `pulumi destroy` deletes
+the EKS cluster itself, so nothing outlives the stack.
 """
 
 from __future__ import annotations
@@ -44,22 +63,36 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.errors import InvalidArgumentError
+from components.versions import CERT_MANAGER_CHART, TRUST_MANAGER_CHART
 from components.workload import POD_SECURITY_LABELS
 
-CHART_REPOSITORY = "https://charts.jetstack.io"
+CHART_REPOSITORY = CERT_MANAGER_CHART.repo
 """The jetstack Helm repository (the chart is also published as oci://quay.io/jetstack/charts/cert-manager)."""
-CHART_VERSION = "v1.21.1"
-"""Pinned cert-manager chart. v1.21 supports Kubernetes 1.33 to 1.36 (cert-manager.io "Supported Releases")."""
+CHART_VERSION = CERT_MANAGER_CHART.version
+"""Pinned cert-manager chart (components/versions.py)."""
 SUPPORTED_KUBERNETES = ("1.33", "1.34", "1.35", "1.36")
 """Kubernetes minor versions the pinned release supports."""
 NAMESPACE = "cert-manager"
-"""Namespace of cert-manager and of the CA's secret."""
-POD_REQUESTS = {"controller": ("50m", "96Mi"), "webhook": ("25m", "48Mi"), "cainjector": ("50m", "128Mi")}
-"""CPU and memory requests of each cert-manager pod (the chart sets none); stacks/capacity.py counts them."""
+"""Namespace of cert-manager, trust-manager and of the CA's secret (trust-manager's default trust namespace)."""
+POD_REQUESTS = {
+    "controller": ("50m", "96Mi"),
+    "webhook": ("25m", "48Mi"),
+    "cainjector": ("50m", "128Mi"),
+    "trust-manager": ("25m", "64Mi"),
+}
+"""CPU and memory requests of each pod of the two charts (the charts set none); stacks/capacity.py counts them."""
 REPLICAS = 2
-"""Replicas of each cert-manager Deployment, with a PodDisruptionBudget of one unavailable."""
+"""Replicas of each Deployment, with a PodDisruptionBudget of one unavailable."""
 WAIT_FOR_CA_BUNDLE = {"pulumi.com/waitFor": "jsonpath={.webhooks[*].clientConfig.caBundle}"}
 """Webhook configurations are ready once cainjector has written their CA bundle."""
+WAIT_FOR_READY = {"pulumi.com/waitFor": 'jsonpath={.status.conditions[?(@.type=="Ready")].status}=True'}
+"""cert-manager objects are ready when their Ready condition is True (pulumi-kubernetes waitFor, jsonpath form)."""
+WAIT_FOR_SYNCED = {"pulumi.com/waitFor": 'jsonpath={.status.conditions[?(@.type=="Synced")].status}=True'}
+"""A trust-manager Bundle is ready when its Synced condition is True (trust-manager BundleConditionSynced)."""
+CA_BUNDLE_LABEL_KEY = "trust.fintech.platform/ca-bundle"
+"""Label of the CA Secrets the bundle reads, and of the namespaces it writes its ConfigMap to."""
+TRUST_BUNDLE_KEY = "ca.crt"
+"""Key of the PEM bundle in the ConfigMap trust-manager writes."""
 
 
 @dataclass(frozen=True)
@@ -90,13 +123,20 @@ class CertManagerArgs:
 
 
 class CertManager(pulumi.ComponentResource):
-    """cert-manager (Helm), a self-signed bootstrap issuer, the platform CA and its ClusterIssuer."""
+    """cert-manager (Helm), a self-signed bootstrap issuer, the platform CA and its ClusterIssuer, and trust-manager
+    with the Bundle that publishes the CA to every namespace labelled `trust_namespace_labels`."""
 
     chart: k8s.helm.v4.Chart
+    trust_chart: k8s.helm.v4.Chart
     issuer_name: str
     """Name of the CA ClusterIssuer that signs workload certificates."""
+    trust_bundle_name: str
+    """Name of the Bundle and of the ConfigMap (key TRUST_BUNDLE_KEY) it writes into each labelled namespace."""
+    trust_namespace_labels: dict[str, str]
+    """Labels a namespace needs to receive the trust bundle ConfigMap."""
     ready: list[pulumi.Resource]
-    """Depend on these to use the issuer: the CA ClusterIssuer is Ready."""
+    """Depend on these to use the issuer and the bundle: the CA ClusterIssuer is Ready, the Bundle is Synced and
+    trust-manager (which keeps the bundle in sync) runs."""
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:cert_manager:CertManager", name, None, opts)
@@ -121,6 +161,7 @@ class CertManager(pulumi.ComponentResource):
         bootstrap = _custom(f"{name}-selfsigned", "ClusterIssuer", "platform-selfsigned", {"selfSigned": {}},
                             after_chart)  # fmt: skip
         ca_secret = f"{args.issuer_name}-root"
+        bundle_label = {CA_BUNDLE_LABEL_KEY: args.issuer_name}
         ca = _custom(
             f"{name}-ca",
             "Certificate",
@@ -129,9 +170,13 @@ class CertManager(pulumi.ComponentResource):
                 "isCA": True,
                 "commonName": args.ca_common_name,
                 "secretName": ca_secret,
+                "secretTemplate": {"labels": bundle_label},
                 "duration": f"{args.ca_duration_hours}h",
                 "renewBefore": f"{args.ca_duration_hours // 3}h",
-                "privateKey": {"algorithm": "ECDSA", "size": 384, "rotationPolicy": "Always"},
+                # A renewal keeps the key: certificates signed before it chain to the renewed CA certificate, so
+                # a scheduled renewal never splits the platform in two. Re-keying is a deliberate procedure
+                # (docs/day2.md) that first puts the old CA into the trust bundle.
+                "privateKey": {"algorithm": "ECDSA", "size": 384, "rotationPolicy": "Never"},
                 "usages": ["cert sign", "crl sign", "digital signature"],
                 "issuerRef": {"name": "platform-selfsigned", "kind": "ClusterIssuer", "group": "cert-manager.io"},
             },
@@ -145,32 +190,73 @@ class CertManager(pulumi.ComponentResource):
             {"ca": {"secretName": ca_secret}},
             pulumi.ResourceOptions.merge(after_chart, pulumi.ResourceOptions(depends_on=[ca])),
         )
+        self.trust_chart = k8s.helm.v4.Chart(
+            f"{name}-trust-manager",
+            chart="trust-manager",
+            version=TRUST_MANAGER_CHART.version,
+            namespace=NAMESPACE,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=TRUST_MANAGER_CHART.repo),
+            values=trust_manager_values(),
+            opts=after_chart,
+        )
+        self.trust_bundle_name = f"{args.issuer_name}-bundle"
+        self.trust_namespace_labels = dict(bundle_label)
+        bundle = k8s.apiextensions.CustomResource(
+            f"{name}-bundle",
+            api_version="trust.cert-manager.io/v1alpha1",
+            kind="Bundle",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=self.trust_bundle_name, annotations=WAIT_FOR_SYNCED),
+            spec=bundle_spec(bundle_label),
+            opts=pulumi.ResourceOptions.merge(k8s_options, pulumi.ResourceOptions(depends_on=[self.trust_chart, ca])),
+        )
         self.issuer_name = args.issuer_name
-        self.ready = [issuer]
+        self.ready = [issuer, bundle, self.trust_chart]
         self.register_outputs({})
+
+
+def bundle_spec(label: dict[str, str]) -> dict[str, Any]:
+    """The Bundle: every labelled CA Secret's tls.crt (trust namespace) -> ConfigMap key ca.crt in labelled namespaces.
+
+    A selector, not a name, so the copy of a previous CA joins the bundle by its label during a re-key."""
+    return {
+        "sources": [{"secret": {"selector": {"matchLabels": label}, "key": "tls.crt"}}],
+        "target": {"configMap": {"key": TRUST_BUNDLE_KEY}, "namespaceSelector": {"matchLabels": label}},
+    }
+
+
+def _part(component: str) -> dict[str, Any]:
+    cpu, memory = POD_REQUESTS[component]
+    return {
+        "replicaCount": REPLICAS,
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        "resources": {"requests": {"cpu": cpu, "memory": memory}},
+    }
 
 
 def chart_values() -> dict[str, Any]:
     """Values of the jetstack chart: CRDs in the release, two replicas of each part, explicit requests."""
-
-    def part(component: str) -> dict[str, Any]:
-        cpu, memory = POD_REQUESTS[component]
-        return {
-            "replicaCount": REPLICAS,
-            "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
-            "resources": {"requests": {"cpu": cpu, "memory": memory}},
-        }
-
     return {
         "crds": {"enabled": True, "keep": True},
-        **part("controller"),
+        **_part("controller"),
         "webhook": {
-            **part("webhook"),
+            **_part("webhook"),
             "validatingWebhookConfigurationAnnotations": WAIT_FOR_CA_BUNDLE,
             "mutatingWebhookConfigurationAnnotations": WAIT_FOR_CA_BUNDLE,
         },
-        "cainjector": part("cainjector"),
+        "cainjector": _part("cainjector"),
         "startupapicheck": {"enabled": False},
+    }
+
+
+def trust_manager_values() -> dict[str, Any]:
+    """Values of the trust-manager chart: CRDs in the release, trust namespace cert-manager, no public CA package
+    (the bundle holds only the platform CA, so no init container pulls the Debian trust store), no Secret targets."""
+    return {
+        "crds": {"enabled": True, "keep": True},
+        **_part("trust-manager"),
+        "defaultPackage": {"enabled": False},
+        "secretTargets": {"enabled": False},
+        "app": {"trust": {"namespace": NAMESPACE}},
     }
 
 
@@ -186,7 +272,7 @@ def _custom(
         resource_name,
         api_version="cert-manager.io/v1",
         kind=kind,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, annotations=WAIT_FOR_READY),
         spec=spec,
         opts=opts,
     )

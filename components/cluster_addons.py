@@ -11,6 +11,13 @@
 
 Chart versions and the autoscaler image are pinned per Kubernetes version in components/versions.py.
 Nothing here is protected: every object is re-created from the charts.
+
+Preview rendering (issue 20.1): a chart `lookup` runs as the identity that runs Pulumi, also in a pull request's
+read-only preview. `render_group` gets a Role per namespace that can `get` exactly the objects the pinned charts
+look up (components/versions.py CHART_LOOKUPS, audited from each chart's source), by resourceNames, bound to that
+Kubernetes group, which the preview role's EKS access entry carries. That is read access to the controller's
+webhook serving key (aws-load-balancer-tls): a preview identity can read that one Secret, nothing else. Created
+with the add-ons (deploy phase complete): a preview before the first complete `up` still cannot render the chart.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import pulumi_kubernetes as k8s
 
 from components.errors import InvalidArgumentError
 from components.iam import irsa_role, policy_document
-from components.versions import KUBERNETES_VERSIONS
+from components.versions import CHART_LOOKUPS, KUBERNETES_VERSIONS, ChartLookup
 
 
 @dataclass(frozen=True)
@@ -53,12 +60,25 @@ class ClusterAddonsArgs:
     """AWS partition for ARNs. Default: aws."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources that must exist first (nodes, core add-ons). Default: none."""
+    render_group: str = ""
+    """Kubernetes group (of the read-only preview identity) that may read what the charts `lookup`. Default: none."""
 
     def __post_init__(self) -> None:
+        if self.render_group.startswith("system:"):
+            raise InvalidArgumentError(f"render_group: '{self.render_group}' may not start with 'system:'")
         if self.kubernetes_version not in KUBERNETES_VERSIONS:
             raise InvalidArgumentError(
                 f"kubernetes_version: '{self.kubernetes_version}' has no chart pins; known: "
                 f"{', '.join(KUBERNETES_VERSIONS)}"
+            )
+        pins = KUBERNETES_VERSIONS[self.kubernetes_version].charts
+        unaudited = [
+            f"{chart} {pin.version}" for chart, pin in pins.items() if (chart, pin.version) not in CHART_LOOKUPS
+        ]
+        if unaudited:
+            raise InvalidArgumentError(
+                f"kubernetes_version: the pinned charts {', '.join(unaudited)} have no lookup audit in "
+                "components/versions.py CHART_LOOKUPS"
             )
 
 
@@ -108,7 +128,41 @@ class ClusterAddons(pulumi.ComponentResource):
                 },
             ),
         }
+        if args.render_group:
+            self._lookup_readers(args.render_group)
         self.register_outputs({})
+
+    def _lookup_readers(self, group: str) -> None:
+        """One Role per namespace: `get` on exactly the objects the installed charts look up; bound to `group`."""
+        pins = KUBERNETES_VERSIONS[self._args.kubernetes_version].charts
+        lookups = [lookup for chart in self.charts for lookup in CHART_LOOKUPS[(chart, pins[chart].version)]]
+        for namespace in sorted({lookup.namespace for lookup in lookups}):
+            rules = lookup_rules([lookup for lookup in lookups if lookup.namespace == namespace])
+            options = pulumi.ResourceOptions(parent=self, provider=self._args.kubernetes_provider,
+                                             depends_on=list(self._args.depends_on))  # fmt: skip
+            role = k8s.rbac.v1.Role(
+                f"{self._name}-chart-lookups-{namespace}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="fintech-chart-lookups", namespace=namespace),
+                rules=[
+                    k8s.rbac.v1.PolicyRuleArgs(
+                        api_groups=r["apiGroups"],
+                        resources=r["resources"],
+                        verbs=r["verbs"],
+                        resource_names=r["resourceNames"],
+                    )
+                    for r in rules
+                ],
+                opts=options,
+            )
+            k8s.rbac.v1.RoleBinding(
+                f"{self._name}-chart-lookups-{namespace}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="fintech-chart-lookups", namespace=namespace),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="Role", name="fintech-chart-lookups"
+                ),
+                subjects=[k8s.rbac.v1.SubjectArgs(kind="Group", name=group, api_group="rbac.authorization.k8s.io")],
+                opts=pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(depends_on=[role])),
+            )
 
     def _role(self, label: str, service_account: str, policy: pulumi.Input[str]) -> Any:
         return irsa_role(
@@ -134,6 +188,23 @@ class ClusterAddons(pulumi.ComponentResource):
                 parent=self, provider=self._args.kubernetes_provider, depends_on=list(self._args.depends_on)
             ),
         )
+
+
+def lookup_rules(lookups: Sequence[ChartLookup]) -> list[dict[str, Any]]:
+    """RBAC rules allowing `get` on exactly these objects (one rule per API group and kind, names listed)."""
+    by_kind: dict[tuple[str, str], list[str]] = {}
+    for lookup in lookups:
+        group = lookup.api_version.rpartition("/")[0]
+        by_kind.setdefault((group, lookup.kind), []).append(lookup.name)
+    return [
+        {"apiGroups": [group], "resources": [_plural(kind)], "verbs": ["get"], "resourceNames": sorted(names)}
+        for (group, kind), names in sorted(by_kind.items())
+    ]
+
+
+def _plural(kind: str) -> str:
+    """The resource name of a kind (the kinds charts look up: Secret, ConfigMap, Service ...)."""
+    return kind.lower() + ("es" if kind.endswith("s") else "s")
 
 
 def _service_account(name: str, role_arn: pulumi.Input[str]) -> dict[str, Any]:

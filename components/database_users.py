@@ -18,12 +18,25 @@ Every statement is idempotent and runs on its own (the Data API auto-commits), s
 the next one. Deleting a user disables its login and takes `rds_iam` away; the role, its schema and its data
 stay (dropping data is a decision for a person, not for a refactoring of the program).
 
+Region pair (issue 20.7a): in an Aurora global database only the current writer accepts DDL, and the writer moves
+with every switchover or failover while the stack's config does not. With `global_database` set, every operation
+first asks RDS which member is the writer (DescribeGlobalClusters, GlobalClusterMembers[].IsWriter), then runs
+the SQL through the Data API of the writer's region, authenticated with the master secret's replica in that region
+(a replica keeps the primary secret's name and ARN suffix; only the Region differs: Secrets Manager User Guide,
+"Replicate secrets across Regions"). The writer's cluster must have the Data API enabled (both members do,
+components/aurora.py). The resource ID stays the one of the cluster it was created through.
+
+Refresh (`read`): the provider reads the role back from the writer - whether it exists, can log in and holds
+rds_iam. A dropped role reads back as gone (empty ID: the engine removes it from the state, the next `up` creates
+it again); a role that lost its login or rds_iam reads back as drifted (`login`/`rds_iam` false), which the next
+diff reports and the next `up` repairs.
+
 The provider runs in the Pulumi engine's Python dynamic-provider host (`python -m pulumi.dynamic`, started in the
 project directory, so this module is importable there: dill pickles the provider class by reference, as in
 pulumi/pulumi tests/integration/dynamic/python-config-separate-module) with the ambient AWS credentials (the
 deploy role), not the stack's aws.Provider; the region is passed explicitly. That identity needs
-rds-data:ExecuteStatement on the cluster and secretsmanager:GetSecretValue (with kms:Decrypt) on the master
-secret.
+rds:DescribeGlobalClusters, rds-data:ExecuteStatement on both members' clusters and secretsmanager:GetSecretValue
+(with kms:Decrypt through Secrets Manager) on the master secret and its replica (iam/deploy-role.json).
 """
 
 from __future__ import annotations
@@ -43,6 +56,10 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RESERVED = frozenset({"public", "postgres", "rdsadmin", "rds_iam", "rds_superuser", "pg_catalog"})
 REPLACE_ON = ("cluster_arn", "database", "user")
 """Inputs whose change makes a different user (the old one is retired, a new one created)."""
+UPDATE_ON = ("schema", "secret_arn", "region", "global_database")
+"""Inputs whose change is applied in place (the grants are applied again)."""
+READ_BACK = ("login", "rds_iam")
+"""What `read` reports about the live role, each True when as wanted."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,41 @@ def _quoted(identifier: str) -> str:
 def role_exists_query(user: str) -> Statement:
     """The query that tells whether the role exists already."""
     return Statement("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = :user", (("user", user),))
+
+
+def role_state_query(user: str) -> Statement:
+    """The role's login flag and its rds_iam membership; no record when the role does not exist."""
+    return Statement(
+        "SELECT r.rolcanlogin, pg_catalog.pg_has_role(r.rolname, 'rds_iam', 'MEMBER') "
+        "FROM pg_catalog.pg_roles r WHERE r.rolname = :user",
+        (("user", user),),
+    )
+
+
+def with_region(arn: str, region: str) -> str:
+    """The same ARN in another region (a secret replica's ARN, the Data API endpoint of a cluster)."""
+    parts = arn.split(":")
+    return ":".join([*parts[:3], region, *parts[4:]])
+
+
+def global_writer(global_database: str, region: str) -> str:
+    """ARN of the global database's current writer cluster, asked in `region` (any member region answers)."""
+    rds = boto3.client("rds", region_name=region)
+    (cluster,) = rds.describe_global_clusters(GlobalClusterIdentifier=global_database)["GlobalClusters"]
+    writers = [m["DBClusterArn"] for m in cluster.get("GlobalClusterMembers", []) if m.get("IsWriter")]
+    if len(writers) != 1:
+        raise RuntimeError(f"global database {global_database} has {len(writers)} writers (a failover in progress?)")
+    return str(writers[0])
+
+
+def writer_target(props: dict[str, Any]) -> dict[str, Any]:
+    """The props to run SQL with: the stack's own cluster, or the global database's current writer, its region and
+    the master secret's replica there."""
+    if not props.get("global_database"):
+        return props
+    writer = global_writer(props["global_database"], props["region"])
+    region = writer.split(":")[3]
+    return {**props, "cluster_arn": writer, "region": region, "secret_arn": with_region(props["secret_arn"], region)}
 
 
 def grant_statements(user: str, schema: str, database: str, exists: bool) -> list[Statement]:
@@ -102,6 +154,14 @@ class DataApi:
         records: list[Any] = response.get("records") or []
         return records
 
+    def role_state(self, user: str) -> dict[str, bool] | None:
+        """The live role: {'login': ..., 'rds_iam': ...}, or None when it does not exist."""
+        records = self.run(role_state_query(user))
+        if not records:
+            return None
+        login, member = (field.get("booleanValue") is True for field in records[0][:2])
+        return {"login": login, "rds_iam": member}
+
     def ensure_user(self, user: str, schema: str, database: str) -> None:
         """Create or repair the user's role, grants and schema."""
         exists = bool(self.run(role_exists_query(user)))
@@ -121,26 +181,35 @@ class DatabaseUserProvider(pulumi.dynamic.ResourceProvider):
     """CRUD of one IAM-authenticated PostgreSQL user through the Data API."""
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        DataApi(props).ensure_user(props["user"], props["schema"], props["database"])
+        DataApi(writer_target(props)).ensure_user(props["user"], props["schema"], props["database"])
         return pulumi.dynamic.CreateResult(id_=f"{props['cluster_arn']}/{props['database']}/{props['user']}",
                                            outs=_outputs(props))  # fmt: skip
 
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """The live role on the current writer: gone (empty ID) when dropped, else its login and rds_iam state."""
+        state = DataApi(writer_target(props)).role_state(props["user"])
+        if state is None:
+            return pulumi.dynamic.ReadResult("", {})
+        return pulumi.dynamic.ReadResult(id_, {**_outputs(props), **state})
+
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        changed = [key for key in (*REPLACE_ON, "schema", "secret_arn", "region") if olds.get(key) != news.get(key)]
+        changed = [key for key in (*REPLACE_ON, *UPDATE_ON) if (olds.get(key) or "") != (news.get(key) or "")]
+        changed += [key for key in READ_BACK if olds.get(key) is False]  # drift a refresh found
         replaces = [key for key in changed if key in REPLACE_ON]
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        DataApi(news).ensure_user(news["user"], news["schema"], news["database"])
+        DataApi(writer_target(news)).ensure_user(news["user"], news["schema"], news["database"])
         return pulumi.dynamic.UpdateResult(outs=_outputs(news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        DataApi(props).retire_user(props["user"])
+        DataApi(writer_target(props)).retire_user(props["user"])
 
 
 def _outputs(props: dict[str, Any]) -> dict[str, Any]:
-    """What the state keeps: names and ARNs only (never a credential)."""
-    return {key: props[key] for key in ("cluster_arn", "secret_arn", "database", "user", "schema", "region")}
+    """What the state keeps: names and ARNs only (never a credential), and the role as wanted."""
+    keys = ("cluster_arn", "secret_arn", "database", "user", "schema", "region", "global_database")
+    return {key: props.get(key, "") for key in keys} | {key: True for key in READ_BACK}
 
 
 class DatabaseUser(pulumi.dynamic.Resource, module="aurora", name="DatabaseUser"):
@@ -171,6 +240,8 @@ class DatabaseUsersArgs:
     """PostgreSQL users, one schema of the same name each. Required."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist first: the cluster's writer instance (the Data API needs one). Default: none."""
+    global_database: str = ""
+    """Global database the cluster belongs to: the SQL then goes to its current writer. Default: none (regional)."""
 
     def __post_init__(self) -> None:
         if not self.users:
@@ -197,6 +268,7 @@ class DatabaseUsers(pulumi.ComponentResource):
             "secret_arn": args.master_secret_arn,
             "database": args.database_name,
             "region": args.region,
+            "global_database": args.global_database,
         }
         self.users = {
             user: DatabaseUser(

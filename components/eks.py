@@ -44,6 +44,10 @@ CONTAINER_INSIGHTS_LOG_GROUPS = ("application", "dataplane", "host", "performanc
 """Log groups the CloudWatch observability add-on writes to; created here first, with KMS and retention."""
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 VIEW_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+PREVIEW_RENDER_GROUP = "fintech:preview-chart-render"
+"""Kubernetes group of the preview role's access entry: bound (components/cluster_addons.py) to a Role that may `get`
+exactly the objects the pinned charts `lookup` while rendering (components/versions.py CHART_LOOKUPS). A group name
+may not start with `system:` (EKS API CreateAccessEntry, kubernetesGroups)."""
 EKS_CONTROL_PLANE_TYPE = "aws:eks/cluster:Cluster"
 """The one resource inside pulumi-eks' Cluster that is Pulumi-protected (when `protect` is set)."""
 
@@ -279,6 +283,13 @@ class EksCluster(pulumi.ComponentResource):
         the preview trades diff fidelity for least privilege. A new Kubernetes resource may still fail to
         preview with read-only rights (pulumi/pulumi-kubernetes#2521).
 
+        Rendering is a separate step that needs reads the view policy lacks: helm.v4.Chart renders with a server-side
+        dry run so chart `lookup` calls reach the API server as the previewing identity, and AmazonEKSViewPolicy
+        grants no read on Secrets, so the load balancer controller chart's lookup of its webhook Secret fails the
+        render (issue 20.1). The preview entry therefore also carries PREVIEW_RENDER_GROUP, which ClusterAddons binds
+        to a Role that can `get` only the Secrets the pinned charts look up, by name (EKS User Guide, "Create access
+        entries": kubernetesGroups are bound with Kubernetes RBAC; EKS authorizes by the union of both).
+
         Bootstrap trap: pulumi-eks creates the cluster with bootstrapClusterCreatorAdminPermissions=true, so
         EKS itself makes an admin entry for the creating principal; an explicit entry for that same role
         would fail with ResourceInUseException. Run the foundation phase as a role that is not listed here.
@@ -292,6 +303,7 @@ class EksCluster(pulumi.ComponentResource):
         return {
             key: eks.AccessEntryArgs(
                 principal_arn=arn,
+                kubernetes_groups=[PREVIEW_RENDER_GROUP] if key == "ci-preview" else None,
                 access_policies={
                     label: eks.AccessPolicyAssociationArgs(
                         policy_arn=policy.format(partition=args.partition),

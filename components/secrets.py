@@ -9,7 +9,9 @@ Secrets Manager's database rotation functions and the RDS Data API read (Secrets
 structure of AWS Secrets Manager secrets", Amazon RDS and Aurora credentials,
 https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html; more keys such
 as host may be added). Its password is also handed to the caller as a secret Output, for a database resource
-that takes it (Aurora's write-only `master_password_wo`, which never stores it in state).
+that takes it (Aurora's write-only `master_password_wo`). The generated value is in the Pulumi state, encrypted by
+the stack's secrets provider, three times: the RandomPassword's result, the SecretVersion's secret_string, and the
+cluster's write-only input (pulumi/pulumi-terraform-bridge#3201); docs/day2.md, "What is in state".
 
 Replicas: with `replica_region` set, every secret is replicated by Secrets Manager to that region under the same
 name, encrypted there with `replica_kms_key_arn` (a key of that region; KMS keys are regional). A replica is

@@ -84,6 +84,8 @@ class WorkloadRelease:
     """Pods are ALB targets (TargetGroupBinding): label the namespace for readiness-gate injection. Default: False."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """Resources the release needs first (nodes, add-ons with the TargetGroupBinding CRD). Default: none."""
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    """Further labels of the namespace (the trust bundle's, so trust-manager writes the CA ConfigMap). Default: none."""
 
     def __post_init__(self) -> None:
         if not self.image_tag or self.image_tag == "latest":
@@ -183,7 +185,11 @@ class Workload(pulumi.ComponentResource):
         """Namespace and Helm release. The Kubernetes provider awaits the release's Deployment (10 minutes by
         default), so the image must exist before this is registered (the caller checks it)."""
         k8s_options = pulumi.ResourceOptions(parent=self, provider=release.kubernetes_provider)
-        labels = POD_SECURITY_LABELS | (READINESS_GATE_LABEL if release.behind_load_balancer else {})
+        labels = (
+            POD_SECURITY_LABELS
+            | (READINESS_GATE_LABEL if release.behind_load_balancer else {})
+            | dict(release.namespace_labels)
+        )
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace_name, labels=labels),

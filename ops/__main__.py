@@ -47,7 +47,7 @@ from ops.common import FAILED_EXIT, Clients, OpsError, Report, load_config
 from ops.dr_drill import dr_drill
 from ops.failover import Mode, pair_stacks, run_runbook
 from ops.live_audit import live_audit
-from ops.preflight import preflight
+from ops.preflight import preflight, read_stack_outputs, refuse_live_stack
 from ops.verify import verify
 from stacks.config import ConfigError, StackConfig
 
@@ -77,6 +77,13 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--stack", required=True, choices=known_stacks(common.PROJECT_DIR))
         command.add_argument("--json", action="store_true", help="print the report as JSON")
         command.add_argument("--endpoint-url", help="send every AWS call to this endpoint (a test server)")
+        if name == "preflight":
+            command.add_argument("--phase", choices=("foundation", "complete"), default="complete",
+                                 help="the deploy phase about to run (default complete); foundation: missing images "
+                                 "only warn")  # fmt: skip
+            command.add_argument("--stack-outputs", metavar="FILE",
+                                 help="`pulumi stack output --json` of the stack ('{}' when new); with --phase "
+                                 "foundation, refuse (exit 2) a stack whose deployPhase is complete")  # fmt: skip
         if name == "dr-drill":
             command.add_argument("--dry-run", action="store_true", help="only report; restore nothing")
             command.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the restore")
@@ -101,7 +108,7 @@ def run(args: argparse.Namespace) -> Report:
     config = load_config(args.stack)
     clients = Clients(config.region, args.endpoint_url)
     commands: dict[str, Callable[[], Report]] = {
-        "preflight": lambda: preflight(args.stack, config, clients),
+        "preflight": lambda: _preflight(args, config, clients),
         "audit": lambda: live_audit(args.stack, config, clients),
         "dr-drill": lambda: dr_drill(args.stack, config, clients, dry_run=args.dry_run, timeout_seconds=args.timeout),
         "verify": lambda: verify(args.stack, config, clients),
@@ -109,6 +116,15 @@ def run(args: argparse.Namespace) -> Report:
         "failback": lambda: _runbook(args, config, clients),
     }
     return commands[args.command]()
+
+
+def _preflight(args: argparse.Namespace, config: StackConfig, clients: Clients) -> Report:
+    """preflight; in the foundation phase with --stack-outputs, first refuse a stack that runs its Kubernetes layer."""
+    if args.stack_outputs:
+        if args.phase != "foundation":
+            raise OpsError("--stack-outputs is read only with --phase foundation (the bootstrap workflow)")
+        refuse_live_stack(args.stack, read_stack_outputs(args.stack_outputs))
+    return preflight(args.stack, config, clients, phase=args.phase)
 
 
 def _runbook(args: argparse.Namespace, config: StackConfig, clients: Clients) -> Report:

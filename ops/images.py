@@ -37,8 +37,11 @@ def push_commands(workload: str, image: str, repository_uri: str, region: str) -
                       f"docker push {repository_uri}:{image}"))  # fmt: skip
 
 
-def check_images(report: Report, stack: str, config: StackConfig, clients: Clients, account: str) -> None:
-    """One finding per workload: its pinned image exists in its repository, or the commands to push it."""
+def check_images(
+    report: Report, stack: str, config: StackConfig, clients: Clients, account: str, required: bool = True
+) -> None:
+    """One finding per workload: its pinned image exists in its repository, or the commands to push it.
+    `required`: a missing image fails (default True); False makes it a warning (foundation phase)."""
     ecr = clients("ecr")
     # A standby's repositories carry its primary's names (ECR replication keeps the name).
     prefix = primary_prefix(stack, config.standby_for)
@@ -64,8 +67,9 @@ def check_images(report: Report, stack: str, config: StackConfig, clients: Clien
                 detail += (f"; images reach {config.region} by replication from stack {config.standby_for}: push "
                            f"to {config.standby_for}'s repository (ops preflight --stack {config.standby_for}) and "
                            "wait for the copy")  # fmt: skip
-                report.add(check, False, detail, uri)
+                report.add(check, False, detail, uri, warn_only=not required)
                 continue
-            report.add(check, False, detail, uri, remedy=push_commands(spec.name, image, uri, config.region))
+            report.add(check, False, detail, uri, warn_only=not required,
+                       remedy=push_commands(spec.name, image, uri, config.region))  # fmt: skip
             continue
         report.add(check, True, f"{image} is in {repository}", uri)

@@ -12,7 +12,10 @@ own trail exists, is an organization trail, logs the region, is logging, validat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -20,21 +23,55 @@ from components.audit_trail import organization_trail_problems
 from components.eks import ADDON_VERSIONS
 from components.threat_detection import detector_problems
 from ops.charts import ChartPin, chart_pins, check_chart_versions
-from ops.common import Clients, Report, require_pinned_account
+from ops.common import Clients, OpsError, Report, require_pinned_account
 from ops.images import check_images
 from ops.live_audit import thresholds
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, primary_prefix, resource_prefix
 
+Phase = Literal["foundation", "complete"]
+"""The deploy phase the preflight prepares: foundation (bootstrap workflow) or complete (deploy workflow)."""
+
 DEFAULT_QUOTAS = {"L-0263D0A3": 5, "L-F678F1CE": 5}
 """AWS default quotas used when Service Quotas cannot be read: EC2-VPC Elastic IPs, VPCs per region."""
 
 
+def read_stack_outputs(path: str) -> dict[str, Any]:
+    """The stack's outputs as `pulumi stack output --json` wrote them to `path` ('{}' for a stack not created yet)."""
+    try:
+        outputs = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise OpsError(f"--stack-outputs {path}: not the JSON of `pulumi stack output --json`: {err}") from None
+    if not isinstance(outputs, dict):
+        raise OpsError(f"--stack-outputs {path}: expected a JSON object of outputs, got {type(outputs).__name__}")
+    return outputs
+
+
+def refuse_live_stack(stack: str, outputs: Mapping[str, Any]) -> None:
+    """Refuse the foundation phase on a stack that already runs its Kubernetes layer (deployPhase output
+    `complete`): the foundation phase registers no Kubernetes object, so its `pulumi up` would delete every
+    release, the add-ons and the CA of a live cluster (issue 20.5)."""
+    phase = outputs.get("deployPhase")
+    if phase == "complete":
+        raise OpsError(
+            f"stack {stack} runs its Kubernetes layer (deployPhase output 'complete'): the foundation phase would "
+            "delete every release on it; deploy it with the deploy workflow (deployPhase complete) instead"
+        )
+    if phase not in (None, "foundation"):
+        raise OpsError(f"stack {stack}: deployPhase output {phase!r} is neither 'foundation' nor 'complete'")
+
+
 def preflight(
-    stack: str, config: StackConfig, clients: Clients, charts: Mapping[str, ChartPin] | None = None
+    stack: str,
+    config: StackConfig,
+    clients: Clients,
+    charts: Mapping[str, ChartPin] | None = None,
+    phase: Phase = "complete",
 ) -> Report:
     """Every preflight check; the report fails when any check fails. `charts`: the Helm chart pins to
-    look up (default: the program's pins for the stack's Kubernetes version)."""
+    look up (default: the program's pins for the stack's Kubernetes version, the add-on charts, cert-manager and
+    trust-manager). `phase`: in the foundation phase the images are pushed afterwards, so a missing image only
+    warns (default: complete, where it fails)."""
     account = require_pinned_account(stack, config, clients)
     report = Report("preflight", stack)
     if config.account_id:
@@ -45,7 +82,7 @@ def preflight(
     _certificate(report, config, clients)
     _quotas(report, config, clients, stack)
     _addon_versions(report, config, clients)
-    check_images(report, stack, config, clients, account)
+    check_images(report, stack, config, clients, account, required=phase == "complete")
     _guardduty(report, stack, config, clients)
     _organization_trail(report, config, clients)
     _global_database(report, stack, config, clients)

@@ -51,6 +51,8 @@ FREE_TYPES = {
     "aws:amp/alertManagerDefinition:AlertManagerDefinition",
     "aws:grafana/workspaceSamlConfiguration:WorkspaceSamlConfiguration",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
+    "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 }  # fmt: skip
 """Types with no charge of their own (their cost shows up on the resources that use them)."""
 

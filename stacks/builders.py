@@ -25,7 +25,7 @@ from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
-from components.eks import EksCluster, EksClusterArgs
+from components.eks import PREVIEW_RENDER_GROUP, EksCluster, EksClusterArgs
 from components.grafana import GrafanaWorkspace, GrafanaWorkspaceArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
@@ -98,7 +98,11 @@ def region_copy_keys(ctx: Context) -> PlatformKeys | None:
     config = ctx.config
     domains = []
     if config.cross_region_backup:
-        domains.append(KeyDomain("backup", "AWS Backup copies in the DR region", via_services=("backup",)))
+        # An Aurora recovery point is an RDS cluster snapshot: AWS Backup copies it across regions with an RDS snapshot
+        # copy, and RDS uses the destination key as itself through rds.<drRegion> (AWS Backup Developer Guide,
+        # "Encryption for backups in AWS Backup": for fully managed resource types the copy is encrypted by the
+        # service that owns the resource). Admitting only AWS Backup makes every Aurora copy job fail (issue 20.7d).
+        domains.append(KeyDomain("backup", "AWS Backup copies in the DR region", via_services=("backup", "rds")))
     if config.dr_stack:
         domains.append(
             KeyDomain("secret-replicas", "Replicas of the primary's secrets in the DR region",
@@ -508,17 +512,26 @@ def db_users(ctx: Context, db: AuroraPostgres, app_secrets: AppSecrets) -> Datab
             region=ctx.aws.region,
             users=database_users(),
             depends_on=[db],
+            global_database=db.global_database,
         ),
         opts=ctx.options,
     )
 
 
-def backup(ctx: Context, platform_keys: PlatformKeys, copy_keys: PlatformKeys, db: AuroraPostgres) -> BackupPlan:
-    """Daily backups of the database, copied to the DR region under a key of that region."""
+def backup(
+    ctx: Context, platform_keys: PlatformKeys, copy_keys: PlatformKeys, db: AuroraPostgres, topic: AlarmTopic
+) -> BackupPlan:
+    """Daily backups of the database, copied to the DR region under a key of that region.
+
+    Both members of a region pair have one (issue 20.7c): after a switchover the standby's cluster is the writer,
+    and a plan on the primary's stack alone would then back up a secondary. A standby's plan is named
+    `<prefix>-standby`: its own vault in its region would otherwise be named like the primary's DR-copy vault there
+    (`fintech-prod-dr-vault`)."""
     config = ctx.config
     return BackupPlan(
-        ctx.prefix,
+        f"{ctx.prefix}-standby" if config.standby_for else ctx.prefix,
         BackupPlanArgs(
+            alarm_topic_arn=topic.topic_arn,
             resource_arns=[db.cluster_arn],
             vault_kms_key_arn=platform_keys.arn("data"),
             dr_vault_kms_key_arn=copy_keys.arn("backup"),
@@ -643,6 +656,7 @@ def cluster_addons(ctx: Context, net: Network, cluster: EksCluster, front: Edge)
             kubernetes_provider=cluster.provider,
             target_group_arns=list(front.target_group_arns.values()),
             depends_on=cluster.ready,
+            render_group=PREVIEW_RENDER_GROUP if ctx.config.ci_preview_role_arn else "",
         ),
         opts=ctx.options,
     )
@@ -705,8 +719,9 @@ def workloads(
                     chart_values=chart_values(
                         ctx, spec, endpoints, front, cache_user=redis.user_names.get(spec.name, "")
                     )
-                    | {"tls": tls_values(tls.issuer_name)},
+                    | {"tls": tls_values(tls.issuer_name, tls.trust_bundle_name)},
                     behind_load_balancer=spec.public,
+                    namespace_labels=tls.trust_namespace_labels,
                     depends_on=[*cluster.ready, *addons.charts.values(), *tls.ready, *depends_on],
                 )
                 if addons and tls
@@ -801,6 +816,8 @@ def telemetry_values(sampling_ratio: float, stack: str) -> dict[str, Any]:
             "collectorPort": port, "samplingRatio": sampling_ratio, "environment": stack}  # fmt: skip
 
 
-def tls_values(cluster_issuer: str) -> dict[str, Any]:
-    """The `tls` chart values: the pod's serving certificate (90 days, renewed 30 days before) and its mount."""
-    return {"clusterIssuer": cluster_issuer, "durationHours": 2160, "renewBeforeHours": 720, "mountPath": "/etc/tls"}
+def tls_values(cluster_issuer: str, trust_bundle: str) -> dict[str, Any]:
+    """The `tls` chart values: the pod's serving certificate (90 days, renewed 30 days before) and its mount, and the
+    trust bundle ConfigMap (trust-manager) the pod trusts, mounted apart."""
+    return {"clusterIssuer": cluster_issuer, "durationHours": 2160, "renewBeforeHours": 720, "mountPath": "/etc/tls",
+            "trustBundle": trust_bundle, "trustMountPath": "/etc/tls-trust"}  # fmt: skip

@@ -179,7 +179,8 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     database = builders.database(ctx, keys, network, alarms, clients, secrets)
     cache = builders.cache(ctx, keys, network, alarms, clients)
     kafka = builders.kafka(ctx, keys, network, alarms, clients)
-    backup = builders.backup(ctx, keys, copy_keys, database) if config.cross_region_backup and copy_keys else None
+    backs_up = config.cross_region_backup and copy_keys
+    backup = builders.backup(ctx, keys, copy_keys, database, alarms) if backs_up and copy_keys else None
     edge = builders.edge(ctx, keys, network, cluster, alarms)
     topics = builders.kafka_topics(ctx, kafka)
     database_users = builders.db_users(ctx, database, secrets)

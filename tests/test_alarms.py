@@ -13,6 +13,10 @@ Sources of the dimension sets:
   target group);
   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
 - AWS/WAFV2: Region+Rule+WebACL; https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html
+- AWS/RDS AuroraGlobalDBReplicationLag: DBClusterIdentifier of the secondary; "Monitoring Amazon Aurora global
+  databases" (Aurora User Guide)
+- AWS/Backup: BackupVaultName (and ResourceType); "Monitoring AWS Backup metrics with CloudWatch",
+  https://docs.aws.amazon.com/aws-backup/latest/devguide/cloudwatch.html
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ DOCUMENTED: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/RDS", "FreeableMemory"): AURORA,
     ("AWS/RDS", "ACUUtilization"): AURORA,
     ("AWS/RDS", "AuroraReplicaLagMaximum"): AURORA,
+    ("AWS/RDS", "AuroraGlobalDBReplicationLag"): [{"DBClusterIdentifier"}],
+    ("AWS/Backup", "NumberOfBackupJobsFailed"): [{"BackupVaultName"}, {"ResourceType"}],
+    ("AWS/Backup", "NumberOfCopyJobsFailed"): [{"BackupVaultName"}, {"ResourceType"}],
     ("AWS/Kafka", "OfflinePartitionsCount"): [{"Cluster Name"}],
     ("AWS/Prometheus", "AlertManagerNotificationsFailed"): [{"Workspace"}],
     ("AWS/Kafka", "KafkaDataLogsDiskUsed"): [{"Cluster Name", "Broker ID"}],
@@ -111,3 +118,13 @@ def test_waf_alarm_names_the_web_acl_metric(stack_run: OfflineRun) -> None:
         "Rule": "ALL",
         "Region": "us-east-1",
     }
+
+
+def test_backup_alarms_name_the_plans_own_vault(stack_run: OfflineRun) -> None:
+    """A failed backup or copy job pages (issue 20.7d); the vault is the plan's source vault in this region."""
+    vaults = {v.inputs["name"] for v in stack_run.of_type("aws:backup/vault:Vault") if not v.name.endswith("-dr-vault")}
+    alarms = _alarms(stack_run, "AWS/Backup")
+    assert {a["metricName"] for a in alarms} == (
+        {"NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed"} if vaults else set()
+    )
+    assert {a["dimensions"]["BackupVaultName"] for a in alarms} == vaults  # type: ignore[index]

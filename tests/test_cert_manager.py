@@ -13,9 +13,12 @@ from components.cert_manager import (
     REPLICAS,
     SUPPORTED_KUBERNETES,
     WAIT_FOR_CA_BUNDLE,
+    WAIT_FOR_READY,
+    WAIT_FOR_SYNCED,
     CertManagerArgs,
 )
 from components.errors import InvalidArgumentError
+from components.versions import TRUST_MANAGER_CHART
 from components.workload import POD_SECURITY_LABELS
 from offline.engine import OfflineRun, Registration
 from stacks.capacity import CLUSTER_OVERHEAD, Resources, ZoneSplit, cert_manager_overhead, fit
@@ -64,6 +67,58 @@ def test_issuers_are_created_in_order_after_the_chart(stack_run: OfflineRun) -> 
     assert ca.urn in issuer.dependencies
 
 
+def test_ready_means_the_ca_is_ready_and_the_bundle_synced(stack_run: OfflineRun) -> None:
+    """The provider awaits a custom resource only with pulumi.com/waitFor (issue 20.2): every cert-manager object
+    the workloads wait for carries it on its Ready condition, the Bundle on Synced."""
+    for kind, name in (("ClusterIssuer", "selfsigned"), ("Certificate", "ca"), ("ClusterIssuer", "issuer")):
+        assert _custom(stack_run, kind, name).inputs["metadata"]["annotations"] == WAIT_FOR_READY
+    assert WAIT_FOR_READY["pulumi.com/waitFor"] == 'jsonpath={.status.conditions[?(@.type=="Ready")].status}=True'
+    bundle = one(stack_run, "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "-cert-manager-bundle")
+    assert bundle.inputs["metadata"]["annotations"] == WAIT_FOR_SYNCED
+    ca = _custom(stack_run, "Certificate", "ca")
+    assert ca.urn in bundle.dependencies
+    for workload in ("validator", "payments", "ledger"):
+        chart = one(stack_run, CHART, f"-{workload}-chart")
+        assert (
+            bundle.urn in chart.dependencies and _custom(stack_run, "ClusterIssuer", "issuer").urn in chart.dependencies
+        )
+        namespace = one(stack_run, "kubernetes:core/v1:Namespace", f"-{workload}-namespace")
+        assert (
+            namespace.inputs["metadata"]["labels"].items()
+            >= bundle.inputs["spec"]["target"]["namespaceSelector"]["matchLabels"].items()
+        )
+
+
+def test_trust_manager_is_pinned_after_cert_manager_and_the_ca_key_survives_renewal(stack_run: OfflineRun) -> None:
+    trust = one(stack_run, CHART, "-cert-manager-trust-manager")
+    assert (trust.inputs["chart"], trust.inputs["version"], trust.inputs["repositoryOpts"]) == (
+        "trust-manager",
+        TRUST_MANAGER_CHART.version,
+        {"repo": TRUST_MANAGER_CHART.repo},
+    )
+    assert one(stack_run, CHART, "-cert-manager-chart").urn in trust.dependencies
+    values = trust.inputs["values"]
+    assert values["app"]["trust"]["namespace"] == "cert-manager" and values["crds"]["keep"] is True
+    assert values["replicaCount"] == REPLICAS and values["defaultPackage"] == {"enabled": False}
+    assert _custom(stack_run, "Certificate", "ca").inputs["spec"]["privateKey"]["rotationPolicy"] == "Never"
+
+
+def test_the_bundle_validates_against_the_trust_manager_crd(stack_run: OfflineRun) -> None:
+    import json
+
+    import jsonschema
+
+    from offline.engine import PROJECT_DIR
+
+    schema = json.loads((PROJECT_DIR / "tests" / "schemas" / "bundle-v1alpha1.json").read_text())
+    bundle = one(stack_run, "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "-cert-manager-bundle")
+    document = {"apiVersion": "trust.cert-manager.io/v1alpha1", "kind": "Bundle",
+                "metadata": bundle.inputs["metadata"], "spec": bundle.inputs["spec"]}  # fmt: skip
+    jsonschema.validate(document, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**document, "spec": {**document["spec"], "target": {"configmap": {"key": "x"}}}}, schema)
+
+
 @pytest.mark.parametrize("workload", ["validator", "payments", "ledger"])
 def test_workload_charts_wait_for_the_issuer_they_name(stack_run: OfflineRun, workload: str) -> None:
     chart = one(stack_run, CHART, f"-{workload}-chart")
@@ -86,9 +141,9 @@ def test_bad_arguments_are_refused(changes: dict[str, Any], message: str) -> Non
 
 
 def test_capacity_counts_cert_manager_pods() -> None:
-    assert cert_manager_overhead() == Resources(250, 544, len(POD_REQUESTS) * REPLICAS)
+    assert cert_manager_overhead() == Resources(300, 672, len(POD_REQUESTS) * REPLICAS)
     # A t4g.medium keeps 12 pod slots after its daemons: the 11 other system pods fit on one node, cert-manager's
-    # six more need a second (CPU and memory would still fit one).
+    # and trust-manager's eight more need a second (CPU and memory would still fit one).
     minimum, _ = fit([], "t4g.medium", ZoneSplit(mins=(1,), maxes=(1,)))
     assert CLUSTER_OVERHEAD.pods == 11
     assert (minimum.nodes_needed, minimum.bound_by) == (2, "pods")

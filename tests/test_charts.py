@@ -232,9 +232,11 @@ def test_service_account_carries_its_role_and_the_config_no_secret(
         ({"image": {"repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x", "tag": "latest"}},
          "at '/image/tag': 'not' failed"),
         ({"config": {"DB_PASSWORD": "x"}}, "invalid propertyName 'DB_PASSWORD'"),
-        ({"tls": tls_values("platform-ca") | {"durationHours": 720}},
+        ({"tls": tls_values("platform-ca", "platform-ca-bundle") | {"durationHours": 720}},
          "tls.renewBeforeHours (720) must be below tls.durationHours (720)"),
-        ({"tls": tls_values("platform-ca") | {"mountPath": "/tmp"}}, "at '/tls/mountPath'"),
+        ({"tls": tls_values("platform-ca", "platform-ca-bundle") | {"mountPath": "/tmp"}}, "at '/tls/mountPath'"),
+        ({"tls": tls_values("platform-ca", "platform-ca-bundle") | {"trustMountPath": "/etc/tls"}},
+         "tls.trustMountPath (/etc/tls) must differ from tls.mountPath"),
     ],
 )  # fmt: skip
 def test_bad_values_fail_at_render_time(
@@ -271,9 +273,13 @@ def test_pods_serve_https_with_a_certificate_of_the_platform_ca(
     assert volume["secret"]["secretName"] == spec["secretName"]
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
     assert mount["readOnly"] is True
+    assert volume["secret"]["items"] == [{"key": "tls.crt", "path": "tls.crt"}, {"key": "tls.key", "path": "tls.key"}]
+    (trust,) = [v for v in pod["volumes"] if "configMap" in v]
+    assert trust["configMap"]["name"] == "platform-ca-bundle"  # the trust-manager Bundle's target ConfigMap
+    (trust_mount,) = [m for m in container["volumeMounts"] if m["name"] == trust["name"]]
     env = {e["name"]: e["value"] for e in container["env"] if e["name"].startswith("TLS_")}
     assert env == {"TLS_CERT_FILE": f"{mount['mountPath']}/tls.crt", "TLS_KEY_FILE": f"{mount['mountPath']}/tls.key",
-                   "TLS_CA_FILE": f"{mount['mountPath']}/ca.crt", "TLS_PORT": "8443"}  # fmt: skip
+                   "TLS_CA_FILE": f"{trust_mount['mountPath']}/ca.crt", "TLS_PORT": "8443"}  # fmt: skip
     (service,) = kinds["Service"]
     assert service["spec"]["ports"] == [
         {"name": "https", "port": 8443, "targetPort": "https", "protocol": "TCP", "appProtocol": "https"}
@@ -299,3 +305,27 @@ def test_the_certificate_schema_refuses_unknown_and_mistyped_fields(rendered: di
     for broken in ({**certificate["spec"], "dnsName": ["x"]}, {**certificate["spec"], "isCA": "yes"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({**certificate, "spec": broken}, CERTIFICATE_SCHEMA)
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_the_deployment_is_created_after_what_its_first_pods_need(
+    stack: str, workload: str, rendered: dict[Any, Any]
+) -> None:
+    """Readiness gates are injected only into pods created after their TargetGroupBinding, so helm.v4.Chart must
+    create the Service and the binding (and the issued certificate) before the Deployment: its depends-on names
+    exactly those objects of the same release, in the Chart v4 reference format."""
+    kinds = rendered[(stack, workload)]
+    deployment = _deployment(rendered, stack, workload)
+    refs = deployment["metadata"]["annotations"]["config.kubernetes.io/depends-on"].split(",")
+    expected = {f"cert-manager.io/namespaces/{workload}/Certificate/{kinds['Certificate'][0]['metadata']['name']}"}
+    if "TargetGroupBinding" in kinds:
+        (binding,) = kinds["TargetGroupBinding"]
+        (service,) = kinds["Service"]
+        expected |= {f"elbv2.k8s.aws/namespaces/{workload}/TargetGroupBinding/{binding['metadata']['name']}",
+                     f"/namespaces/{workload}/Service/{service['metadata']['name']}"}  # fmt: skip
+        assert binding["spec"]["serviceRef"]["name"] == service["metadata"]["name"]
+    assert set(refs) == expected and len(refs) == len(expected)
+    (certificate,) = kinds["Certificate"]
+    assert certificate["metadata"]["annotations"]["pulumi.com/waitFor"] == (
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}=True'
+    )

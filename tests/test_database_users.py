@@ -13,6 +13,7 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.rdsdata.models import QueryResults, rdsdata_backends
 
+from components import database_users as users_module
 from components.database_users import (
     DatabaseUserProvider,
     DatabaseUsersArgs,
@@ -70,7 +71,7 @@ def test_create_gives_iam_login_and_its_own_schema_only(calls: list[tuple[str, d
     assert calls[0][1]["parameters"] == [{"name": "user", "value": {"stringValue": "payments_app"}}]
     assert not any("PASSWORD" in sql.upper() for sql in _sql(calls))
     assert result.id == f"{CLUSTER}/platform/payments_app"
-    assert result.outs == PROPS
+    assert result.outs == {**PROPS, "global_database": "", "login": True, "rds_iam": True}
 
 
 def test_create_over_an_existing_role_repairs_it_instead_of_failing(calls: list[tuple[str, dict[str, Any]]]) -> None:
@@ -128,7 +129,7 @@ def test_users_are_registered_from_the_specs_after_the_writer(stack_run: Offline
         assert registration.inputs["secret_arn"] == stack_run.outputs["auroraMasterSecretArn"]
         assert registration.inputs["database"] == "platform"
         assert writer.urn in registration.dependencies
-        assert set(registration.outputs) - {"__provider"} == set(PROPS)
+        assert set(registration.outputs) - {"__provider"} == set(PROPS) | {"global_database"}
 
 
 def test_iam_grants_and_chart_settings_name_the_created_users(stack_run: OfflineRun) -> None:
@@ -155,3 +156,97 @@ def test_releases_wait_for_their_topics_and_users(stack_run: OfflineRun) -> None
     for spec in WORKLOADS:
         chart = one(stack_run, "kubernetes:helm.sh/v4:Chart", f"-{spec.name}-chart")
         assert users | topics <= set(chart.dependencies)
+
+
+WEST_CLUSTER = f"arn:aws:rds:us-west-2:{DEFAULT_ACCOUNT_ID}:cluster:fintech-prod-dr"
+GLOBAL = {**PROPS, "global_database": "fintech-prod-global"}
+
+
+def _after_switchover(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The global database's writer is now the us-west-2 member (a switchover happened outside Pulumi)."""
+    asked: list[tuple[str, str]] = []
+
+    def writer(global_database: str, region: str) -> str:
+        asked.append((global_database, region))
+        return WEST_CLUSTER
+
+    monkeypatch.setattr(users_module, "global_writer", writer)
+    return asked
+
+
+def test_after_a_switchover_users_are_managed_on_the_current_writer(
+    calls: list[tuple[str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20.7a: prod's own cluster is read-only after a switchover; the SQL must reach the writer's region with the
+    master secret's replica there, while the state keeps the program's own cluster and secret."""
+    asked = _after_switchover(monkeypatch)
+    result = DatabaseUserProvider().create(dict(GLOBAL))
+    assert asked == [("fintech-prod-global", REGION)]
+    targets = {(p["resourceArn"], p["secretArn"]) for _, p in calls}
+    assert targets == {(WEST_CLUSTER, SECRET.replace(":us-east-1:", ":us-west-2:"))}
+    assert result.outs is not None and result.outs["cluster_arn"] == CLUSTER and result.outs["secret_arn"] == SECRET
+    DatabaseUserProvider().delete("id", dict(GLOBAL))
+    assert {p["resourceArn"] for _, p in calls} == {WEST_CLUSTER}
+
+
+def test_a_regional_cluster_is_used_as_it_is(calls: list[tuple[str, dict[str, Any]]]) -> None:
+    DatabaseUserProvider().create(dict(PROPS))
+    assert {(p["resourceArn"], p["secretArn"]) for _, p in calls} == {(CLUSTER, SECRET)}
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ([], None),  # dropped: the refresh removes it from the state, the next up creates it
+        ([[{"booleanValue": True}, {"booleanValue": True}]], {"login": True, "rds_iam": True}),
+        ([[{"booleanValue": False}, {"booleanValue": True}]], {"login": False, "rds_iam": True}),
+        ([[{"booleanValue": True}, {"booleanValue": False}]], {"login": True, "rds_iam": False}),
+    ],
+)
+def test_read_sees_a_dropped_or_drifted_role_on_the_writer(
+    records: list[Any],
+    expected: dict[str, bool] | None,
+    calls: list[tuple[str, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _after_switchover(monkeypatch)
+    provider = DatabaseUserProvider()
+    state = provider.create(dict(GLOBAL)).outs
+    assert state is not None
+    calls.clear()
+    rdsdata_backends[DEFAULT_ACCOUNT_ID]["us-west-2"].results_queue.append(QueryResults(records=records))
+    read = provider.read("the-id", dict(state))
+    ((_, params),) = calls
+    assert params["resourceArn"] == WEST_CLUSTER and "pg_roles" in params["sql"] and "rds_iam" in params["sql"]
+    if expected is None:
+        assert (read.id, read.outs) == ("", {})
+        return
+    assert read.id == "the-id" and read.outs is not None
+    assert {key: read.outs[key] for key in ("login", "rds_iam")} == expected
+    diff = provider.diff("the-id", read.outs, dict(GLOBAL))
+    assert diff.changes is (expected != {"login": True, "rds_iam": True}) and diff.replaces == []
+
+
+def test_the_writer_is_the_member_rds_names_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DescribeGlobalClusters is asked in the stack's region; exactly one member may be the writer."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("rds", region_name=REGION)
+    stubber = Stubber(client)
+    members = [{"DBClusterArn": CLUSTER, "IsWriter": False}, {"DBClusterArn": WEST_CLUSTER, "IsWriter": True}]
+    stubber.add_response("describe_global_clusters", {"GlobalClusters": [{"GlobalClusterMembers": members}]},
+                         {"GlobalClusterIdentifier": "g"})  # fmt: skip
+    stubber.add_response("describe_global_clusters", {"GlobalClusters": [{"GlobalClusterMembers": [
+        {"DBClusterArn": CLUSTER, "IsWriter": False}, {"DBClusterArn": WEST_CLUSTER, "IsWriter": False}]}]},
+        {"GlobalClusterIdentifier": "g"})  # fmt: skip
+    stubber.activate()
+    monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
+    assert users_module.global_writer("g", REGION) == WEST_CLUSTER
+    with pytest.raises(RuntimeError, match="has 0 writers"):
+        users_module.global_writer("g", REGION)
+
+
+def test_prod_manages_users_through_its_global_database(prod_run: OfflineRun) -> None:
+    users = prod_run.of_type(USER_TYPE)
+    (cluster,) = prod_run.of_type("aws:rds/cluster:Cluster")
+    assert users and {u.inputs["global_database"] for u in users} == {cluster.inputs["globalClusterIdentifier"]}

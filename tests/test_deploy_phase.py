@@ -50,13 +50,18 @@ def test_complete_adds_namespaces_and_releases_on_the_cluster_provider(stack: st
     assert {r.name.removeprefix(f"fintech-{stack}-") for r in charts} == {
         "validator-chart", "payments-chart", "ledger-chart",
         "aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "cert-manager-chart",
+        "cert-manager-trust-manager",
         "metrics-kube-state-metrics", "metrics-prometheus-node-exporter",
     }  # fmt: skip
     issuers = [*run.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer"),
                *run.of_type("kubernetes:cert-manager.io/v1:Certificate")]  # fmt: skip
+    bundles = run.of_type("kubernetes:trust.cert-manager.io/v1alpha1:Bundle")
+    rbac = [*run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role"),
+            *run.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")]  # fmt: skip
     assert len(run.of_type("kubernetes:core/v1:Namespace")) == 4  # three workloads and cert-manager
+    assert len(bundles) == 1 and len(rbac) == 2  # the trust bundle; the preview's chart-lookup Role and binding
     assert all(r.provider in _kubernetes_providers(run) for r in charts)
-    assert len(layer) == len(charts) + 4 + len(issuers)
+    assert len(layer) == len(charts) + 4 + len(issuers) + len(bundles) + len(rbac)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -221,7 +221,8 @@ def _args(**changes: Any) -> EksClusterArgs:
     ("changes", "message"),
     [
         ({"kubernetes_version": "1.33"}, "kubernetes_version: '1.33' is not supported"),
-        ({"kubernetes_version": "1.34", "today": datetime.date(2026, 12, 2)}, "left EKS standard support on 2026-12"),
+        ({"kubernetes_version": "1.34"}, "kubernetes_version: '1.34' is not supported"),  # out of support: dropped
+        ({"kubernetes_version": "1.35", "today": datetime.date(2027, 3, 27)}, "left EKS standard support on 2027-03"),
         ({"node_min_per_zone": (1, 1), "node_max_per_zone": (2, 2)}, "need one entry per private subnet"),
         ({"node_min_per_zone": (2, 1, 1), "node_max_per_zone": (1, 2, 2)}, "2/1: each zone needs"),
         ({"node_min_per_zone": (0, 0, 0), "node_max_per_zone": (1, 1, 0)}, "max >= 1"),
@@ -241,19 +242,26 @@ _CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f3e8a52-6b1d-4c8e-9a7f-
 _DEV = {"certificateArn": _CERT, "validatorImageTag": "1", "paymentsImageTag": "1", "ledgerImageTag": "1"}
 
 
-@pytest.mark.parametrize("version", ["1.34", "1.35", "1.36"])
+@pytest.mark.parametrize("version", ["1.35", "1.36"])
 def test_versions_in_standard_support_are_accepted(version: str) -> None:
     """1.36 reached EKS on 2026-06-02 and is in standard support until 2027-08-02; it used to be refused."""
-    assert parse_stack_config({**_DEV, "kubernetesVersion": version}, today=datetime.date(2026, 11, 23))
+    assert parse_stack_config({**_DEV, "kubernetesVersion": version}, today=datetime.date(2026, 12, 5))
+
+
+def test_a_version_out_of_standard_support_is_no_longer_pinned() -> None:
+    """1.34 left standard support on 2026-12-02 (issue 20.6): no pin, so no stack can ask for it."""
+    assert "1.34" not in KUBERNETES_VERSIONS
+    with pytest.raises(ConfigError, match=r"kubernetesVersion = '1.34'"):
+        parse_stack_config({**_DEV, "kubernetesVersion": "1.34"}, today=datetime.date(2026, 11, 1))
 
 
 def test_a_version_is_refused_from_the_day_its_standard_support_ends() -> None:
-    parse_stack_config({**_DEV, "kubernetesVersion": "1.34"}, today=datetime.date(2026, 12, 1))
+    parse_stack_config({**_DEV, "kubernetesVersion": "1.35"}, today=datetime.date(2027, 3, 26))
     with pytest.raises(ConfigError) as refused:
-        parse_stack_config({**_DEV, "kubernetesVersion": "1.34"}, today=datetime.date(2026, 12, 2))
+        parse_stack_config({**_DEV, "kubernetesVersion": "1.35"}, today=datetime.date(2027, 3, 27))
     message = str(refused.value)
-    assert "fintech-platform:kubernetesVersion = '1.34'" in message
-    assert "left EKS standard support on 2026-12-02" in message and "allowed today (2026-12-02): 1.35, 1.36" in message
+    assert "fintech-platform:kubernetesVersion = '1.35'" in message
+    assert "left EKS standard support on 2027-03-27" in message and "allowed today (2027-03-27): 1.36" in message
 
 
 def test_an_unknown_version_is_refused_with_the_allowed_ones() -> None:
@@ -275,9 +283,9 @@ def test_the_version_check_uses_the_real_date_by_default() -> None:
 
 
 def test_support_status_counts_the_days_left() -> None:
-    status = support_status("1.34", datetime.date(2026, 11, 23))
+    status = support_status("1.35", datetime.date(2027, 3, 18))
     assert (status.ends, status.days_left, status.supported, status.ending_soon) == (
-        datetime.date(2026, 12, 2),
+        datetime.date(2027, 3, 27),
         9,
         True,
         True,
@@ -293,27 +301,23 @@ def _cluster_program(version: str, today: datetime.date) -> None:
 
 
 def test_a_version_near_the_end_of_standard_support_warns_with_the_days_left() -> None:
-    run = run_program(lambda: _cluster_program("1.34", datetime.date(2026, 11, 23)), "fintech-platform", "x")
+    run = run_program(lambda: _cluster_program("1.35", datetime.date(2027, 3, 18)), "fintech-platform", "x")
     assert run.error is None, run.error
-    assert any("Kubernetes 1.34 leaves EKS standard support on 2026-12-02 (in 9 days)" in w for w in run.warnings)
+    assert any("Kubernetes 1.35 leaves EKS standard support on 2027-03-27 (in 9 days)" in w for w in run.warnings)
     assert {a.inputs["addonName"]: a.inputs["addonVersion"] for a in run.of_type("aws:eks/addon:Addon")} == (
-        ADDON_VERSIONS["1.34"]
+        ADDON_VERSIONS["1.35"]
     )
     quiet = run_program(lambda: _cluster_program("1.36", datetime.date(2026, 11, 23)), "fintech-platform", "x")
     assert quiet.error is None and not any("standard support" in w for w in quiet.warnings)
 
 
 def test_chart_pins_are_a_plain_table_for_every_version() -> None:
-    """ops preflight reads CHART_PINS to check each chart version exists in its Helm repository."""
+    """ops preflight reads CHART_PINS to check each chart version exists in its Helm repository: every chart the
+    program installs, cert-manager and trust-manager included (issue 20.5)."""
     assert set(CHART_PINS) == set(KUBERNETES_VERSIONS) == set(ADDON_VERSIONS)
     for charts in CHART_PINS.values():
-        assert set(charts) == {
-            "aws-load-balancer-controller",
-            "metrics-server",
-            "cluster-autoscaler",
-            "kube-state-metrics",
-            "prometheus-node-exporter",
-        }
+        assert set(charts) == {"aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "cert-manager",
+                               "trust-manager", "kube-state-metrics", "prometheus-node-exporter"}  # fmt: skip
         assert all(pin["repo"].startswith("https://") and pin["version"] for pin in charts.values())
     assert json.loads(json.dumps(CHART_PINS)) == CHART_PINS
 
@@ -336,3 +340,17 @@ def test_protect_transform_protects_only_the_control_plane() -> None:
               "aws:ec2/securityGroup:SecurityGroup", "eks:index:Cluster")  # fmt: skip
     for other in others:
         assert transformed(other) is None
+
+
+def test_every_pin_names_its_source() -> None:
+    """Issue 20.6: a chart, image or add-on pin without a source is refused here (pin_keys walks the whole table)."""
+    from components.versions import PIN_SOURCES, pin_keys
+
+    keys = pin_keys()
+    assert len(keys) >= 10 and not [key for key in keys if not PIN_SOURCES.get(key)]
+    assert not set(PIN_SOURCES) - set(keys), "a source for a pin that is no longer in the table"
+    for key in keys:
+        if key.startswith(("chart:", "image:")):
+            assert "https://github.com/" in PIN_SOURCES[key], key
+        else:
+            assert "describe-addon-versions" in PIN_SOURCES[key], key

@@ -257,3 +257,57 @@ def test_the_organization_trail_is_checked_when_it_stands_in(aws: None) -> None:
     report = Report("preflight", "prod")
     _organization_trail(report, config, Clients("us-east-1"))
     assert report.findings == []  # the stack builds its own trail: nothing to check
+
+
+def test_in_the_foundation_phase_a_missing_image_only_warns(aws: None) -> None:
+    """The bootstrap workflow runs preflight before the foundation `pulumi up`, when no repository exists yet."""
+    report = Report("preflight", "prod")
+    check_images(report, "prod", load_config("prod"), Clients("us-east-1"), ACCOUNT, required=False)
+    assert set(_statuses(report).values()) == {"warn"} and not report.failed
+    assert all("docker push" in f.remedy for f in report.findings)
+
+
+def test_the_preflight_pins_include_cert_manager_and_trust_manager() -> None:
+    """Issue 20.5: every chart the program installs is checked before `pulumi up`, the CA's charts included."""
+    pins = chart_pins(load_config("prod").kubernetes_version)
+    assert {"cert-manager", "trust-manager", "aws-load-balancer-controller"} <= set(pins)
+    assert pins["cert-manager"].repository == "https://charts.jetstack.io"
+
+
+@pytest.mark.parametrize(
+    ("outputs", "refused"),
+    [
+        ({}, ""),  # a new stack
+        ({"deployPhase": "foundation", "vpcId": "vpc-1"}, ""),  # a second bootstrap run of a foundation stack
+        ({"deployPhase": "complete"}, "runs its Kubernetes layer (deployPhase output 'complete')"),
+        ({"deployPhase": "bogus"}, "deployPhase output 'bogus' is neither"),
+    ],
+)
+def test_the_bootstrap_refuses_a_stack_that_runs_its_kubernetes_layer(
+    outputs: dict[str, str], refused: str, tmp_path: Path
+) -> None:
+    from ops.__main__ import main
+
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    from ops.common import OpsError
+    from ops.preflight import read_stack_outputs, refuse_live_stack
+
+    if refused:
+        with pytest.raises(OpsError, match=refused.replace("(", r"\(").replace(")", r"\)")):
+            refuse_live_stack("prod", read_stack_outputs(str(path)))
+        # The command exits 2 before any AWS call (no credentials are set up in this test).
+        assert main(["preflight", "--stack", "prod", "--phase", "foundation", "--stack-outputs", str(path)]) == 2
+    else:
+        refuse_live_stack("prod", read_stack_outputs(str(path)))
+
+
+def test_stack_outputs_that_are_not_json_are_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ops.__main__ import main
+
+    path = tmp_path / "outputs.json"
+    path.write_text("error: no stack named 'x' found")
+    assert main(["preflight", "--stack", "prod", "--phase", "foundation", "--stack-outputs", str(path)]) == 2
+    assert "not the JSON of `pulumi stack output --json`" in capsys.readouterr().err
+    assert main(["preflight", "--stack", "prod", "--stack-outputs", str(path)]) == 2
+    assert "--stack-outputs is read only with --phase foundation" in capsys.readouterr().err

@@ -3,6 +3,7 @@ then builds (an Aurora global database, replicated secrets and images, DNS failo
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 import pytest
@@ -179,7 +180,6 @@ def test_the_standby_has_the_same_security_baseline_at_standby_size() -> None:
     nodes = standby.of_type("aws:eks/nodeGroup:NodeGroup")
     assert len(nodes) == 3 and {n.inputs["scalingConfig"]["minSize"] for n in nodes} == {1}
     assert len(standby.of_type("aws:ec2/natGateway:NatGateway")) == 1
-    assert standby.of_type("aws:backup/plan:Plan") == []
 
 
 def test_the_ops_commands_compute_the_names_the_program_gives() -> None:
@@ -187,3 +187,34 @@ def test_the_ops_commands_compute_the_names_the_program_gives() -> None:
     (secret,) = prod.of_type("aws:secretsmanager/secret:Secret")
     assert secret.inputs["namePrefix"] == master_credential_prefix(primary_prefix("prod-dr", "prod"))
     assert prod.outputs["auroraGlobalClusterId"] == global_database_name(primary_prefix("prod", ""))
+
+
+def test_backups_and_the_lag_alarm_follow_the_writer_role() -> None:
+    """Issue 20.7c/d: after a switchover the standby's cluster is the writer. Both members therefore have a backup plan
+    of their own cluster, copied to the other region under a key that admits the RDS snapshot copy, with alarms on
+    failed backup and copy jobs, and both have the global replication-lag alarm (which fires on whichever is the
+    secondary at the time). Vault names stay unique per region across the pair."""
+    vaults: dict[tuple[str, str], str] = {}
+    for stack, other_region in (("prod", "us-west-2"), ("prod-dr", "us-east-1")):
+        run = _run(stack)
+        (cluster,) = run.of_type("aws:rds/cluster:Cluster")
+        (selection,) = run.of_type("aws:backup/selection:Selection")
+        assert selection.inputs["resources"] == [cluster.outputs["arn"]]
+        for vault in run.of_type("aws:backup/vault:Vault"):
+            region = other_region if vault.name.endswith("-dr-vault") else run.config["fintech-platform:region"]
+            assert (region, vault.inputs["name"]) not in vaults, f"{vault.inputs['name']} in {region} twice"
+            vaults[(region, vault.inputs["name"])] = stack
+        key = next(k for k in run.of_type("aws:kms/key:Key") if k.name.endswith("-dr-backup"))
+        statements = json.loads(key.inputs["policy"])["Statement"]
+        via = next(s for s in statements if s["Sid"] == "UseThroughDomainServices")["Condition"]["StringEquals"]
+        assert set(via["kms:ViaService"]) == {
+            f"backup.{other_region}.amazonaws.com",
+            f"rds.{other_region}.amazonaws.com",
+        }
+        alarms = {a.inputs["metricName"]: a.inputs for a in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+        for metric in ("NumberOfCopyJobsFailed", "NumberOfBackupJobsFailed"):
+            assert alarms[metric]["namespace"] == "AWS/Backup" and alarms[metric]["threshold"] == 0
+            assert alarms[metric]["dimensions"]["BackupVaultName"].endswith("-vault")
+        lag = alarms["AuroraGlobalDBReplicationLag"]
+        assert lag["dimensions"] == {"DBClusterIdentifier": cluster.inputs["clusterIdentifier"]}
+        assert lag["treatMissingData"] == "notBreaching" and lag["alarmActions"]

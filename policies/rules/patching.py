@@ -53,7 +53,7 @@ def _ecr_images(r: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
         yield "images are not scanned for vulnerabilities on push"
 
 
-# Standard support: EKS 1.34 until 2026-12-02, 1.35 until 2027-03-27
+# Standard support: EKS 1.34 ended 2026-12-02 (raised to 1.35, issue 20.6), 1.35 until 2027-03-27
 # (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html); Aurora PostgreSQL 14 until
 # 2027-02-28 (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html).
 # Raise the defaults as those dates pass.
@@ -61,7 +61,7 @@ RULES = [
     Rule("eks-version-supported", AREA, "The EKS cluster runs a Kubernetes version in standard support.",
          Severity.HIGH, "6.3.3", "Upgrade the cluster (kubernetesVersion) to a version in standard support.",
          ("eks:index:Cluster", "aws:eks/cluster:Cluster"), _eks_version,
-         config={"minVersion": {"type": "string", "default": "1.34"}}),
+         config={"minVersion": {"type": "string", "default": "1.35"}}),
     Rule("aurora-engine-supported", AREA, "Aurora PostgreSQL runs a pinned major version in standard support.",
          Severity.HIGH, "6.3.3", "Upgrade engineVersion to a major version in standard support.",
          ("aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance", "aws:rds/globalCluster:GlobalCluster"),

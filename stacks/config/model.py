@@ -74,7 +74,9 @@ class StackConfig(
                 f"{ns_key('drRegion')}), unless the stack is itself a standby ({ns_key('standbyFor')}): a region "
                 "failure must meet the recovery objectives"
             )
-        if rules.requires_cross_region_backup and not self.cross_region_backup and not self.standby_for:
+        # A standby too (issue 20.7c): after a switchover its cluster is the writer, and its plan is the one that backs
+        # the writer up.
+        if rules.requires_cross_region_backup and not self.cross_region_backup:
             raise ValueError(
                 f"{ns_key('crossRegionBackup')} = false is not allowed for tier '{self.tier}': the database's "
                 f"backups must be copied to {ns_key('drRegion')} (allowed: true)"

@@ -1,5 +1,8 @@
 {{/* The pod's serving certificate, issued by the platform CA (cert-manager ClusterIssuer, components/cert_manager.py).
-The secret holds tls.crt, tls.key and ca.crt; the Deployment mounts it (see the TLS contract in the README). */}}
+The secret holds tls.crt, tls.key and ca.crt; the Deployment mounts it for the certificate and key only. What the pod
+trusts comes from the trust-manager bundle (ConfigMap tls.trustBundle, key ca.crt), never from this secret's ca.crt:
+that ca.crt is the CA that signed this one leaf, so after a CA re-key a pod trusting it rejects every peer whose
+leaf is still signed by the other CA (cert-manager docs, "Trust": distribute trust separately). See docs/day2.md. */}}
 {{- define "platform-lib.tlsSecretName" -}}
 {{- printf "%s-tls" (include "platform-lib.name" .) -}}
 {{- end -}}
@@ -13,6 +16,9 @@ metadata:
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "platform-lib.labels" . | nindent 4 }}
+  annotations:
+    {{- /* Pulumi awaits a custom resource only with this annotation (pulumi-kubernetes metadata.ReadyCondition). */}}
+    pulumi.com/waitFor: {{ `jsonpath={.status.conditions[?(@.type=="Ready")].status}=True` | quote }}
 spec:
   secretName: {{ include "platform-lib.tlsSecretName" . }}
   secretTemplate:
@@ -37,14 +43,14 @@ spec:
     group: cert-manager.io
 {{- end -}}
 
-{{/* Where the app finds its certificate, key and the platform CA (the workload TLS contract). */}}
+{{/* Where the app finds its certificate, key and the platform CA bundle it trusts (the workload TLS contract). */}}
 {{- define "platform-lib.tlsEnv" -}}
 - name: TLS_CERT_FILE
   value: {{ printf "%s/tls.crt" .Values.tls.mountPath | quote }}
 - name: TLS_KEY_FILE
   value: {{ printf "%s/tls.key" .Values.tls.mountPath | quote }}
 - name: TLS_CA_FILE
-  value: {{ printf "%s/ca.crt" .Values.tls.mountPath | quote }}
+  value: {{ printf "%s/ca.crt" .Values.tls.trustMountPath | quote }}
 - name: TLS_PORT
   value: {{ .Values.containerPort | quote }}
 {{- end -}}

@@ -7,6 +7,13 @@ metadata:
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "platform-lib.labels" . | nindent 4 }}
+  annotations:
+    {{- /* Create order inside the release (helm.v4.Chart honours config.kubernetes.io/depends-on; pulumi-kubernetes
+    Chart v4 docs, "Resource Ordering"): the serving certificate is issued first (its waitFor), and behind the ALB the
+    Service and the TargetGroupBinding exist before the first pod, because the load balancer controller's webhook injects
+    the target-health readiness gate only into pods created after their TargetGroupBinding
+    (https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/). */}}
+    config.kubernetes.io/depends-on: {{ include "platform-lib.deploymentDependsOn" . | quote }}
 spec:
   {{- /* No .spec.replicas: the HPA (always rendered, minReplicas = replicas.min) owns the count. Setting it here
   would make the next server-side apply after a scale-out fail with a field-manager conflict, or reset the scale.
@@ -102,6 +109,9 @@ spec:
             - name: tls
               mountPath: {{ .Values.tls.mountPath }}
               readOnly: true
+            - name: trust
+              mountPath: {{ .Values.tls.trustMountPath }}
+              readOnly: true
       volumes:
         - name: tmp
           emptyDir:
@@ -110,4 +120,25 @@ spec:
           secret:
             secretName: {{ include "platform-lib.tlsSecretName" . }}
             defaultMode: 0440
+            items:
+              - {key: tls.crt, path: tls.crt}
+              - {key: tls.key, path: tls.key}
+        - name: trust
+          configMap:
+            name: {{ .Values.tls.trustBundle }}
+            defaultMode: 0444
+            items:
+              - {key: ca.crt, path: ca.crt}
+{{- end -}}
+
+{{/* The objects the Deployment waits for: its Certificate and, behind the ALB, its Service and TargetGroupBinding. */}}
+{{- define "platform-lib.deploymentDependsOn" -}}
+{{- $name := include "platform-lib.name" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- $refs := list (printf "cert-manager.io/namespaces/%s/Certificate/%s" $ns (include "platform-lib.tlsSecretName" .)) -}}
+{{- if .Values.exposure.targetGroupArn -}}
+{{- $refs = append $refs (printf "/namespaces/%s/Service/%s" $ns $name) -}}
+{{- $refs = append $refs (printf "elbv2.k8s.aws/namespaces/%s/TargetGroupBinding/%s" $ns $name) -}}
+{{- end -}}
+{{- join "," $refs -}}
 {{- end -}}

@@ -33,6 +33,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if ge (int .Values.tls.renewBeforeHours) (int .Values.tls.durationHours) -}}
 {{- fail (printf "tls.renewBeforeHours (%d) must be below tls.durationHours (%d)" (int .Values.tls.renewBeforeHours) (int .Values.tls.durationHours)) -}}
 {{- end -}}
+{{- if eq .Values.tls.mountPath .Values.tls.trustMountPath -}}
+{{- fail (printf "tls.trustMountPath (%s) must differ from tls.mountPath" .Values.tls.trustMountPath) -}}
+{{- end -}}
 {{- if and (not .Values.image.tag) (not .Values.image.digest) -}}
 {{- fail "image.tag or image.digest is required: images are pinned, never latest" -}}
 {{- end -}}
