@@ -188,6 +188,10 @@ CHART_LOOKUPS: Mapping[tuple[str, str], tuple[ChartLookup, ...]] = MappingProxyT
         ("cluster-autoscaler", "9.59.0"): (),  # no `lookup` in charts/cluster-autoscaler/templates
         ("cert-manager", "v1.21.1"): (),  # no `lookup` in deploy/charts/cert-manager/templates
         ("trust-manager", "v0.24.0"): (),  # no `lookup` in deploy/charts/trust-manager/templates
+        # No `lookup` in prometheus-community/helm-charts charts/<chart>/templates at the commits that set these
+        # versions (kube-state-metrics 5.33.2: a80cc01d4; prometheus-node-exporter 4.45.3: 80b38521a).
+        ("kube-state-metrics", "5.33.2"): (),
+        ("prometheus-node-exporter", "4.45.3"): (),
     }
 )
 """(chart, version) -> the objects its templates `lookup`, audited from the chart source at that version. A pinned
