@@ -127,6 +127,10 @@ PIN_SOURCES: Mapping[str, str] = MappingProxyType(
         "chart:cert-manager@v1.21.1": "https://github.com/cert-manager/cert-manager/releases/tag/v1.21.1 (2026-07-29)",
         "chart:trust-manager@v0.24.0": "https://github.com/cert-manager/trust-manager/releases/tag/v0.24.0 "
         "(2026-06-27)",
+        "chart:kube-state-metrics@5.33.2": "https://github.com/prometheus-community/helm-charts commit a80cc01d4 "
+        "(charts/kube-state-metrics/Chart.yaml version 5.33.2)",
+        "chart:prometheus-node-exporter@4.45.3": "https://github.com/prometheus-community/helm-charts commit "
+        "80b38521a (charts/prometheus-node-exporter/Chart.yaml version 4.45.3)",
         # cluster-autoscaler images: the newest patch of the minor matching the cluster (release tags).
         "image:cluster-autoscaler@v1.35.2": "https://github.com/kubernetes/autoscaler/releases/tag/"
         "cluster-autoscaler-1.35.2 (2026-07-22)",
