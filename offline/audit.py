@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
@@ -31,7 +32,14 @@ from offline.cli import CommandError, exit_status_help, output_path, run, write_
 from offline.engine import PROJECT_DIR, OfflineRun, Registration, known_stacks, run_stack
 from offline.stackfile import check_stack_file
 from offline.values import convert
-from policies.pack_config import BLOCKING_LEVELS, PackConfig, PolicyConfigError, check_pack_config, parse_pack_config
+from policies.pack_config import (
+    BLOCKING_LEVELS,
+    PackConfig,
+    PolicyConfigError,
+    check_pack_config,
+    parse_pack_config,
+    stack_problems,
+)
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 
@@ -199,7 +207,33 @@ def audit_stack(stack: str, policy_config_path: Path | None = None) -> tuple[Off
     run_result = run_stack(stack)
     if run_result.error:
         return run_result, []
+    problems = stack_problems(policy_config, ALL_RULES, stack, pair_role(run_result.outputs), trail_stacks())
+    if problems:
+        raise CommandError(
+            f"{policy_config_path} does not fit stack '{stack}':\n" + "\n".join(f"  {p}" for p in problems)
+        )
     return run_result, evaluate(run_result, policy_config)
+
+
+def pair_role(outputs: dict[str, Any]) -> str:
+    """The plan's side of a region pair, from its outputs drStack / standbyFor."""
+    return "primary" if outputs.get("drStack") else "standby" if outputs.get("standbyFor") else "none"
+
+
+def trail_stacks(project_dir: Path | None = None) -> dict[str, bool]:
+    """Each stack of the project, and whether its trail records every region (its own multi-region trail, or an
+    organization trail; the stack files' values over Pulumi.yaml's default, true)."""
+    directory = project_dir or PROJECT_DIR
+    recorded = {}
+    for stack in known_stacks(directory):
+        try:
+            document = yaml.safe_load((directory / f"Pulumi.{stack}.yaml").read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            document = {}
+        config = (document.get("config") if isinstance(document, dict) else None) or {}
+        multi = str(config.get("fintech-platform:auditTrailMultiRegion", "true")).lower() != "false"
+        recorded[stack] = multi or bool(config.get("fintech-platform:organizationTrail"))
+    return recorded
 
 
 def _main(argv: list[str] | None) -> int:

@@ -54,12 +54,20 @@ class StackDiff:
     cost: dict[str, Any] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    stack_removed: bool = False
+    """The change deletes the stack's file: every resource of its base plan is removed, with its cost."""
     head_failed: bool = False
     """The working tree's plan failed (a configuration error), not only the base's."""
 
 
 def _resources(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["urn"]: r for component in plan["components"] for r in component["resources"]}
+    # Keyed by type and name (unique per type in this program), which plans of every revision carry; the
+    # first revisions' plans have no URN.
+    return {f"{r['type']}::{r['name']}": r for component in plan["components"] for r in component["resources"]}
+
+
+def _urn(resource: dict[str, Any]) -> str:
+    return str(resource.get("urn") or f"{resource['type']}::{resource['name']}")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -75,7 +83,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def brief(resource: dict[str, Any]) -> dict[str, str]:
     """URN, type and name of a plan resource."""
-    return {"urn": resource["urn"], "type": resource["type"], "name": resource["name"]}
+    return {"urn": _urn(resource), "type": resource["type"], "name": resource["name"]}
 
 
 def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
@@ -190,6 +198,20 @@ def _snapshot_at(worktree: Path, stack: str) -> dict[str, Any]:
     return data if "plan" in data else {"stack": stack, "plan": data, "policy": None}
 
 
+def stacks_at(commit: str) -> list[str]:
+    """Stack names with a Pulumi.<stack>.yaml at `commit`."""
+    listed = _git("ls-tree", "--name-only", commit)
+    names = listed.stdout.splitlines() if listed.returncode == 0 else []
+    return sorted(n[len("Pulumi.") : -len(".yaml")] for n in names if n.startswith("Pulumi.") and n.endswith(".yaml")
+                  and n != "Pulumi.yaml")  # fmt: skip
+
+
+def removed_snapshot(stack: str) -> dict[str, Any]:
+    """The head side of a stack the change deletes: no resources, no cost, no rule results."""
+    return {"stack": stack, "plan": {"stack": stack, "components": [], "outputs": {}},
+            "policy": {"rules": {}, "summary": {"mandatoryViolations": 0}}}  # fmt: skip
+
+
 def compare(base: dict[str, Any], head: dict[str, Any]) -> StackDiff:
     """The difference between two snapshots of one stack."""
     diff = StackDiff(head["stack"])
@@ -197,8 +219,12 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> StackDiff:
         diff.error = head.get("error") or f"base: {base.get('error')}"
         diff.head_failed = "error" in head
         return diff
-    diff.added, diff.removed, diff.changed = diff_plans(base["plan"], head["plan"])
-    diff.cost = cost_delta(base["plan"], head["plan"])
+    try:
+        diff.added, diff.removed, diff.changed = diff_plans(base["plan"], head["plan"])
+        diff.cost = cost_delta(base["plan"], head["plan"])
+    except (KeyError, TypeError) as err:  # a base revision whose plan format this code does not read
+        diff.error = f"base: the base revision's plan lacks {err} (an older plan format); diff against a later base"
+        return diff
     diff.policy = policy_delta(base.get("policy"), head["policy"])
     return diff
 
@@ -207,7 +233,7 @@ def render_markdown(diffs: list[StackDiff], heads: dict[str, dict[str, Any]], re
     """One PR comment: per stack the resource changes, the cost delta, the policy delta and the diagram."""
     lines = [f"## Infrastructure diff against `{revision}`", ""]
     for diff in diffs:
-        lines.append(f"### Stack `{diff.stack}`")
+        lines.append(f"### Stack `{diff.stack}`" + (" (removed by this change)" if diff.stack_removed else ""))
         if diff.error:
             lines += ["", f"Plan failed: `{diff.error}`", ""]
             continue
@@ -263,13 +289,19 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--output", help="write the report to this file instead of stdout")
     args = parser.parse_args(argv)
     target = output_path(args.output, "--output") if args.output is not None else None
-    stacks = list(dict.fromkeys(args.stack or known_stacks()))
-    for stack in stacks:
+    head_stacks = list(dict.fromkeys(args.stack or known_stacks()))
+    for stack in head_stacks:
         check_stack_file(PROJECT_DIR, stack)
     load_prices()
-    bases = base_snapshots(resolve_base(args.base), stacks)
-    heads = {stack: snapshot(stack) for stack in stacks}
+    commit = resolve_base(args.base)
+    # A stack whose file the change deletes is in the base only: it is diffed against nothing (all removed).
+    removed = [] if args.stack else [stack for stack in stacks_at(commit) if stack not in head_stacks]
+    stacks = head_stacks + removed
+    bases = base_snapshots(commit, stacks)
+    heads = {stack: snapshot(stack) for stack in head_stacks} | {stack: removed_snapshot(stack) for stack in removed}
     diffs = [compare(bases[stack], heads[stack]) for stack in stacks]
+    for diff in diffs:
+        diff.stack_removed = diff.stack in removed
     if args.format == "json":
         report = json.dumps({"base": args.base, "stacks": [asdict(d) for d in diffs]}, indent=2, default=str)
     else:

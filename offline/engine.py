@@ -27,11 +27,14 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from offline.cli import collector_paused
 from offline.mocks import OfflineMocks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret"
 _RESOURCE_REFERENCES = "resourceReferences"
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it (the files were checked by offline/stackfile.py first)."""
 
 
 @dataclass
@@ -148,7 +151,7 @@ class _WarningCollector(logging.Handler):
 
 def load_project(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """Pulumi.yaml of the project."""
-    project: dict[str, Any] = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project: dict[str, Any] = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=_YAML_LOADER)
     return project
 
 
@@ -171,7 +174,7 @@ def stack_config(
     for key, declaration in (project.get("config") or {}).items():
         if isinstance(declaration, dict) and "default" in declaration:
             values[key if ":" in key else f"{name}:{key}"] = declaration["default"]
-    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
+    values.update((yaml.load(stack_file.read_text(), Loader=_YAML_LOADER) or {}).get("config") or {})
     values.update(overrides or {})
     config: dict[str, Any] = {}
     secret_keys: list[str] = []
@@ -274,7 +277,8 @@ def run_program(
     _configure_runtime(monitor, project, stack, preview, logger)
     result = OfflineRun(stack=stack, project=project, config=config or {})
     try:
-        _sync_await(run_in_stack(lambda: _discard(program())))
+        with collector_paused():
+            _sync_await(run_in_stack(lambda: _discard(program())))
     except pulumi.RunError as err:
         result.error = str(err)
     finally:

@@ -18,6 +18,11 @@ class UnmockedInvokeError(RuntimeError):
     """The program called a look-up the offline engine cannot answer."""
 
 
+class UnknownRegionError(UnmockedInvokeError, pulumi.RunError):
+    """A region the offline snapshot has no zones for: a limit of the offline engine, reported as a config
+    message (fintech-platform:region) and exit 2, not a traceback."""
+
+
 def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:17]
 
@@ -170,8 +175,10 @@ class OfflineMocks(pulumi.runtime.Mocks):
             }
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             if region not in REGION_ZONE_IDS:
-                raise UnmockedInvokeError(
-                    f"the offline engine knows no zones for region '{region}' (known: {', '.join(REGION_ZONE_IDS)})"
+                raise UnknownRegionError(
+                    f"fintech-platform:region = '{region}': the offline engine knows the zones of "
+                    f"{', '.join(REGION_ZONE_IDS)} only (offline/aws_facts.py); plan another region offline, or "
+                    "preview this one with `pulumi preview` against AWS"
                 )
             return {
                 "id": region,

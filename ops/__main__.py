@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -43,7 +44,16 @@ from botocore.parsers import ResponseParserError
 
 from offline.engine import known_stacks
 from ops import common
-from ops.common import FAILED_EXIT, Clients, OpsError, Report, load_config
+from ops.common import (
+    FAILED_EXIT,
+    INTERRUPTED_EXIT,
+    USAGE_EXIT,
+    Clients,
+    OpsError,
+    OpsInterruptedError,
+    Report,
+    load_config,
+)
 from ops.dr_drill import dr_drill
 from ops.failover import Mode, pair_stacks, run_runbook
 from ops.live_audit import live_audit
@@ -86,7 +96,7 @@ def parser() -> argparse.ArgumentParser:
                                  "foundation, refuse (exit 2) a stack whose deployPhase is complete")  # fmt: skip
         if name == "dr-drill":
             command.add_argument("--dry-run", action="store_true", help="only report; restore nothing")
-            command.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the restore")
+            command.add_argument("--timeout", type=common.seconds, default=3600, help="seconds to wait for the restore")
         if name in ("failover", "failback"):
             other = "--to" if name == "failover" else "--from"
             command.add_argument(other, dest="standby", required=True, choices=known_stacks(common.PROJECT_DIR),
@@ -98,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
                                      "automatically")  # fmt: skip
             command.add_argument("--dry-run", action="store_true", help="print the plan with expected durations; "
                                  "calls nothing and needs no AWS credentials")  # fmt: skip
-            command.add_argument("--timeout", type=float, default=1800,
+            command.add_argument("--timeout", type=common.seconds, default=1800,
                                  help="seconds to wait for the standby's cluster to become the writer")  # fmt: skip
     return parser
 
@@ -182,17 +192,42 @@ def _error_of(err: ClientError) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m ops`."""
     args = parser().parse_args(argv)
+    where = f"ops {args.command} --stack {args.stack}"
     try:
         report = run(args)
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return INTERRUPTED_EXIT
     except (OpsError, ConfigError, BotoCoreError, ClientError, ResponseParserError) as err:
         problem = explain(err, args.endpoint_url)
-        print(f"ops {args.command} --stack {args.stack}: {problem}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"command": args.command, "stack": args.stack, "error": str(problem),
-                              "exitCode": problem.exit_code}, indent=2))  # fmt: skip
+        partial = problem.report if isinstance(problem, OpsInterruptedError) else None
+        if partial is not None and not _emit(partial.json() if args.json else partial.text(), where):
+            return USAGE_EXIT
+        print(f"{where}: {problem}", file=sys.stderr)
+        if args.json and partial is None:
+            document = {"command": args.command, "stack": args.stack, "error": str(problem),
+                        "exitCode": problem.exit_code}  # fmt: skip
+            if not _emit(json.dumps(document, indent=2), where):
+                return USAGE_EXIT
         return problem.exit_code
-    print(report.json() if args.json else report.text())
+    if not _emit(report.json() if args.json else report.text(), where):
+        return USAGE_EXIT
     return FAILED_EXIT if report.failed else 0
+
+
+def _emit(text: str, where: str) -> bool:
+    """Print the report; False (after one message on stderr) when stdout cannot take it: a full device
+    (ENOSPC on /dev/full), a closed pipe. Stdout is then pointed at /dev/null so that the interpreter's
+    final flush does not fail a second time with a traceback."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except OSError as err:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print(f"{where}: cannot write the report to standard output: {err.strerror or err}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

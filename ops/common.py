@@ -3,10 +3,13 @@ findings report."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import boto3
@@ -16,6 +19,7 @@ from botocore.config import Config
 from offline.engine import PROJECT_DIR as PROJECT_DIR  # re-exported: the directory of the stack files
 from offline.engine import stack_config
 from stacks.config import CONFIG_NAMESPACE, StackConfig, parse_stack_config
+from stacks.config.pair_files import check_named_standby, check_region_pair
 
 Status = Literal["pass", "fail", "warn"]
 Progress = Callable[[str], None]
@@ -32,6 +36,30 @@ class OpsError(Exception):
     def __init__(self, message: str, exit_code: int = USAGE_EXIT) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+INTERRUPTED_EXIT = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as a shell reports it."""
+
+
+class OpsInterruptedError(OpsError):
+    """Ctrl-C during a command: which check was running, and the report of the checks done before it."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message, INTERRUPTED_EXIT)
+        self.report = report
+
+
+def seconds(text: str) -> float:
+    """An argparse type for --timeout: a finite number of seconds above 0 (nan, inf, 0 and negative values
+    would start a restore or a switchover with a wait that can only fail)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds above 0, such as 1800")
+    return value
 
 
 def stderr_progress(message: str) -> None:
@@ -53,7 +81,12 @@ def load_config(stack: str) -> StackConfig:
             f"Pulumi.{stack}.yaml is not a stack file (a mapping with a 'config' mapping): {_first_line(err)}"
         ) from None
     prefix = f"{CONFIG_NAMESPACE}:"
-    return parse_stack_config({key[len(prefix) :]: value for key, value in raw.items() if key.startswith(prefix)})
+    values = {key[len(prefix) :]: value for key, value in raw.items() if key.startswith(prefix)}
+    # The same region pair check as the program's (stacks/config/pair_files.py), on the same stack files.
+    check_named_standby(stack, values, Path(PROJECT_DIR))
+    config = parse_stack_config(values)
+    check_region_pair(stack, config, Path(PROJECT_DIR))
+    return config
 
 
 def _first_line(err: BaseException) -> str:

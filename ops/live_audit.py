@@ -13,31 +13,41 @@ config (policies/config/<stack>.json), so the live audit and a preview judge a s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from offline.audit import trail_stacks
 from ops import common
 from ops.common import Clients, OpsError, Report, require_pinned_account
+from policies.pack_config import PackConfig, PolicyConfigError, parse_pack_config, stack_problems
 from policies.rules import ALL_RULES
 from policies.rules.region_pair import cmk_problem
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 
 
-def thresholds(stack: str) -> dict[str, dict[str, Any]]:
-    """Each rule's config: its strict defaults under the stack's policy config file, if any.
-    An unreadable or wrongly shaped file raises OpsError naming it."""
+def thresholds(stack: str, config: StackConfig | None = None) -> dict[str, dict[str, Any]]:
+    """Each rule's config: its strict defaults under the stack's policy config file, if any, read with the pack's
+    own loader (policies/pack_config.py: levels, declared properties, schema values, no key twice) and, with
+    `config`, checked against the stack as offline.audit checks it. A bad file raises OpsError naming it."""
     path = Path(common.PROJECT_DIR) / "policies" / "config" / f"{stack}.json"
     try:
-        overrides: Any = json.loads(path.read_text()) if path.exists() else {}
-    except (OSError, ValueError) as err:
+        pack = parse_pack_config(path.read_text(encoding="utf-8"), ALL_RULES, path.name) if path.exists() else None
+    except OSError as err:
+        raise OpsError(f"policy config {path.name} cannot be read: {err.strerror or err}") from None
+    except PolicyConfigError as err:
         raise OpsError(f"policy config {path.name} cannot be read: {err}") from None
-    if not isinstance(overrides, dict) or not all(isinstance(value, dict) for value in overrides.values()):
-        raise OpsError(f"policy config {path.name}: must be an object of rule name -> object of rule settings")
-    return {rule.name: {**rule.defaults(), **overrides.get(rule.name, {})} for rule in ALL_RULES}
+    if pack is None:
+        pack = PackConfig()
+    if config is not None:
+        problems = stack_problems(
+            pack, ALL_RULES, stack, config.region_pair_role, trail_stacks(Path(common.PROJECT_DIR))
+        )
+        if problems:
+            raise OpsError(f"policy config {path.name} does not fit stack '{stack}': " + "; ".join(problems))
+    return {rule.name: {**rule.defaults(), **pack.config(rule)} for rule in ALL_RULES}
 
 
 def tagged_resources(stack: str, clients: Clients) -> list[str]:
@@ -53,7 +63,7 @@ def live_audit(stack: str, config: StackConfig, clients: Clients) -> Report:
     Refuses (OpsError) when the credentials belong to another account than the stack's pinned one."""
     require_pinned_account(stack, config, clients)
     report = Report("live audit", stack)
-    limits = thresholds(stack)
+    limits = thresholds(stack, config)
     arns = tagged_resources(stack, clients)
     report.add("inventory", bool(arns), f"{len(arns)} resources tagged environment={stack}, project={CONFIG_NAMESPACE}")
     for arn in arns:

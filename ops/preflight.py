@@ -86,6 +86,8 @@ def preflight(
     _guardduty(report, stack, config, clients)
     _organization_trail(report, config, clients)
     _global_database(report, stack, config, clients)
+    _cluster_creator(report, config, clients)
+    _hosted_zone(report, config, clients)
     check_chart_versions(report, chart_pins(config.kubernetes_version) if charts is None else charts)
     return report
 
@@ -218,3 +220,56 @@ def _organization_trail(report: Report, config: StackConfig, clients: Clients) -
                 raise
     problems = organization_trail_problems(trail, status, config.region)
     report.add("organization-trail", not problems, "; ".join(problems) or "exists, logging, validated, encrypted", arn)
+
+
+def caller_role_arn(caller_arn: str) -> str:
+    """The IAM role ARN behind an STS caller ARN (arn:<p>:sts::<account>:assumed-role/<role>/<session> ->
+    arn:<p>:iam::<account>:role/<role>); any other principal's ARN unchanged."""
+    parts = caller_arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        role = parts[5].split("/")[1]
+        return f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"
+    return caller_arn
+
+
+def _cluster_creator(report: Report, config: StackConfig, clients: Clients) -> None:
+    """Warn when the caller (who runs `pulumi up` and so creates the cluster) is also named in an explicit access
+    entry: pulumi-eks creates the cluster with bootstrapClusterCreatorAdminPermissions=true (pulumi/pulumi-eks#2373),
+    EKS gives the creator its own entry, and the stack's second entry for the same role fails with
+    ResourceInUseException (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html)."""
+    caller = caller_role_arn(clients("sts").get_caller_identity()["Arn"])
+    # a role ARN may carry a path; EKS and STS name the role by its last segment
+    named = {arn.rsplit("/", 1)[-1]: key for key, arns in (
+        ("ciDeployRoleArn", [config.ci_deploy_role_arn]), ("ciPreviewRoleArn", [config.ci_preview_role_arn]),
+        ("eksAdminRoleArns", list(config.eks_admin_role_arns))) for arn in arns if arn}  # fmt: skip
+    role = caller.rsplit("/", 1)[-1] if ":role/" in caller else ""
+    key = named.get(role)
+    report.add("cluster-creator", key is None,
+               f"the caller {caller} will create the EKS cluster (and get the creator's access entry)"
+               + (f" and is also {CONFIG_NAMESPACE}:{key}: the stack's access entry for it fails with "
+                  "ResourceInUseException; run the first `pulumi up` as another role" if key else
+                  ", and no explicit access entry names it"),
+               warn_only=True)  # fmt: skip
+
+
+def _hosted_zone(report: Report, config: StackConfig, clients: Clients) -> None:
+    """Warn when dnsZoneId names no hosted zone of the account (the failover record would fail with
+    NoSuchHostedZone after the rest of the stack is built), or a zone that cannot hold dnsName."""
+    if not config.dns_zone_id:
+        return
+    key = f"{CONFIG_NAMESPACE}:dnsZoneId = {config.dns_zone_id}"
+    try:
+        zone = clients("route53").get_hosted_zone(Id=config.dns_zone_id)["HostedZone"]
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        if code not in ("NoSuchHostedZone", "InvalidInput"):
+            raise
+        report.add("hosted-zone", False, f"{key}: no such hosted zone in this account ({code}); the failover "
+                   "record would fail after the rest of the stack is built", warn_only=True)  # fmt: skip
+        return
+    name = str(zone.get("Name", "")).rstrip(".")
+    fits = config.dns_name == name or config.dns_name.endswith(f".{name}")
+    private = bool(zone.get("Config", {}).get("PrivateZone"))
+    verdict = "belongs to it" if fits else "is not a name of that zone"
+    detail = f"{key} is {'private ' if private else ''}zone {name}; dnsName {config.dns_name} {verdict}"
+    report.add("hosted-zone", fits and not private, detail, config.dns_zone_id, warn_only=True)

@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.signers import RequestSigner
 
-from ops.common import Clients, Progress, Report, require_pinned_account, stderr_progress
+from ops.common import Clients, OpsInterruptedError, Progress, Report, require_pinned_account, stderr_progress
 from ops.verify_metrics import check_metrics
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
@@ -82,7 +82,11 @@ def verify(
     for number, (label, step) in enumerate(steps, 1):
         progress(f"[{number}/{len(steps)}] checking {label} of {prefix} ...")
         before = len(report.findings)
-        step()
+        try:
+            step()
+        except KeyboardInterrupt:
+            raise OpsInterruptedError(f"interrupted while checking {label} ({number}/{len(steps)}); the checks before "
+                              "it are reported, nothing was changed", report) from None  # fmt: skip
         failures = sum(f.status == "fail" for f in report.findings[before:])
         progress(f"[{number}/{len(steps)}] {label}: {len(report.findings) - before} checks, {failures} failed")
     return report

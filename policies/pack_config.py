@@ -74,11 +74,58 @@ def parse_pack_config(text: str, rules: Sequence[Rule], source: str = "policy co
     if not text.strip():
         return PackConfig()  # the CLI: "Gracefully allow empty content"
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=lambda pairs: _without_duplicates(pairs, source))
     except json.JSONDecodeError as err:
         raise PolicyConfigError(f"{source} is not valid JSON at line {err.lineno}, column {err.colno}: "
                                 f"{err.msg}") from None  # fmt: skip
     return check_pack_config(document, rules, source)
+
+
+def _without_duplicates(pairs: list[tuple[str, Any]], source: str) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice: json.loads (and the CLI's Go decoder) keep the last one
+    silently, so a second entry of a rule would replace the first without a word."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise PolicyConfigError(f"{source}: {key!r} is given twice in one object; give each rule (and each "
+                                    "property) once")  # fmt: skip
+        seen.add(key)
+    return dict(pairs)
+
+
+def stack_problems(
+    pack: PackConfig, rules: Sequence[Rule], stack: str, pair_role: str, trail_stacks: Mapping[str, bool]
+) -> list[str]:
+    """What makes a stack's pack config contradict the stack it judges (each would weaken the pack silently):
+
+    - region-pair-replication.role, when given, other than the side of a region pair the stack is on
+      (`pair_role`: primary with drStack, standby with standbyFor) - e.g. a standby's config saying none;
+    - multiRegionTrailStack naming the stack itself, a stack that does not exist, or one whose trail records
+      its own region only. `trail_stacks` maps each stack of the project to whether its trail records every region.
+    """
+    problems = []
+    by_name = {rule.name: rule for rule in rules}
+    given_role = pack.properties.get("region-pair-replication", {}).get("role")
+    # A stack outside a pair judged as a primary or standby is judged more strictly (auditing dev against
+    # prod.json is a fair question); the other way round the pack would skip checks the stack needs.
+    if given_role is not None and given_role != pair_role and pair_role != "none":
+        problems.append(
+            f"region-pair-replication.role = {given_role!r}, but stack '{stack}' is "
+            + f"the {pair_role} of a region pair (fintech-platform:drStack/standbyFor); set role {pair_role!r}"
+        )
+    for name, given in sorted(pack.properties.items()):
+        other = given.get("multiRegionTrailStack") if name in by_name else None
+        if not other:
+            continue
+        key = f"{name}.multiRegionTrailStack = {other!r}"
+        if other == stack:
+            problems.append(f"{key} names this stack itself: its own trail is the one that must record every region")
+        elif other not in trail_stacks:
+            problems.append(f"{key} names no stack of the project (stacks: {', '.join(sorted(trail_stacks))})")
+        elif not trail_stacks[other]:
+            problems.append(f"{key}: that stack's trail records its own region only "
+                            "(fintech-platform:auditTrailMultiRegion = false), not this stack's region")  # fmt: skip
+    return problems
 
 
 def check_pack_config(document: Any, rules: Sequence[Rule], source: str = "policy config") -> PackConfig:

@@ -3,10 +3,11 @@ with their sources, and the helpers the config model checks values with."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
+
+from policies.address_space import covers_public_internet
 
 # Every pattern is matched with re.fullmatch (a trailing newline never slips through) and spells digits
 # as [0-9], so Unicode digits such as '٣' are refused.
@@ -62,19 +63,19 @@ def partition_of(region: str) -> str:
 
 
 def covers_internet(cidrs: Iterable[str]) -> bool:
-    """Whether the CIDRs together admit every IPv4 or every IPv6 address (0.0.0.0/1 + 128.0.0.0/1 is as
-    open as 0.0.0.0/0). Entries that are not CIDRs are ignored here (they are refused elsewhere)."""
-    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    for cidr in cidrs:
-        try:
-            networks.append(ipaddress.ip_network(cidr, strict=False))
-        except ValueError:
-            continue
-    for version in (4, 6):
-        family = [n for n in networks if n.version == version]
-        if any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(family)):  # type: ignore[type-var]
-            return True
-    return False
+    """Whether the CIDRs together admit every public IPv4 or every global IPv6 address (0.0.0.0/1 + 128.0.0.0/1,
+    or the 37 blocks around reserved space, are as open as 0.0.0.0/0). The pack's rules judge coverage with
+    the same function (policies/address_space.py). Entries that are not CIDRs are ignored here."""
+    return covers_public_internet(cidrs)
+
+
+EKS_PUBLIC_CIDRS_MAX = 40
+"""Public endpoint access CIDR ranges per cluster: 40, not adjustable (Amazon EKS service quotas,
+https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html)."""
+SECURITY_GROUP_INBOUND_RULES = 60
+"""Inbound rules per security group: 60 by default, counted separately for IPv4 and IPv6 (Amazon VPC quotas,
+https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups); more fail
+with RulesPerSecurityGroupLimitExceeded."""
 
 
 def tag_value_problem(value: str) -> str | None:

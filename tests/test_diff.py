@@ -87,3 +87,41 @@ def test_diff_between_two_revisions_of_a_checkout(tmp_path: Path) -> None:
     assert "natGatewayId" in changed["fintech-dev-private-1-internet"]
     assert diff["cost"]["components"]["network"]["baselineDelta"] > 0  # 4 endpoints x 3 zones outweigh 2 NATs
     assert diff["policy"]["baseAvailable"] is True
+
+
+def test_a_stack_the_change_deletes_is_shown_removed_with_its_cost(monkeypatch: Any, capsys: Any) -> None:
+    """Issue 23: a PR that deletes Pulumi.prod-dr.yaml lists prod-dr as removed, every resource and its cost."""
+    from offline import diff as diff_module
+
+    policy = {"summary": {"mandatoryViolations": 0}, "rules": {}}
+    base = {stack: {"stack": stack, "plan": {**_plan([_nat("a"), _nat("b")]), "stack": stack}, "policy": policy}
+            for stack in ("dev", "prod-dr")}  # fmt: skip
+    monkeypatch.setattr(diff_module, "known_stacks", lambda: ["dev"])
+    monkeypatch.setattr(diff_module, "check_stack_file", lambda *_: None)
+    monkeypatch.setattr(diff_module, "resolve_base", lambda revision: "0" * 40)
+    monkeypatch.setattr(diff_module, "stacks_at", lambda commit: ["dev", "prod-dr"])
+    monkeypatch.setattr(diff_module, "base_snapshots", lambda commit, stacks: {s: base[s] for s in stacks})
+    monkeypatch.setattr(diff_module, "snapshot", lambda stack: base[stack])
+    assert diff_module.main(["--format", "json"]) == 0
+    report = {d["stack"]: d for d in json.loads(capsys.readouterr().out)["stacks"]}
+    assert report["dev"]["removed"] == [] and not report["dev"]["stack_removed"]
+    gone = report["prod-dr"]
+    assert gone["stack_removed"] and [r["name"] for r in gone["removed"]] == ["a", "b"]
+    assert gone["cost"]["baselineAfter"] == 0 and gone["cost"]["baselineDelta"] < -64
+    markdown = diff_module.render_markdown(
+        [compare(base["prod-dr"], diff_module.removed_snapshot("prod-dr"))], {"prod-dr": base["prod-dr"]}, "main"
+    )
+    assert "0 added, 0 changed, 2 removed" in markdown
+
+
+def test_the_repository_lists_its_stacks_at_a_commit() -> None:
+    from offline.diff import stacks_at
+
+    assert {"dev", "prod", "prod-dr"} <= set(stacks_at("HEAD"))
+
+
+def test_a_base_plan_without_urns_is_diffed_by_type_and_name() -> None:
+    """The first commits' plans carry no 'urn' (offline.diff against them crashed with KeyError 'urn')."""
+    old = [{k: v for k, v in _nat(name).items() if k != "urn"} for name in ("a", "b")]
+    added, removed, _ = diff_plans(_plan(old), _plan([_nat("a")]))
+    assert [r["name"] for r in removed] == ["b"] and added == []

@@ -3,15 +3,21 @@ the dev tier, a prod-tier stack in eu-west-1, and a stack name of the longest le
 
 from __future__ import annotations
 
+import contextlib
 import runpy
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.errors import InvalidArgumentError
 from components.shared import AUTONAME_SUFFIX_LENGTH, autoname_base
 from offline.engine import PROJECT_DIR, OfflineRun, load_project, run_program, stack_config
-from stacks.config import ConfigError, check_stack_name
+from stacks.config import ConfigError, check_stack_name, pair_files
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, NAME_LIMITS, physical_names
 from tests.conftest import offline_run
 
@@ -27,10 +33,33 @@ def run_as(stack: str, base: str, overrides: dict[str, Any] | None = None) -> Of
     if stack not in _runs:
         config, secret_keys = stack_config(base, overrides)
         program = str(PROJECT_DIR / "__main__.py")
-        _runs[stack] = run_program(
-            lambda: runpy.run_path(program, run_name="__main__"), load_project()["name"], stack, config, secret_keys
-        )
+        with tempfile.TemporaryDirectory() as directory, _paired(stack, config, Path(directory)):
+            _runs[stack] = run_program(
+                lambda: runpy.run_path(program, run_name="__main__"), load_project()["name"], stack, config, secret_keys
+            )
     return _runs[stack]
+
+
+@contextlib.contextmanager
+def _paired(stack: str, config: dict[str, Any], directory: Path) -> Iterator[None]:
+    """The stack files the program's region pair check reads (stacks/config/pair_files.py) for a copy of a
+    primary's file under another name: its own file, and its standby's file naming it back from its drRegion, as
+    a user who copies a pair would write them."""
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", directory / "Pulumi.yaml")
+    ns = "fintech-platform:"
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    standby = config.get(f"{ns}drStack")
+    if standby:
+        document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{standby}.yaml").read_text())
+        document["config"][f"{ns}standbyFor"] = stack
+        document["config"][f"{ns}region"] = config.get(f"{ns}drRegion", "us-west-2")
+        (directory / f"Pulumi.{standby}.yaml").write_text(yaml.safe_dump(document))
+    saved = pair_files.STACK_FILES_DIR
+    pair_files.STACK_FILES_DIR = directory
+    try:
+        yield
+    finally:
+        pair_files.STACK_FILES_DIR = saved
 
 
 def staging() -> OfflineRun:

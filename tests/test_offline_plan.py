@@ -7,20 +7,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pulumi.runtime import rpc
 
 from offline.engine import PROJECT_DIR, OfflineRun, stack_config
-from offline.plan import redact, summarize
+from offline.plan import main, redact, summarize
 
 
 def _plan(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m offline.plan ARGS` in a new process: the boundary (exit status, stderr, no traceback)."""
     return subprocess.run(
         [sys.executable, "-m", "offline.plan", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
     )
 
 
-def test_text_plan_groups_resources_by_component() -> None:
-    result = _plan("dev")
+def _plan_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command's `main` in this process (the SDK is imported once per test session, not per case)."""
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["offline.plan", *args], status, captured.out, captured.err)
+
+
+def test_text_plan_groups_resources_by_component(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _plan_here(capsys, "dev")
     assert result.returncode == 0, result.stderr
     assert "Offline plan of stack 'dev' (project fintech-platform): tier dev, region us-east-1" in result.stdout
     assert "fintech:network:Network fintech-dev (39 resources)" in result.stdout
@@ -32,9 +41,10 @@ def test_text_plan_groups_resources_by_component() -> None:
     assert "enableKeyRotation=true" in result.stdout
 
 
-def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun) -> None:
+def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun,
+                                       capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     target = tmp_path / "plan.json"
-    result = _plan("prod", "--json", str(target))
+    result = _plan_here(capsys, "prod", "--json", str(target))
     assert result.returncode == 0, result.stderr
     plan = json.loads(target.read_text())
     assert plan["counts"]["resources"] == len(prod_run.resources)
@@ -93,8 +103,9 @@ def test_the_program_also_runs_in_preview_mode() -> None:
         assert len(run.resources) > 150
 
 
-def test_json_plan_carries_the_cost_against_budget() -> None:
-    result = _plan("dev", "--json", "-")
+def test_json_plan_carries_the_cost_against_budget(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _plan_here(capsys, "dev", "--json", "-")
+    assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["cost"]["budget"] == 450
     assert 0 < plan["cost"]["baseline"] <= plan["cost"]["peak"]

@@ -84,9 +84,9 @@ CASES = (
     Case("broken policy config", ("--stack", "policytypo"), 2, ("policy config policytypo.json cannot be read",),
          commands=("audit",)),
     Case("policy config of the wrong shape", ("--stack", "policylist"), 2,
-         ("policy config policylist.json: must be an object",), commands=("audit",)),
+         ("policy config policylist.json cannot be read", "must be an object"), commands=("audit",)),
     Case("dr-drill timeout that is not a number", ("--stack", "prod", "--timeout", "soon"), 2,
-         ("argument --timeout: invalid float value: 'soon'",), commands=("dr-drill",)),
+         ("argument --timeout: 'soon' is not a number of seconds",), commands=("dr-drill",)),
 )  # fmt: skip
 STACK_FILES = {
     "broken": "config:\n  fintech-platform:tier: [dev\n",
@@ -105,7 +105,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (tmp_path / f"Pulumi.{stack}.yaml").write_text(text)
     (tmp_path / "policies" / "config").mkdir(parents=True)
     for stack, text in {"policytypo": '{"log-retention": {"minDays": 30,}}', "policylist": '["log-retention"]'}.items():
-        shutil.copy(PROJECT_DIR / "Pulumi.prod.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+        # a copy of dev: a copy of prod would name prod-dr as its standby, which pairs with prod only (issue 23)
+        shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", tmp_path / f"Pulumi.{stack}.yaml")
         (tmp_path / "policies" / "config" / f"{stack}.json").write_text(text)
     monkeypatch.setattr(common, "PROJECT_DIR", tmp_path)
     return tmp_path

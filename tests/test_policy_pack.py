@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from offline.audit import evaluate, load_policy_config, render_markdown, summary
+from offline.audit import evaluate, load_policy_config, main, render_markdown, summary
 from offline.engine import PROJECT_DIR, OfflineRun
 from policies.rules import ALL_RULES
 from tests.conftest import offline_run
@@ -31,8 +31,16 @@ GuardDuty, which issue 13 makes optional in dev. Every other logging rule holds 
 
 
 def _audit(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m offline.audit ARGS` in a new process: the boundary (exit status, stdout)."""
     return subprocess.run([sys.executable, "-m", "offline.audit", *args], cwd=PROJECT_DIR, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
+
+
+def _audit_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command's `main` in this process."""
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["offline.audit", *args], status, captured.out, captured.err)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "prod-dr"])
@@ -65,8 +73,8 @@ def test_dev_config_relaxes_only_size_redundancy_retention_and_protection() -> N
         assert "enforcementLevel" not in entry
 
 
-def test_audit_command_exit_codes_and_formats() -> None:
-    ok = _audit("dev")
+def test_audit_command_exit_codes_and_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    ok = _audit_here(capsys, "dev")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert f"{len(ALL_RULES)} rules, {len(ALL_RULES)} passed, 0 mandatory" in ok.stdout.splitlines()[0]
     blocked = _audit("dev", "--policy-config", "policies/config/prod.json", "--format", "json")
@@ -77,9 +85,9 @@ def test_audit_command_exit_codes_and_formats() -> None:
     assert failing["pci_requirement"] and failing["violations"][0]["urn"].startswith("urn:pulumi:dev::")
 
 
-def test_the_standby_is_audited_with_its_own_config() -> None:
+def test_the_standby_is_audited_with_its_own_config(capsys: pytest.CaptureFixture[str]) -> None:
     """`python -m offline.audit prod-dr` picks policies/config/prod-dr.json and passes."""
-    ok = _audit("prod-dr", "--format", "json")
+    ok = _audit_here(capsys, "prod-dr", "--format", "json")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     report = json.loads(ok.stdout)
     assert report["summary"]["mandatoryViolations"] == 0 and report["summary"]["rules"] == len(ALL_RULES)

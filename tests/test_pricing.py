@@ -126,20 +126,18 @@ def test_both_stacks_fit_their_budget_with_everything_priced(stack_run: OfflineR
     assert report.peak >= report.baseline
 
 
-def test_the_cost_check_command_fails_over_budget_and_passes_under() -> None:
+def test_the_cost_check_command_fails_over_budget_and_passes_under(capsys: pytest.CaptureFixture[str]) -> None:
     import subprocess
     import sys
 
     from offline.engine import PROJECT_DIR
+    from pricing.report import main
 
-    def check(*config: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pricing.report", "dev", "--check", *[f"--config={c}" for c in config]]
-        return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
-
-    under = check()
-    assert under.returncode == 0, under.stderr
-    assert "baseline within budget" in under.stdout
-    over = check("monthlyBudgetUsd=200")
+    under = main(["dev", "--check"])  # in this process; the exit status 1 below through a real process
+    assert under == 0, capsys.readouterr().err
+    assert "baseline within budget" in capsys.readouterr().out
+    command = [sys.executable, "-m", "pricing.report", "dev", "--check", "--config=monthlyBudgetUsd=200"]
+    over = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert over.returncode == 1
     assert "budget 200.00: baseline OVER BUDGET" in over.stdout
 
@@ -318,29 +316,28 @@ def _region_pair_config() -> bool:
 
 @pytest.mark.skipif(not _region_pair_config(), reason="the drStack/standbyFor config keys land with the lead's "
                     "region-pair change (issue 14); until then prod names no standby")  # fmt: skip
-def test_prod_and_its_standby_fit_prods_budget_and_the_check_fails_over_it() -> None:
+def test_prod_and_its_standby_fit_prods_budget_and_the_check_fails_over_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Issue 14: prod plus prod-dr within the prod budget at baseline (1,800 USD before issue 18's observability,
     2,000 with it); --check proves it on the real plans."""
     import json
-    import subprocess
-    import sys
 
-    from offline.engine import PROJECT_DIR
+    from pricing.report import main
 
-    def report(*config: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pricing.report", "prod", "--check", "--format", "json",
-                   *[f"--config={c}" for c in config]]  # fmt: skip
-        return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    def report(*config: str) -> tuple[int, str]:
+        status = main(["prod", "--check", "--format", "json", *[f"--config={c}" for c in config]])
+        return status, capsys.readouterr().out
 
-    within = report()
-    document = json.loads(within.stdout)
+    status, out = report()
+    document = json.loads(out)
     pair = document["pair"]
     assert pair["stacks"] == ["prod", "prod-dr"] and pair["budget"] == 2000
     assert pair["baseline"] == round(document["baseline"] + document["standby"]["baseline"], 2)
     assert document["unpriced"] == [] and document["standby"]["unpriced"] == []
-    assert within.returncode == 0, f"prod + prod-dr = {pair['baseline']:.2f} USD/month at baseline, over 2,000"
-    over = report("monthlyBudgetUsd=1500")  # prod alone fits 1,500; the pair does not
-    assert over.returncode == 1 and json.loads(over.stdout)["pair"]["overBudget"] is True
+    assert status == 0, f"prod + prod-dr = {pair['baseline']:.2f} USD/month at baseline, over 2,000"
+    status, out = report("monthlyBudgetUsd=1500")  # prod alone fits 1,500; the pair does not
+    assert status == 1 and json.loads(out)["pair"]["overBudget"] is True
 
 
 def test_only_the_copy_vault_pays_cross_region_transfer_even_in_a_stack_named_dr() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import Severity
 
+from policies.address_space import covers_public_internet
 from policies.rules.base import ResourceView, Rule, of_type
 from policies.rules.shapes import eks_public_access
 
@@ -42,19 +42,10 @@ def _ports(rule: Mapping[str, Any]) -> set[int]:
 
 
 def covers_internet(cidrs: Iterable[str]) -> bool:
-    """Whether the CIDRs together admit every IPv4 or every IPv6 address: 0.0.0.0/1 plus 128.0.0.0/1 is
-    as open as 0.0.0.0/0 (judged by coverage with ipaddress.collapse_addresses, not by spelling)."""
-    networks = []
-    for cidr in cidrs:
-        try:
-            networks.append(ipaddress.ip_network(str(cidr), strict=False))
-        except ValueError:
-            continue
-    for version in (4, 6):
-        family = [n for n in networks if n.version == version]
-        if any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(family)):  # type: ignore[type-var]
-            return True
-    return False
+    """Whether the CIDRs together admit every public IPv4 (or global IPv6) address: 0.0.0.0/1 plus 128.0.0.0/1,
+    or blocks around the reserved space, are as open as 0.0.0.0/0 (policies/address_space.py, which the stack
+    config's check shares)."""
+    return covers_public_internet(cidrs)
 
 
 def _world_open_ports(rules: Sequence[Mapping[str, Any]], allowed: set[int]) -> list[int]:

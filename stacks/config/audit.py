@@ -62,3 +62,14 @@ class AuditConfig(ConfigBase):
                 f"{ns_key('logLockDays')} = {self._v('logLockDays')} must be 1 to {ns_key('logRetentionDays')} = "
                 f"{self._v('logRetentionDays')}: a lock longer than the retention keeps expired logs (and their cost)"
             )
+
+    def _check_trail_partition(self) -> None:
+        """organizationTrail in the partition of the stack's region (an organization trail records only its own
+        partition's accounts)."""
+        trail = self.organization_trail
+        if trail and trail.split(":")[1] != self.partition:
+            raise ValueError(
+                f"{ns_key('organizationTrail')} = {self._v('organizationTrail')}: partition '{trail.split(':')[1]}', "
+                f"but region {self.region} is in partition '{self.partition}'; a trail of another partition does not "
+                "record this account"
+            )

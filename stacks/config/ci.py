@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from pydantic import field_validator
+from pydantic.alias_generators import to_snake
 
 from stacks.aws_limits import ROLE_ARN_PATTERN
 from stacks.config.base import ConfigBase, ns_key
@@ -43,6 +44,8 @@ class CiConfig(ConfigBase):
     def _repository(cls, value: str) -> str:
         if value and not _REPOSITORY_PATTERN.match(value):
             raise ValueError("must be a GitHub repository as owner/name, or empty")
+        if value and value.split("/")[1] in (".", ".."):
+            raise ValueError("names the repository '.' or '..', which GitHub does not allow; use owner/name")
         return value
 
     @field_validator("ci_deploy_role_arn", "ci_preview_role_arn")
@@ -60,6 +63,15 @@ class CiConfig(ConfigBase):
                 f"{ns_key('ciGithubConnectionArn')} and {ns_key('ciRepository')} go together: the in-VPC CI runner "
                 "needs both (set both, or neither for no runner)"
             )
+        # Another partition's ARN fails only at deploy time, in a component after dozens of resources (an
+        # access entry or a CodeBuild project in another partition does not exist): refused here, by key.
+        for key in ("ciDeployRoleArn", "ciPreviewRoleArn", "ciGithubConnectionArn"):
+            arn = getattr(self, to_snake(key))
+            if arn and arn.split(":")[1] != self.partition:
+                raise ValueError(
+                    f"{ns_key(key)} = {self._v(key)}: partition '{arn.split(':')[1]}', but region {self.region} is in "
+                    f"partition '{self.partition}'; use an ARN starting arn:{self.partition}:"
+                )
         principals = [*admin_role_arns, self.ci_deploy_role_arn, self.ci_preview_role_arn]
         principals = [arn for arn in principals if arn]
         duplicates = sorted({arn for arn in principals if principals.count(arn) > 1})

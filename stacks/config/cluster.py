@@ -9,7 +9,8 @@ import ipaddress
 from pydantic import ValidationInfo, field_validator
 
 from components.versions import KUBERNETES_VERSIONS, support_status, supported_versions
-from stacks.aws_limits import NODE_DISK_GIB, NODE_GROUP_MAX, ROLE_ARN_PATTERN
+from policies.address_space import not_routed
+from stacks.aws_limits import EKS_PUBLIC_CIDRS_MAX, NODE_DISK_GIB, NODE_GROUP_MAX, ROLE_ARN_PATTERN
 from stacks.capacity import ALLOCATABLE
 from stacks.config.base import ConfigBase, ns_key, priced
 from stacks.config.network import check_cidr_list
@@ -55,6 +56,30 @@ class ClusterConfig(ConfigBase):
         ipv6 = [cidr for cidr in value if ipaddress.ip_network(cidr).version == 6]
         if ipv6:
             raise ValueError(f"{ipv6} are IPv6; the EKS public endpoint admits IPv4 CIDRs only")
+        return value
+
+    @field_validator("eks_public_access_cidrs")
+    @classmethod
+    def _eks_cidrs_deployable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # What EKS refuses at CreateCluster/UpdateClusterConfig, refused here instead: more than 40 blocks (EKS
+        # service quotas, "Public endpoint access CIDR ranges per cluster", not adjustable), and blocks no internet
+        # client comes from (private, loopback, link-local, multicast, class E): publicAccessCidrs are the addresses
+        # of internet clients of the PUBLIC endpoint
+        # (https://docs.aws.amazon.com/eks/latest/APIReference/API_VpcConfigRequest.html, "The CIDR blocks that are
+        # allowed access to your cluster's public Kubernetes API server endpoint"); in-VPC clients reach the
+        # private endpoint (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html).
+        if len(value) > EKS_PUBLIC_CIDRS_MAX:
+            raise ValueError(
+                f"lists {len(value)} CIDRs; EKS allows at most {EKS_PUBLIC_CIDRS_MAX} public endpoint access CIDR "
+                "ranges per cluster (a quota that cannot be raised)"
+            )
+        private = [cidr for cidr in value if not_routed(ipaddress.ip_network(cidr))]
+        if private:
+            raise ValueError(
+                f"{private} are private, loopback, link-local, multicast or reserved space: no internet client "
+                "comes from there, and the public endpoint admits internet clients only (in-VPC clients use the "
+                "private endpoint); list public CIDRs, or leave the list empty"
+            )
         return value
 
     @field_validator("eks_admin_role_arns")

@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_snake
 from stacks.config.base import CONFIG_NAMESPACE, ConfigError, ns_key
 from stacks.config.model import StackConfig
 from stacks.config.ownership import SECRET_CAPABLE_KEYS
+from stacks.config.pair_files import check_named_standby, check_region_pair
 from stacks.config.parsing import parse_stack_config
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
 
@@ -103,8 +104,10 @@ def load_stack_config() -> StackConfig:
     region = raw.get("region", "us-east-1")
     for warning in ignored_settings(_all_config(), region if isinstance(region, str) else None):
         pulumi.log.warn(warning)
+    check_named_standby(pulumi.get_stack(), raw)
     config = parse_stack_config(raw, _secret_keys())
     check_region_pair_names(pulumi.get_stack(), config)
+    check_region_pair(pulumi.get_stack(), config)
     for key in sorted(config.secret_keys - SECRET_CAPABLE_KEYS):
         pulumi.log.warn(
             f"{ns_key(key)} is set with --secret, but the program uses it as a plain value (typed component "

@@ -48,10 +48,12 @@ class StackConfig(
         self._check_region_pair()
         self._check_log_lock(info)
         self._check_certificate()
+        self._check_alb_ingress()
         self._check_admin_partition()
         self._check_node_bounds(info)
         self._check_workloads_fit(info)
         self._check_ci_runner(self.eks_admin_role_arns)
+        self._check_trail_partition()
         self._check_data_stores(info)
         self._check_dr_region()
         self._check_observability()
@@ -61,18 +63,20 @@ class StackConfig(
     def _check_tier_rules(self) -> None:
         """The invariants of the tier (stacks/tiers.py TIER_RULES) that no override may break."""
         rules = TIER_RULES[self.tier]
+        # The pair keys first: a standby whose standbyFor went missing is told that, not the first
+        # zone-redundancy rule its standby sizes trip (issue 23).
+        if rules.requires_region_pair and self.region_pair_role == "none":
+            raise ValueError(
+                f"{ns_key('drStack')} must be set for tier '{self.tier}' (the name of its standby stack in "
+                f"{ns_key('drRegion')}), unless the stack is itself a standby ({ns_key('standbyFor')}): a region "
+                "failure must meet the recovery objectives"
+            )
         if rules.high_availability:
             self._require_high_availability()
         if rules.requires_account_pin and not self.account_id:
             raise ValueError(
                 f"{ns_key('accountId')} must be set for tier '{self.tier}', so the stack can never "
                 "deploy into another account"
-            )
-        if rules.requires_region_pair and self.region_pair_role == "none":
-            raise ValueError(
-                f"{ns_key('drStack')} must be set for tier '{self.tier}' (the name of its standby stack in "
-                f"{ns_key('drRegion')}), unless the stack is itself a standby ({ns_key('standbyFor')}): a region "
-                "failure must meet the recovery objectives"
             )
         # A standby too (issue 20.7c): after a switchover its cluster is the writer, and its plan is the one that backs
         # the writer up.
