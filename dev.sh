@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for people and CI. Needs only python3 (3.11+) and git; npm only when helm is missing.
 #   ./dev.sh plan [STACK] [plan options]   set up .venv, then print the offline plan of STACK (default dev)
-#   ./dev.sh test [pytest args]            set up .venv and helm, then lint, type-check and run the whole test suite
+#   ./dev.sh test [pytest args]            set up .venv, helm and promtool, then lint, type-check and run the whole test suite
 #                                          (on every CPU with pytest-xdist; PYTEST_WORKERS=N to choose, -p no:xdist for serial)
 #   ./dev.sh setup                         create .venv, install the pinned requirements and helm
 #   ./dev.sh docs [--check]                regenerate the generated documentation (--check: exit 1 if stale)
@@ -28,6 +28,11 @@ setup_helm() {
   bash scripts/install-helm.sh >/dev/null
 }
 
+setup_promtool() {
+  # Only the rule tests use promtool; the installer prints its own error when it fails.
+  bash scripts/install-promtool.sh >/dev/null
+}
+
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -48,6 +53,7 @@ case "$command" in
   test)
     setup_venv
     setup_helm
+    setup_promtool
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     # mypy is one process (about 50 s of CPU without its cache, .mypy_cache, as on a fresh clone; about 1 s

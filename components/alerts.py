@@ -22,6 +22,9 @@ class AlarmTopicArgs:
     """Account whose CloudWatch alarms may publish. Required."""
     email: str = ""
     """Address subscribed to the topic (it must confirm the subscription); empty for none. Default: empty."""
+    prometheus_workspace_arn: pulumi.Input[str] | None = None
+    """The stack's Prometheus workspace, whose Alertmanager may publish (pinned by aws:SourceArn); its key must
+    admit the same workspace. None admits no workspace. Default: None."""
 
     def __post_init__(self) -> None:
         if self.email and ("@" not in self.email or " " in self.email):
@@ -44,7 +47,9 @@ class AlarmTopic(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-alarms",
             arn=topic.arn,
-            policy=topic.arn.apply(lambda arn: _topic_policy(arn, args.account_id, name)),
+            policy=pulumi.Output.all(topic.arn, args.prometheus_workspace_arn).apply(
+                lambda values: _topic_policy(values[0], args.account_id, name, values[1])
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         if args.email:
@@ -61,9 +66,13 @@ class AlarmTopic(pulumi.ComponentResource):
         self.register_outputs({"topic_arn": self.topic_arn})
 
 
-def _topic_policy(topic_arn: str, account_id: str, rule_prefix: str) -> str:
-    """CloudWatch alarms of this account and EventBridge rules of this stack may publish; nothing may use the topic
-    without TLS.
+def _topic_policy(topic_arn: str, account_id: str, rule_prefix: str, workspace_arn: str | None = None) -> str:
+    """CloudWatch alarms of this account, EventBridge rules of this stack and the stack's Prometheus workspace (when
+    given) may publish; nothing may use the topic without TLS.
+
+    Prometheus: "Permissions to send alert messages to your Amazon SNS topic" (AMP User Guide,
+    AMP-alertmanager-receiver-AMPpermission): sns:Publish and sns:GetTopicAttributes for aps.amazonaws.com, pinned
+    here by aws:SourceArn to the one workspace and aws:SourceAccount to this account.
 
     EventBridge publishes to an SNS target through the topic's resource policy, not a role ("Permissions for
     Amazon SNS", EventBridge User Guide); aws:SourceArn pins it to the rules of this stack, whose names Pulumi derives
@@ -71,7 +80,25 @@ def _topic_policy(topic_arn: str, account_id: str, rule_prefix: str) -> str:
     non-compliance), so another rule of the account cannot publish alarms here.
     """
     partition = topic_arn.split(":")[1]
+    prometheus = (
+        [
+            {
+                "Sid": "PrometheusAlertmanagerOfThisStack",
+                "Effect": "Allow",
+                "Principal": {"Service": "aps.amazonaws.com"},
+                "Action": ["sns:Publish", "sns:GetTopicAttributes"],
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnEquals": {"aws:SourceArn": workspace_arn},
+                },
+            }
+        ]
+        if workspace_arn
+        else []
+    )
     return policy_document(
+        *prometheus,
         {
             "Sid": "CloudWatchAlarmsOfThisAccount",
             "Effect": "Allow",

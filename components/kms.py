@@ -11,6 +11,7 @@ this account's log groups in this region).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,9 +39,10 @@ USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateData
 
 DirectService = Literal["logs", "cloudwatch"]
 """Service principals a key may admit directly: CloudWatch Logs (log groups), CloudWatch (alarm actions)."""
-AuditService = Literal["cloudtrail", "events"]
+AuditService = Literal["cloudtrail", "events", "aps"]
 """Audit and detection services a key may admit directly: CloudTrail (trail log files), EventBridge (rules
-publishing GuardDuty findings to an encrypted SNS topic)."""
+publishing GuardDuty findings to an encrypted SNS topic), Amazon Managed Service for Prometheus (the Alertmanager
+of the workspaces in PlatformKeysArgs.prometheus_workspace_arns publishing alerts to an encrypted SNS topic)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ DEFAULT_KEY_DOMAINS: tuple[KeyDomain, ...] = (
               direct_services=("logs",), audit_services=("cloudtrail",)),
     KeyDomain("eks", "EKS Kubernetes secrets envelope encryption", via_services=("eks",)),
     KeyDomain("alerts", "SNS topics of platform alarms", via_services=("sns",),
-              direct_services=("cloudwatch",), audit_services=("events",)),
+              direct_services=("cloudwatch",), audit_services=("events", "aps")),
 )  # fmt: skip
 """The platform's key domains: data stores, secrets, logs, EKS secrets and alarm notifications."""
 
@@ -98,6 +100,9 @@ class PlatformKeysArgs:
     """Principals that administer (not use) the keys. Default: the account root, i.e. delegated to IAM."""
     protect: bool = False
     """Register the keys with protect=True, so `pulumi destroy` cannot schedule their deletion. Default: False."""
+    prometheus_workspace_arns: tuple[pulumi.Input[str], ...] = ()
+    """Prometheus workspaces whose Alertmanager may use the keys of domains that admit 'aps' (pinned by
+    aws:SourceArn to exactly these workspaces); none admits no workspace. Default: none."""
 
     def __post_init__(self) -> None:
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
@@ -111,8 +116,9 @@ class PlatformKeysArgs:
             raise InvalidArgumentError(f"domains: names must be unique and non-empty, got {names}")
 
 
-def key_policy(args: PlatformKeysArgs, domain: KeyDomain) -> dict[str, Any]:
-    """The key policy document of one domain's key."""
+def key_policy(args: PlatformKeysArgs, domain: KeyDomain, workspace_arns: Sequence[str] = ()) -> dict[str, Any]:
+    """The key policy document of one domain's key; `workspace_arns`: the resolved
+    PlatformKeysArgs.prometheus_workspace_arns (a domain admitting 'aps' admits exactly these)."""
     root = f"arn:{args.partition}:iam::{args.account_id}:root"
     statements: list[dict[str, Any]] = [
         {
@@ -148,7 +154,9 @@ def key_policy(args: PlatformKeysArgs, domain: KeyDomain) -> dict[str, Any]:
             },
         ]
     statements += [_direct_service_statement(args, service) for service in domain.direct_services]
-    statements += [s for service in domain.audit_services for s in _audit_service_statements(args, service)]
+    statements += [
+        s for service in domain.audit_services for s in _audit_service_statements(args, service, workspace_arns)
+    ]
     if domain.service_linked_roles:
         statements.append(_service_linked_roles_statement(args, domain.service_linked_roles))
     return {"Version": "2012-10-17", "Statement": statements}
@@ -169,7 +177,9 @@ def _service_linked_roles_statement(args: PlatformKeysArgs, roles: tuple[str, ..
     }
 
 
-def _audit_service_statements(args: PlatformKeysArgs, service: AuditService) -> list[dict[str, Any]]:
+def _audit_service_statements(
+    args: PlatformKeysArgs, service: AuditService, workspace_arns: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """CloudTrail encrypting trail log files, or EventBridge publishing to an encrypted topic, pinned to this
     account (and for CloudTrail, to its trails by aws:SourceArn and the encryption context).
 
@@ -180,6 +190,25 @@ def _audit_service_statements(args: PlatformKeysArgs, service: AuditService) -> 
     kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com.
     """
     prefix = f"arn:{args.partition}"
+    if service == "aps":
+        # "Allow Amazon Managed Service for Prometheus to send alerts to an encrypted topic" (AMP User Guide,
+        # AMP-alertmanager-receiver-AMPpermission): kms:GenerateDataKey* and kms:Decrypt for aps.amazonaws.com;
+        # aws:SourceArn pins it to the stack's own workspace, aws:SourceAccount to this account (confused deputy).
+        if not workspace_arns:
+            return []
+        return [
+            {
+                "Sid": "PrometheusAlertmanagerOfThisStack",
+                "Effect": "Allow",
+                "Principal": {"Service": "aps.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": args.account_id},
+                    "ArnEquals": {"aws:SourceArn": sorted(workspace_arns)},
+                },
+            }
+        ]
     if service == "events":
         return [
             {
@@ -282,7 +311,7 @@ class PlatformKeys(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 rotation_period_in_days=args.rotation_period_in_days,
                 deletion_window_in_days=args.deletion_window_in_days,
-                policy=json.dumps(key_policy(args, domain)),
+                policy=_policy_text(args, domain),
                 tags={"Name": f"{name}-{domain.name}", "key-domain": domain.name},
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
@@ -298,3 +327,12 @@ class PlatformKeys(pulumi.ComponentResource):
         if domain not in self._keys:
             raise InvalidArgumentError(f"domain: '{domain}' is not one of {sorted(self._keys)}")
         return self._keys[domain].arn
+
+
+def _policy_text(args: PlatformKeysArgs, domain: KeyDomain) -> pulumi.Input[str]:
+    """The key policy as JSON; an Output when it names Prometheus workspaces, whose ARNs AWS assigns."""
+    if "aps" in domain.audit_services and args.prometheus_workspace_arns:
+        return pulumi.Output.all(*args.prometheus_workspace_arns).apply(
+            lambda arns: json.dumps(key_policy(args, domain, arns))
+        )
+    return json.dumps(key_policy(args, domain))

@@ -53,6 +53,10 @@ class KubernetesPins:
 _ALB_CHARTS = "https://aws.github.io/eks-charts"
 _METRICS_CHARTS = "https://kubernetes-sigs.github.io/metrics-server/"
 _AUTOSCALER_CHARTS = "https://kubernetes.github.io/autoscaler"
+_PROMETHEUS_COMMUNITY_CHARTS = "https://prometheus-community.github.io/helm-charts"
+_EXPORTER_CHARTS = {"kube-state-metrics": "5.33.2", "prometheus-node-exporter": "4.45.3"}
+"""The metrics exporters the managed collector scrapes (components/metrics.py); neither depends on the Kubernetes
+minor version within the supported range, so one pin serves all."""
 _JETSTACK_CHARTS = "https://charts.jetstack.io"
 
 CERT_MANAGER_CHART = ChartPin(_JETSTACK_CHARTS, "v1.21.1")
@@ -67,6 +71,7 @@ def _charts(lbc: str, metrics: str, autoscaler: str) -> Mapping[str, ChartPin]:
             "aws-load-balancer-controller": ChartPin(_ALB_CHARTS, lbc),
             "metrics-server": ChartPin(_METRICS_CHARTS, metrics),
             "cluster-autoscaler": ChartPin(_AUTOSCALER_CHARTS, autoscaler),
+            **{chart: ChartPin(_PROMETHEUS_COMMUNITY_CHARTS, pin) for chart, pin in _EXPORTER_CHARTS.items()},
             "cert-manager": CERT_MANAGER_CHART,
             "trust-manager": TRUST_MANAGER_CHART,
         }
@@ -122,6 +127,10 @@ PIN_SOURCES: Mapping[str, str] = MappingProxyType(
         "chart:cert-manager@v1.21.1": "https://github.com/cert-manager/cert-manager/releases/tag/v1.21.1 (2026-07-29)",
         "chart:trust-manager@v0.24.0": "https://github.com/cert-manager/trust-manager/releases/tag/v0.24.0 "
         "(2026-06-27)",
+        "chart:kube-state-metrics@5.33.2": "https://github.com/prometheus-community/helm-charts commit a80cc01d4 "
+        "(charts/kube-state-metrics/Chart.yaml version 5.33.2)",
+        "chart:prometheus-node-exporter@4.45.3": "https://github.com/prometheus-community/helm-charts commit "
+        "80b38521a (charts/prometheus-node-exporter/Chart.yaml version 4.45.3)",
         # cluster-autoscaler images: the newest patch of the minor matching the cluster (release tags).
         "image:cluster-autoscaler@v1.35.2": "https://github.com/kubernetes/autoscaler/releases/tag/"
         "cluster-autoscaler-1.35.2 (2026-07-22)",
@@ -183,6 +192,10 @@ CHART_LOOKUPS: Mapping[tuple[str, str], tuple[ChartLookup, ...]] = MappingProxyT
         ("cluster-autoscaler", "9.59.0"): (),  # no `lookup` in charts/cluster-autoscaler/templates
         ("cert-manager", "v1.21.1"): (),  # no `lookup` in deploy/charts/cert-manager/templates
         ("trust-manager", "v0.24.0"): (),  # no `lookup` in deploy/charts/trust-manager/templates
+        # No `lookup` in prometheus-community/helm-charts charts/<chart>/templates at the commits that set these
+        # versions (kube-state-metrics 5.33.2: a80cc01d4; prometheus-node-exporter 4.45.3: 80b38521a).
+        ("kube-state-metrics", "5.33.2"): (),
+        ("prometheus-node-exporter", "4.45.3"): (),
     }
 )
 """(chart, version) -> the objects its templates `lookup`, audited from the chart source at that version. A pinned

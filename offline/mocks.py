@@ -61,6 +61,25 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         return {"arn": cluster.replace(":cluster/", ":topic/", 1) + f"/{inputs.get('name', resource_id)}"}
     if type_token == "aws:msk/configuration:Configuration":
         return {"latestRevision": 1}
+    if type_token == "aws:amp/workspace:Workspace":
+        # AMP assigns the workspace ID (ws-<uuid>); the ARN and endpoint follow from it (DescribeWorkspace).
+        workspace_id = resource_id
+        return {
+            "arn": f"arn:{partition}:aps:{region}:{account}:workspace/{workspace_id}",
+            "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/workspaces/{workspace_id}/",
+        }
+    if type_token == "aws:grafana/workspace:Workspace":
+        # AMG assigns g-<10 hex> and serves the workspace at <id>.grafana-workspace.<region>.amazonaws.com.
+        grafana_id = f"g-{hashlib.sha256(resource_id.encode()).hexdigest()[:10]}"
+        return {"endpoint": f"{grafana_id}.grafana-workspace.{region}.amazonaws.com"}
+    if type_token == "aws:amp/scraper:Scraper":
+        # The scraper's service-linked role, named after the scraper (DescribeScraper roleArn).
+        digest = hashlib.sha256(resource_id.encode()).hexdigest()
+        return {
+            "arn": f"arn:{partition}:aps:{region}:{account}:scraper/s-{digest[:8]}-{digest[8:12]}",
+            "roleArn": f"arn:{partition}:iam::{account}:role/aws-service-role/scraper.aps.amazonaws.com/"
+            f"AWSServiceRoleForAmazonPrometheusScraper_{digest[:8]}-{digest[8:12]}",
+        }
     if type_token == "eks:index:Cluster":
         issuer = f"oidc.eks.{region}.amazonaws.com/id/{_short_hash(resource_id).upper()}"
         return {
@@ -127,6 +146,9 @@ class OfflineMocks(pulumi.runtime.Mocks):
             self.providers[provider_id] = state
             return provider_id, state
         resource_id = f"{args.name}-{_short_hash(args.typ + args.name)[:8]}"
+        if args.typ == "aws:amp/workspace:Workspace":
+            digest = hashlib.sha256(args.name.encode()).hexdigest()
+            resource_id = f"ws-{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
         if args.typ == "aws:rds/globalCluster:GlobalCluster":
             resource_id = str(args.inputs.get("globalClusterIdentifier", resource_id))  # AWS's id is the identifier
         region, account = self._provider_facts(args.provider)

@@ -7,6 +7,8 @@ Checks, each through the AWS control-plane APIs (reachable from anywhere with cr
 - target groups: each public workload's target group has a healthy target;
 - topics: every topic a workload produces or consumes exists (MSK topic API);
 - alarms: every alarm of the stack notifies the alarm topic on ALARM and on OK;
+- metrics: the Prometheus workspace, both managed collectors (and the EKS one's access entry), every rule group
+  and the Alertmanager definition are ACTIVE, and every scrape job's targets are `up` (ops/verify_metrics.py);
 - database: each workload's database user exists, can log in, is a member of rds_iam and may connect
   to the database (checked through the RDS Data API with the master secret: a login as the IAM user
   itself needs a network path to the cluster, which only the workloads' subnets have).
@@ -28,6 +30,7 @@ from botocore.exceptions import ClientError
 from botocore.signers import RequestSigner
 
 from ops.common import Clients, OpsInterruptedError, Progress, Report, require_pinned_account, stderr_progress
+from ops.verify_metrics import check_metrics
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
 from stacks.tiers import TIER_RULES
@@ -55,9 +58,11 @@ def verify(
     clients: Clients,
     progress: Progress = stderr_progress,
     read_nodes: NodeReader | None = None,
+    metrics: Callable[[Report, Clients, str], None] = check_metrics,
 ) -> Report:
     """Every check; the report fails when any check fails. `read_nodes(endpoint, ca_pem, token)` lists
-    the Kubernetes nodes (default: GET /api/v1/nodes over TLS, verified against the cluster's CA)."""
+    the Kubernetes nodes (default: GET /api/v1/nodes over TLS, verified against the cluster's CA); `metrics(report,
+    clients, prefix)` checks the Prometheus workspace and its collectors (default: ops/verify_metrics.py)."""
     require_pinned_account(stack, config, clients)
     report = Report("verify", stack)
     prefix = resource_prefix(stack)
@@ -66,6 +71,7 @@ def verify(
         ("target groups", lambda: check_target_groups(report, stack, clients)),
         ("topics", lambda: check_topics(report, clients, prefix)),
         ("alarms", lambda: check_alarms(report, stack, clients, prefix)),
+        ("metrics", lambda: metrics(report, clients, prefix)),
         (
             "database users",
             lambda: check_database_users(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,7 +48,9 @@ FREE_TYPES = {
     "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget", "aws:msk/topic:Topic", "pulumi-python:dynamic/aurora:DatabaseUser",
     "aws:codebuild/webhook:Webhook", "aws:eks/accessEntry:AccessEntry",
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
+    "aws:amp/alertManagerDefinition:AlertManagerDefinition",
+    "aws:grafana/workspaceSamlConfiguration:WorkspaceSamlConfiguration",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
     "aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus",
     "aws:securityhub/standardsSubscription:StandardsSubscription",
@@ -69,9 +72,9 @@ REQUIRED_PRICES = (
     "s3_standard", "cloudtrail_management_events", "cloudtrail_data_events", "guardduty_cloudtrail_events",
     "guardduty_flow_dns", "guardduty_eks_audit", "guardduty_runtime_vcpu", "codebuild_linux_medium",
     "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "arc_region_switch_plan",
-    "lambda_requests", "lambda_gb_second",
-    "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "config_item",
-    "config_rule_evaluation", "conformance_pack_evaluation", "securityhub_check",
+    "lambda_requests", "lambda_gb_second", "config_item", "config_rule_evaluation", "conformance_pack_evaluation",
+    "securityhub_check", "amp_ingestion", "amp_storage", "amp_query", "amp_collector", "amp_collector_samples",
+    "grafana_editor",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -81,8 +84,8 @@ REQUIRED_USAGE = (
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
     "aurora_replication_gb", "ecr_replication_gb", "region_switch_report_gb", "region_switch_invocations",
-    "aurora_replication_gb", "ecr_replication_gb", "config_items", "config_rule_evaluations",
-    "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
+    "config_items", "config_rule_evaluations", "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
+    "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")
@@ -632,6 +635,46 @@ def _first_band(price_key: str, usage_key: str, label: str) -> Pricer:
     return price
 
 
+SAMPLE_BYTES = 2
+"""Bytes a stored sample takes (AMP pricing: 'typically 1 or 2 bytes'; metadata not counted)."""
+AMP_RETENTION_MONTHS = 5
+"""Months a workspace keeps samples: AMP's default retention of 150 days."""
+
+
+def _scrape_interval(configuration: Any) -> float:
+    """The global scrape interval (seconds) of a collector's configuration text; 60 when it does not say."""
+    match = re.search(r"scrape_interval:\s*['\"]?(\d+)s", str(configuration or ""))
+    return float(match.group(1)) if match else 60.0
+
+
+def _scraper_samples(r: Resource, c: _Context) -> tuple[str, float, float]:
+    """(source, active series, samples per month) of one collector: series from usage, interval from its config."""
+    source = "msk" if (r["inputs"].get("source") or {}).get("vpc") else "eks"
+    series = c.usage["metrics_series_msk"] if source == "msk" else c.usage["metrics_series_eks"]
+    interval = _scrape_interval(r["inputs"].get("scrapeConfiguration"))
+    return source, series, series * c.table.hours * 3600 / interval
+
+
+def _scraper(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    source, series, samples = _scraper_samples(r, c)
+    hours = c.table.hourly("amp_collector")
+    collected = samples / 1e7 * c.table.get("amp_collector_samples")
+    ingested = samples / 1e7 * c.table.get("amp_ingestion")
+    interval = _scrape_interval(r["inputs"].get("scrapeConfiguration"))
+    yield f"{source} collector hours", hours, hours
+    yield f"samples collected ({series:.0f} series every {interval:.0f} s)", collected, collected
+    yield "samples ingested", ingested, ingested
+
+
+def _workspace(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    samples = sum(_scraper_samples(s, c)[2] for s in c.find("aws:amp/scraper:Scraper"))
+    stored_gb = samples * AMP_RETENTION_MONTHS * SAMPLE_BYTES / 2**30
+    storage = stored_gb * c.table.get("amp_storage")
+    query = c.usage["metrics_query_billion_samples"] * c.table.get("amp_query")
+    yield f"storage ({stored_gb:.1f} GB: {AMP_RETENTION_MONTHS} months of samples)", storage, storage
+    yield "query samples processed", query, query
+
+
 PRICERS: dict[str, Pricer] = {
     "eks:index:Cluster": _eks,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -667,6 +710,15 @@ PRICERS: dict[str, Pricer] = {
         "conformance_pack_evaluation", "conformance_pack_evaluations", "conformance pack evaluations"
     ),
     "aws:securityhub/account:Account": _first_band("securityhub_check", "securityhub_checks", "security checks"),
+    "aws:amp/scraper:Scraper": _scraper,
+    "aws:amp/workspace:Workspace": _workspace,
+    "aws:grafana/workspace:Workspace": lambda r, c: [
+        (
+            "editor licenses",
+            c.usage["grafana_users"] * c.table.get("grafana_editor"),
+            c.usage["grafana_users"] * c.table.get("grafana_editor"),
+        )
+    ],
 }
 
 

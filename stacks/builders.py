@@ -6,11 +6,14 @@ These functions translate StackConfig into component arguments; they hold no res
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi_aws import Provider as AwsProvider
 
+from components import prometheus_config as prom
+from components import slo
 from components.alerts import AlarmTopic, AlarmTopicArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.aurora import POSTGRES_PORT, AuroraPostgres, AuroraPostgresArgs
@@ -24,9 +27,17 @@ from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import PREVIEW_RENDER_GROUP, EksCluster, EksClusterArgs
+from components.grafana import GrafanaWorkspace, GrafanaWorkspaceArgs
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
+from components.metrics import (
+    KafkaSource,
+    MetricsCollection,
+    MetricsCollectionArgs,
+    MetricsWorkspace,
+    MetricsWorkspaceArgs,
+)
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.secrets import AppSecrets, AppSecretsArgs, GeneratedCredential
@@ -35,6 +46,7 @@ from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs, WorkloadRelease
 from stacks.aws_context import AwsContext
 from stacks.config import StackConfig
+from stacks.config.observability import slo_targets
 from stacks.names import MASTER_CREDENTIAL, global_database_name, primary_prefix, repository_name
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS, WorkloadSpec, callers_of, database_users, platform_topics
@@ -112,7 +124,9 @@ def region_copy_keys(ctx: Context) -> PlatformKeys | None:
     )
 
 
-def keys(ctx: Context) -> PlatformKeys:
+def keys(ctx: Context, metrics: MetricsWorkspace) -> PlatformKeys:
+    """The platform's keys; the alerts key admits the stack's Prometheus workspace (its Alertmanager publishes to
+    the encrypted alarm topic)."""
     return PlatformKeys(
         ctx.prefix,
         PlatformKeysArgs(
@@ -120,6 +134,109 @@ def keys(ctx: Context) -> PlatformKeys:
             region=ctx.aws.region,
             partition=ctx.aws.partition,
             protect=ctx.config.protect_stateful,
+            prometheus_workspace_arns=(metrics.arn,),
+        ),
+        opts=ctx.options,
+    )
+
+
+METRICS_KEY_DOMAIN = KeyDomain(
+    "metrics", "Amazon Managed Service for Prometheus and Grafana workspaces and the Prometheus log group",
+    via_services=("aps", "grafana"), direct_services=("logs",),
+)  # fmt: skip
+"""The workspace's key: a PlatformKeys of its own (`<prefix>-amp`), because the platform's alerts key must name the
+workspace, which must exist first."""
+
+
+def metrics_workspace(ctx: Context) -> MetricsWorkspace:
+    """The Prometheus workspace under its own key, before the platform keys (whose alerts key names it)."""
+    config = ctx.config
+    key = PlatformKeys(
+        f"{ctx.prefix}-amp",
+        PlatformKeysArgs(
+            account_id=ctx.aws.account_id,
+            region=ctx.aws.region,
+            partition=ctx.aws.partition,
+            domains=(METRICS_KEY_DOMAIN,),
+            protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )
+    workspace = MetricsWorkspace(
+        ctx.prefix,
+        MetricsWorkspaceArgs(
+            kms_key_arn=key.arn("metrics"), log_retention_days=config.log_retention_days,
+            protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )  # fmt: skip
+    workspace.grafana = grafana(ctx, workspace, key.arn("metrics"))
+    return workspace
+
+
+def grafana(ctx: Context, metrics: MetricsWorkspace, key_arn: pulumi.Input[str]) -> GrafanaWorkspace | None:
+    """Amazon Managed Grafana on the Prometheus workspace, when grafanaWorkspace is on (its sign-in is validated)."""
+    config = ctx.config
+    if not config.grafana_workspace or not config.grafana_authentication:
+        return None
+    return GrafanaWorkspace(
+        ctx.prefix,
+        GrafanaWorkspaceArgs(
+            prometheus_workspace_arn=metrics.arn, kms_key_arn=key_arn, account_id=ctx.aws.account_id,
+            authentication=config.grafana_authentication, saml_metadata_url=config.grafana_saml_metadata_url,
+        ),
+        opts=ctx.options,
+    )  # fmt: skip
+
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "observability" / "rules"
+"""The rule files loaded into the workspace (one rule group namespace each)."""
+
+
+def rule_groups(config: StackConfig) -> dict[str, str]:
+    """Rule group namespace -> rule text: the repository's rule files plus the stack's SLO objectives."""
+    groups = {path.stem: path.read_text() for path in sorted(RULES_DIR.glob("*.yaml"))}
+    groups["slo-objectives"] = slo.dump(slo.objectives(slo_targets(config), config.slo_period_days))
+    return groups
+
+
+def metrics_collection(
+    ctx: Context,
+    metrics: MetricsWorkspace,
+    net: Network,
+    cluster: EksCluster,
+    bus: KafkaCluster,
+    topic: AlarmTopic,
+) -> MetricsCollection:
+    """The managed collectors of the cluster and of MSK, the rules and the Alertmanager; the exporter charts in
+    deploy phase complete."""
+    config = ctx.config
+    aws_facts = ctx.aws
+    return MetricsCollection(
+        f"{ctx.prefix}-metrics",
+        MetricsCollectionArgs(
+            workspace_id=metrics.workspace_id,
+            workspace_arn=metrics.arn,
+            cluster_name=cluster.cluster_name,
+            cluster_arn=f"arn:{aws_facts.partition}:eks:{aws_facts.region}:{aws_facts.account_id}:cluster/"
+            f"{cluster.cluster_name}",
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            vpc_id=net.vpc_id,
+            subnet_ids=net.subnet_ids_by_tier["private"],
+            region=aws_facts.region,
+            alarm_topic_arn=topic.topic_arn,
+            rule_groups=rule_groups(config),
+            workload_namespaces=tuple(spec.name for spec in WORKLOADS),
+            kafka=KafkaSource(
+                cluster_name=bus.cluster_name,
+                bootstrap_brokers=bus.bootstrap_brokers_sasl_iam,
+                security_group_id=bus.security_group_id,
+                subnet_ids=net.subnet_ids_by_tier["private"][: config.kafka_zones],
+            ),
+            scrape_interval_seconds=config.scrape_interval_seconds,
+            kubernetes_version=config.kubernetes_version,
+            kubernetes_provider=cluster.provider if config.kubernetes_layer else None,
+            depends_on=cluster.ready,
         ),
         opts=ctx.options,
     )
@@ -152,11 +269,14 @@ def endpoint_services() -> tuple[str, ...]:
     return DEFAULT_INTERFACE_ENDPOINT_SERVICES + (("secretsmanager",) if reads_secrets else ())
 
 
-def alarms(ctx: Context, platform_keys: PlatformKeys) -> AlarmTopic:
+def alarms(ctx: Context, platform_keys: PlatformKeys, metrics: MetricsWorkspace) -> AlarmTopic:
     return AlarmTopic(
         ctx.prefix,
         AlarmTopicArgs(
-            kms_key_arn=platform_keys.arn("alerts"), account_id=ctx.aws.account_id, email=ctx.config.alarm_email
+            kms_key_arn=platform_keys.arn("alerts"),
+            account_id=ctx.aws.account_id,
+            email=ctx.config.alarm_email,
+            prometheus_workspace_arn=metrics.arn,
         ),
         opts=ctx.options,
     )
@@ -718,9 +838,28 @@ def chart_values(
             "awsApiCidrs": [config.vpc_cidr] if config.interface_endpoints else ["0.0.0.0/0"],
         },
         "securityContext": {"uid": 10001},
+        # The AMP collector's interfaces live in the private subnets (components/metrics.py): only they may scrape.
+        "metrics": {"port": prom.WORKLOAD_METRICS_PORT, "path": prom.WORKLOAD_METRICS_PATH,
+                    "scraperCidrs": subnets["private"]},
+        "telemetry": telemetry_values(config.trace_sampling_ratio, ctx.stack),
         "terminationGracePeriodSeconds": 45,
         "preStopSleepSeconds": 10,
     }  # fmt: skip
+
+
+TRACE_COLLECTOR = ("amazon-cloudwatch", "cloudwatch-agent", 4316)
+"""Namespace, service and OTLP/HTTP port of the trace collector: the CloudWatch agent of the managed add-on
+amazon-cloudwatch-observability (components/eks.py), whose Application Signals receiver takes OTLP on 4316 and sends
+traces to AWS X-Ray (CloudWatch User Guide, "Enable Application Signals on Amazon EKS"; deploy-time claim). Chosen
+over the ADOT managed add-on: the agent already runs with its IRSA role on every stack, while ADOT would add an
+operator, its cert-manager webhook certificate and an OpenTelemetryCollector resource to run and patch."""
+
+
+def telemetry_values(sampling_ratio: float, stack: str) -> dict[str, Any]:
+    """The `telemetry` chart values: OTLP endpoint of the trace collector and the tier's sampling ratio."""
+    namespace, service, port = TRACE_COLLECTOR
+    return {"otlpEndpoint": f"http://{service}.{namespace}:{port}", "collectorNamespace": namespace,
+            "collectorPort": port, "samplingRatio": sampling_ratio, "environment": stack}  # fmt: skip
 
 
 def tls_values(cluster_issuer: str, trust_bundle: str) -> dict[str, Any]:

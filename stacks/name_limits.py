@@ -73,6 +73,9 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:msk/configuration:Configuration": NameLimit("name", 64, autonamed=False),
     # Kafka topic names: 249 characters (Kafka's limit; the MSK topic API takes the Kafka name).
     "aws:msk/topic:Topic": NameLimit("name", 249, autonamed=False),
+    # AMP CreateRuleGroupsNamespace: name 1-64 characters; AMG CreateWorkspace: workspaceName 1-255.
+    "aws:amp/ruleGroupNamespace:RuleGroupNamespace": NameLimit("name", 64, autonamed=False),
+    "aws:grafana/workspace:Workspace": NameLimit("name", 255, autonamed=False),
     # AWS Backup: vault, plan and selection names 50.
     "aws:backup/vault:Vault": NameLimit("name", 50, autonamed=False),
     "aws:backup/plan:Plan": NameLimit("name", 50, autonamed=False),

@@ -25,6 +25,7 @@ from components.eks import EksCluster
 from components.kafka import KafkaCluster
 from components.kafka_topics import KafkaTopics
 from components.kms import PlatformKeys
+from components.metrics import MetricsCollection, MetricsWorkspace
 from components.network import Network
 from components.region_switch import RegionSwitchPlan
 from components.registry_replication import RegistryReplication
@@ -69,6 +70,8 @@ class Platform:
     region_switch: RegionSwitchPlan | None = None
     """The region pair's ARC Region switch plan (in the primary only)."""
     compliance: ContinuousCompliance | None = None
+    metrics: MetricsWorkspace | None = None
+    metrics_collection: MetricsCollection | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -147,6 +150,17 @@ class Platform:
             outputs["configBucket"] = self.compliance.bucket_name
             outputs["conformancePackName"] = self.compliance.conformance_pack_name
             outputs["securityHubStandards"] = self.compliance.standards_arns
+        if self.metrics:
+            outputs["prometheusWorkspaceId"] = self.metrics.workspace_id
+            outputs["prometheusWorkspaceArn"] = self.metrics.arn
+            outputs["prometheusEndpoint"] = self.metrics.prometheus_endpoint
+            outputs["prometheusLogGroupName"] = self.metrics.log_group_name
+            grafana = self.metrics.grafana
+            if grafana is not None:
+                outputs["grafanaEndpoint"] = grafana.endpoint  # type: ignore[attr-defined]
+        if self.metrics_collection:
+            outputs["prometheusScraperArns"] = self.metrics_collection.scraper_arns
+            outputs["prometheusRuleGroups"] = self.metrics_collection.rule_group_names
         return outputs
 
     def export(self) -> None:
@@ -166,9 +180,10 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     if config.kubernetes_layer:
         names = [spec.name for spec in WORKLOADS]
         require_images(config, ctx.primary_prefix, names, ctx.aws.provider, ctx.aws.account_id)
-    keys = builders.keys(ctx)
+    metrics = builders.metrics_workspace(ctx)
+    keys = builders.keys(ctx, metrics)
     network = builders.network(ctx, keys)
-    alarms = builders.alarms(ctx, keys)
+    alarms = builders.alarms(ctx, keys, metrics)
     copy_keys = builders.region_copy_keys(ctx)
     secrets = builders.secrets(ctx, keys, copy_keys)
     cluster = builders.kubernetes(ctx, keys, network)
@@ -208,9 +223,11 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     report_buckets = (switch.report_bucket_arn,) if switch else ()
     compliance_buckets = (compliance.bucket_arn,) if compliance else ()
     trail = builders.audit_trail(ctx, keys, alarms, edge, (*report_buckets, *compliance_buckets))
+    collection = builders.metrics_collection(ctx, metrics, network, cluster, kafka, alarms)
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
         topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
         image_replication=replication, failover_record=dns, region_switch=switch, compliance=compliance,
+        metrics=metrics, metrics_collection=collection,
     )  # fmt: skip

@@ -93,6 +93,16 @@ class TierPreset(BaseModel):
     """Days each log object is locked against deletion and overwrite (1 to logRetentionDays)."""
     guard_duty: bool
     """GuardDuty detector with EKS protection, findings to the alarm topic."""
+    slo_availability_target: float
+    """Share of validator and payments requests answered without a server error (SLO target, in (0, 1))."""
+    slo_latency_target: float
+    """Share of validator and payments requests answered within their latency bound (SLO target, in (0, 1))."""
+    slo_processing_target: float
+    """Share of ledger postings processed without failure (SLO target, in (0, 1))."""
+    scrape_interval_seconds: int
+    """Scrape interval of the AMP managed collectors (30-75 s)."""
+    trace_sampling_ratio: float
+    """Share of traces the workloads sample, in (0, 1]."""
 
 
 class TierRules(BaseModel):
@@ -153,6 +163,11 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         log_lock_mode="GOVERNANCE",
         log_lock_days=1,
         guard_duty=False,
+        slo_availability_target=0.99,
+        slo_latency_target=0.95,
+        slo_processing_target=0.99,
+        scrape_interval_seconds=60,
+        trace_sampling_ratio=1.0,
     ),
     "prod": TierPreset(
         nat_strategy="one-per-az",
@@ -183,6 +198,8 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         node_disk_gib=30,
         hpa_min_replicas=3,
         hpa_max_replicas=20,
+        # The design's figure for prod (issue 21): each stack is judged against its own budget; docs/tiers.md
+        # shows what fits and the levers.
         monthly_budget_usd=1800,
         deletion_protection=True,
         protect_stateful=True,
@@ -190,6 +207,11 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         log_lock_mode="COMPLIANCE",
         log_lock_days=365,
         guard_duty=True,
+        slo_availability_target=0.999,
+        slo_latency_target=0.99,
+        slo_processing_target=0.999,
+        scrape_interval_seconds=30,
+        trace_sampling_ratio=0.1,
     ),
 }
 

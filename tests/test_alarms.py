@@ -44,6 +44,7 @@ DOCUMENTED: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/Backup", "NumberOfBackupJobsFailed"): [{"BackupVaultName"}, {"ResourceType"}],
     ("AWS/Backup", "NumberOfCopyJobsFailed"): [{"BackupVaultName"}, {"ResourceType"}],
     ("AWS/Kafka", "OfflinePartitionsCount"): [{"Cluster Name"}],
+    ("AWS/Prometheus", "AlertManagerNotificationsFailed"): [{"Workspace"}],
     ("AWS/Kafka", "KafkaDataLogsDiskUsed"): [{"Cluster Name", "Broker ID"}],
     ("AWS/Kafka", "UnderReplicatedPartitions"): [{"Cluster Name", "Broker ID"}],
     ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"): ALB,

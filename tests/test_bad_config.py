@@ -291,6 +291,26 @@ CASES = [
     Bad("organizationCompliance", "central", "allowed: true, false"),
     Bad("drRegion", "us-west-2", "stack's own region", stack="prod-dr"),
     Bad("drStack", "prod", "names this stack itself", stack="prod"),
+    # observability (stacks/observability_settings.py)
+    Bad("sloAvailabilityTarget", "1", "must be between 0 and 1", shown="1"),
+    Bad("sloAvailabilityTarget", "0.9", "could never fire"),
+    Bad("sloAvailabilityTarget", "99.9%", "not a number"),
+    Bad("sloLatencyTarget", "0", "must be between 0 and 1"),
+    Bad("sloProcessingTarget", "1.5", "must be between 0 and 1"),
+    Bad("sloPeriodDays", "10", "allowed: 7, 14, 28, 30"),
+    Bad("sloPeriodDays", "30", "could never fire", also={"sloAvailabilityTarget": "0.928"}),
+    Bad("scrapeIntervalSeconds", "15", "allowed: 30 to 75 seconds"),
+    Bad("scrapeIntervalSeconds", "120", "allowed: 30 to 75 seconds", stack="prod"),
+    Bad("traceSamplingRatio", "0", "must be above 0 and at most 1"),
+    Bad("grafanaWorkspace", "true", "needs fintech-platform:grafanaAuthentication"),
+    Bad("grafanaAuthentication", "OKTA", "AWS_SSO"),
+    Bad(
+        "grafanaAuthentication",
+        "SAML",
+        "needs fintech-platform:grafanaSamlMetadataUrl",
+        also={"grafanaWorkspace": "true"},
+    ),
+    Bad("grafanaSamlMetadataUrl", "http://idp.example.com/metadata", "must be an https:// URL"),
 ]
 
 

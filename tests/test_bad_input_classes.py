@@ -449,7 +449,7 @@ def test_ctrl_c_in_ops_verify_names_the_check_and_exits_130(
     monkeypatch.setattr(verify_module, "check_target_groups", interrupted)
     assert main(["verify", "--stack", "dev"]) == 130
     out, err = capsys.readouterr()
-    assert "interrupted while checking target groups (2/5)" in err and "Traceback" not in err
+    assert "interrupted while checking target groups (2/6)" in err and "Traceback" not in err
     assert "PASS nodes: 3 nodes Ready" in out  # what was checked before is still reported
 
 

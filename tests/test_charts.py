@@ -148,14 +148,20 @@ def test_network_policy_denies_by_default_and_allows_only_the_paths_needed(
     policies = {p["metadata"]["name"]: p["spec"] for p in rendered[(stack, workload)]["NetworkPolicy"]}
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     allow = policies[workload]
-    sources = [peer for rule in allow["ingress"] for peer in rule["from"]]
+    # The metrics port admits the AMP collector's subnets (the private tier) only, and nothing else.
+    (metrics,) = [rule for rule in allow["ingress"] if rule["ports"] == [{"protocol": "TCP", "port": 9464}]]
+    private = offline_run(stack).outputs["privateSubnetIds"]
+    assert len(metrics["from"]) == len(private) and all(
+        set(peer) == {"ipBlock"} and peer["ipBlock"]["cidr"] != "0.0.0.0/0" for peer in metrics["from"]
+    )
+    sources = [peer for rule in allow["ingress"] if rule is not metrics for peer in rule["from"]]
     if workload == "ledger":
         assert sources == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "payments"}}}]
     else:
         assert all("ipBlock" in peer for peer in sources) and sources
     ports = sorted({port["port"] for rule in allow["egress"] for port in rule["ports"]})
-    expected = {"validator": [53, 443, 6379, 9098], "payments": [53, 443, 5432, 6379, 8443, 9098],
-                "ledger": [53, 443, 5432, 9098]}[workload]  # fmt: skip
+    expected = {"validator": [53, 443, 4316, 6379, 9098], "payments": [53, 443, 4316, 5432, 6379, 8443, 9098],
+                "ledger": [53, 443, 4316, 5432, 9098]}[workload]  # fmt: skip
     assert ports == expected
     api = next(rule for rule in allow["egress"] if rule["ports"] == [{"protocol": "TCP", "port": 443}])
     blocks = [peer["ipBlock"] for peer in api["to"]]
@@ -163,6 +169,27 @@ def test_network_policy_denies_by_default_and_allows_only_the_paths_needed(
         assert blocks == [{"cidr": "10.40.0.0/16"}]
     else:
         assert blocks == [{"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}]
+
+
+@pytest.mark.parametrize(("stack", "workload"), CASES)
+def test_metrics_endpoint_and_opentelemetry_environment(stack: str, workload: str, rendered: dict[Any, Any]) -> None:
+    """The collector finds the pod by its annotations; traces go to the CloudWatch agent at the tier's ratio."""
+    template = _deployment(rendered, stack, workload)["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    assert {k: annotations[k] for k in annotations if k.startswith("prometheus.io/")} == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "9464",
+        "prometheus.io/path": "/metrics",
+    }
+    (container,) = template["spec"]["containers"]
+    assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in container["ports"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["OTEL_SERVICE_NAME"] == workload
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://cloudwatch-agent.amazon-cloudwatch:4316"
+    assert env["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+    assert float(env["OTEL_TRACES_SAMPLER_ARG"]) == {"dev": 1.0, "prod": 0.1}[stack]
+    assert f"deployment.environment.name={stack}" in env["OTEL_RESOURCE_ATTRIBUTES"]
+    assert env["OTEL_EXPORTER_PROMETHEUS_PORT"] == "9464"
 
 
 @pytest.mark.parametrize(("stack", "workload"), CASES)
@@ -222,7 +249,8 @@ def test_bad_values_fail_at_render_time(
 
 
 def _https_port(container: dict[str, Any]) -> dict[str, Any]:
-    (port,) = container["ports"]
+    """The serving port; the only other port is the metrics endpoint."""
+    (port,) = [p for p in container["ports"] if p["name"] != "metrics"]
     return dict(port)
 
 
@@ -249,7 +277,7 @@ def test_pods_serve_https_with_a_certificate_of_the_platform_ca(
     (trust,) = [v for v in pod["volumes"] if "configMap" in v]
     assert trust["configMap"]["name"] == "platform-ca-bundle"  # the trust-manager Bundle's target ConfigMap
     (trust_mount,) = [m for m in container["volumeMounts"] if m["name"] == trust["name"]]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e["value"] for e in container["env"] if e["name"].startswith("TLS_")}
     assert env == {"TLS_CERT_FILE": f"{mount['mountPath']}/tls.crt", "TLS_KEY_FILE": f"{mount['mountPath']}/tls.key",
                    "TLS_CA_FILE": f"{trust_mount['mountPath']}/ca.crt", "TLS_PORT": "8443"}  # fmt: skip
     (service,) = kinds["Service"]
@@ -257,7 +285,8 @@ def test_pods_serve_https_with_a_certificate_of_the_platform_ca(
         {"name": "https", "port": 8443, "targetPort": "https", "protocol": "TCP", "appProtocol": "https"}
     ]
     (allow,) = [p for p in kinds["NetworkPolicy"] if p["metadata"]["name"] == workload]
-    assert {port["port"] for rule in allow["spec"]["ingress"] for port in rule["ports"]} == {8443}
+    # Besides HTTPS only the metrics port: plain HTTP in the VPC from the collector's subnets (docs/observability.md).
+    assert {port["port"] for rule in allow["spec"]["ingress"] for port in rule["ports"]} == {8443, 9464}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -51,6 +51,7 @@ def test_complete_adds_namespaces_and_releases_on_the_cluster_provider(stack: st
         "validator-chart", "payments-chart", "ledger-chart",
         "aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "cert-manager-chart",
         "cert-manager-trust-manager",
+        "metrics-kube-state-metrics", "metrics-prometheus-node-exporter",
     }  # fmt: skip
     issuers = [*run.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer"),
                *run.of_type("kubernetes:cert-manager.io/v1:Certificate")]  # fmt: skip

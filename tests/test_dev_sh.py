@@ -85,3 +85,13 @@ def test_an_unknown_command_prints_the_usage(checkout: Path, tmp_path: Path) -> 
     result = _run(checkout, _minimal_path(tmp_path / "bin"), "bash", "dev.sh", "pln")
     assert result.returncode == 2
     assert "./dev.sh plan [STACK]" in result.stderr and "./dev.sh test" in result.stderr
+
+
+def test_the_promtool_installer_says_what_to_do_without_apt(checkout: Path, tmp_path: Path) -> None:
+    """No promtool and no apt-get: exit 1 with the reason and the way to install it, nothing half-done."""
+    path = _minimal_path(tmp_path / "bin")
+    result = _run(checkout, path, "bash", "scripts/install-promtool.sh")
+    assert result.returncode == 1
+    assert "no promtool on PATH and no apt-get" in result.stderr
+    assert "apt-get install -y prometheus" in result.stderr
+    assert result.stdout == ""

@@ -196,9 +196,14 @@ def _assert_trusts_only(trust_json: str, subject: str) -> None:
 def test_data_services_admit_only_the_cluster_security_group(stack_run: OfflineRun) -> None:
     cluster_sg = stack_run.outputs["eksClusterSecurityGroupId"]
     rules = stack_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    collector = one(stack_run, "aws:ec2/securityGroup:SecurityGroup", "-msk-collector").id
     for suffix, port in (("-db", 5432), ("-cache", 6379), ("-kafka", 9098)):
         group = one(stack_run, "aws:ec2/securityGroup:SecurityGroup", suffix)
-        admitted = [r.inputs for r in rules if r.inputs["securityGroupId"] == group.id]
+        on_group = [r.inputs for r in rules if r.inputs["securityGroupId"] == group.id]
+        # Besides the clients, MSK admits only the metrics collector, on its open-monitoring exporter ports.
+        admitted = [r for r in on_group if r["referencedSecurityGroupId"] != collector]
+        exporters = sorted(r["fromPort"] for r in on_group if r["referencedSecurityGroupId"] == collector)
+        assert exporters == ([11001, 11002] if suffix == "-kafka" else [])
         assert admitted == [{**admitted[0], "referencedSecurityGroupId": cluster_sg, "fromPort": port, "toPort": port}]
         assert "cidrIpv4" not in admitted[0]
 
@@ -312,7 +317,7 @@ def test_chart_pins_are_a_plain_table_for_every_version() -> None:
     assert set(CHART_PINS) == set(KUBERNETES_VERSIONS) == set(ADDON_VERSIONS)
     for charts in CHART_PINS.values():
         assert set(charts) == {"aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "cert-manager",
-                               "trust-manager"}  # fmt: skip
+                               "trust-manager", "kube-state-metrics", "prometheus-node-exporter"}  # fmt: skip
         assert all(pin["repo"].startswith("https://") and pin["version"] for pin in charts.values())
     assert json.loads(json.dumps(CHART_PINS)) == CHART_PINS
 

@@ -81,7 +81,7 @@ def test_use_is_only_through_the_domain_services_of_this_account_and_region(
     assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
     assert grants["Condition"]["StringEquals"] == use["Condition"]["StringEquals"]
     direct = {sid for sid, statement in statements.items() if "Service" in statement["Principal"]}
-    alerts = {"CloudWatchAlarmsOfThisAccount", "EventBridgeRulesOfThisAccount"}
+    alerts = {"CloudWatchAlarmsOfThisAccount", "EventBridgeRulesOfThisAccount", "PrometheusAlertmanagerOfThisStack"}
     assert direct == (alerts if domain == "alerts" else set())
 
 

@@ -31,7 +31,9 @@ from moto.rdsdata.models import QueryResults, rdsdata_backends
 
 from ops.common import Clients, OpsError, Report, load_config
 from ops.verify import USERS_SQL, NodeStatus, _kubernetes_readiness, kubernetes_nodes, verify
+from ops.verify_metrics import check_metrics
 from stacks.config import StackConfig
+from tests import test_ops_verify_metrics as verify_metrics_cases
 from tests.helpers import PROD_ACCOUNT
 
 ACCOUNT = PROD_ACCOUNT
@@ -143,9 +145,16 @@ def _run(config: StackConfig | None = None, topics: tuple[str, ...] = TOPICS, **
     clients = Clients("us-east-1")
     _kafka(clients, topics)
     lines: list[str] = []
+    kwargs.setdefault("metrics", _working_metrics)
     report = verify("prod", config or load_config("prod"), clients, progress=lines.append, **kwargs)
-    assert lines[0] == "[1/5] checking nodes of fintech-prod ..." and lines[-1].startswith("[5/5] database users:")
+    assert lines[0] == "[1/6] checking nodes of fintech-prod ..." and lines[-1].startswith("[6/6] database users:")
     return report
+
+
+def _working_metrics(report: Report, clients: Clients, prefix: str) -> None:
+    """The metrics step against a deployed workspace (tests/test_ops_verify_metrics.py: moto has no AMP scrapers)."""
+    assert prefix == "fintech-prod"
+    check_metrics(report, verify_metrics_cases.stubbed_clients(), prefix, verify_metrics_cases.up_answer())
 
 
 def _statuses(report: Report) -> dict[str, str]:
@@ -163,7 +172,7 @@ def test_a_working_platform_passes_every_check(aws: None) -> None:
     assert {"nodes-use1-az1", "nodes-use1-az2", "nodes-use1-az4", "kubernetes-nodes-ready", "kubernetes-ready-zones",
             "targets-validator", "targets-payments", "topic-transactions.validated", "topic-payments.initiated",
             "topic-ledger.posted", "alarms-wired", "database-user-payments_app",
-            "database-user-ledger_app"} <= set(statuses)  # fmt: skip
+            "database-user-ledger_app", "metrics-workspace", "collector-eks"} <= set(statuses)  # fmt: skip
     assert set(statuses.values()) == {"pass"}
     assert next(f.resource for f in report.findings if f.check == "alarm-topic") == topic
     assert "targets-ledger" not in statuses  # the ledger is internal: no target group

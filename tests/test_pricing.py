@@ -136,7 +136,7 @@ def test_the_cost_check_command_fails_over_budget_and_passes_under(capsys: pytes
     from offline.engine import PROJECT_DIR
     from pricing.report import main
 
-    under = main(["dev", "--check"])  # in this process; the exit status 1 below through a real process
+    under = main(["dev", "--check", "--config=monthlyBudgetUsd=1000"])  # in this process; exit 1 below in a real one
     assert under == 0, capsys.readouterr().err
     assert "within budget" in capsys.readouterr().out
     command = [sys.executable, "-m", "pricing.report", "dev", "--check", "--config=monthlyBudgetUsd=200"]

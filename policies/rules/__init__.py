@@ -14,6 +14,7 @@ from policies.rules import (
     identity,
     kubernetes_rules,
     logging_rules,
+    observability,
     patching,
     policy_documents,
     recovery,
@@ -53,5 +54,6 @@ ALL_RULES: list[Rule] = remapped(
         *data_stores.RULES,
         *ci_runner.RULES,
         *compliance.RULES,
+        *observability.RULES,
     ]
 )

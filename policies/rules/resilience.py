@@ -13,11 +13,12 @@ AREA = "resilience"
 STATEFUL_TYPES = (
     "aws:rds/cluster:Cluster", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:msk/cluster:Cluster",
     "aws:kms/key:Key", "aws:backup/vault:Vault", "aws:msk/topic:Topic", "aws:rds/globalCluster:GlobalCluster",
-    "aws:secretsmanager/secret:Secret",
+    "aws:secretsmanager/secret:Secret", "aws:amp/workspace:Workspace",
 )  # fmt: skip
-"""Types that hold data or keys. Aurora instances are not among them: the data lives in the cluster
-volume, and protecting an instance makes its routine replacement (zone, identifier) fail (issue 11.11). A secret
-holds a credential that exists nowhere else (the generated Aurora master password of a global database)."""
+"""Types that hold data or keys (a Prometheus workspace holds the stored metrics, which a replacement loses).
+Aurora instances are not among them: the data lives in the cluster volume, and protecting an instance makes its
+routine replacement (zone, identifier) fail (issue 11.11). A secret holds a credential that
+exists nowhere else (the generated Aurora master password of a global database)."""
 
 
 def _secondary(cluster: ResourceView) -> bool:

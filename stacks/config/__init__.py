@@ -17,6 +17,7 @@ The model is split by area; each module holds its keys, their defaults and their
 - region_pair.py: drRegion, drStack/standbyFor and the failover record
 - ownership.py: tags, alarm e-mail, budget
 - audit.py: organization trail, multi-region trail, log retention and lock
+- observability.py: SLO targets and period, scrape interval, trace sampling, the Grafana switch
 - model.py: StackConfig (all areas) and the tier's rules
 - parsing.py: text values to a validated StackConfig, error messages
 - loading.py: reading the running stack's config from the engine

@@ -16,6 +16,7 @@ from stacks.config.cluster import ClusterConfig
 from stacks.config.data_stores import DataStoreConfig
 from stacks.config.edge import EdgeConfig
 from stacks.config.network import NetworkConfig
+from stacks.config.observability import ObservabilityConfig
 from stacks.config.ownership import OwnershipConfig
 from stacks.config.region_pair import RegionPairConfig
 from stacks.config.workloads import WorkloadConfig
@@ -27,6 +28,7 @@ from stacks.tiers import STANDBY_RELAXED, TIER_RULES
 # workloads, audit, region pair). Field validators sit with their fields; the cross-key checks run in the one
 # model validator below, in a fixed order, so the first error a user sees does not depend on this list.
 class StackConfig(
+    ObservabilityConfig,
     RegionPairConfig,
     AuditConfig,
     WorkloadConfig,
@@ -54,6 +56,7 @@ class StackConfig(
         self._check_trail_partition()
         self._check_data_stores(info)
         self._check_dr_region()
+        self._check_observability()
         self._check_tier_rules()
         return self
 

@@ -33,6 +33,10 @@ spec:
         {{- include "platform-lib.labels" . | nindent 8 }}
       annotations:
         checksum/config: {{ toJson .Values.config | sha256sum }}
+        {{- /* The AMP managed collector keeps pods with these annotations (components/prometheus_config.py). */}}
+        prometheus.io/scrape: "true"
+        prometheus.io/port: {{ .Values.metrics.port | quote }}
+        prometheus.io/path: {{ .Values.metrics.path | quote }}
     spec:
       serviceAccountName: {{ include "platform-lib.name" . }}
       automountServiceAccountToken: false
@@ -65,11 +69,15 @@ spec:
             - name: https
               containerPort: {{ .Values.containerPort }}
               protocol: TCP
+            - name: metrics
+              containerPort: {{ .Values.metrics.port }}
+              protocol: TCP
           envFrom:
             - configMapRef:
                 name: {{ include "platform-lib.name" . }}
           env:
             {{- include "platform-lib.tlsEnv" . | nindent 12 }}
+            {{- include "platform-lib.otelEnv" . | nindent 12 }}
           resources:
             {{- toYaml .Values.resources | nindent 12 }}
           securityContext:

@@ -40,3 +40,33 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- fail "image.tag or image.digest is required: images are pinned, never latest" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The OpenTelemetry SDK's standard environment (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/):
+traces by OTLP/HTTP to the CloudWatch agent (X-Ray), sampled by trace ID ratio under the parent's decision; metrics on
+the Prometheus exporter's port for the AMP collector. */}}
+{{- define "platform-lib.otelEnv" -}}
+- name: OTEL_SERVICE_NAME
+  value: {{ include "platform-lib.name" . | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ printf "service.namespace=fintech-platform,deployment.environment.name=%s,k8s.namespace.name=%s" .Values.telemetry.environment .Release.Namespace | quote }}
+- name: OTEL_TRACES_EXPORTER
+  value: {{ ternary "otlp" "none" (ne .Values.telemetry.otlpEndpoint "") | quote }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.telemetry.otlpEndpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: "http/protobuf"
+- name: OTEL_TRACES_SAMPLER
+  value: "parentbased_traceidratio"
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ .Values.telemetry.samplingRatio | toString | quote }}
+- name: OTEL_PROPAGATORS
+  value: "tracecontext,baggage,xray"
+- name: OTEL_METRICS_EXPORTER
+  value: "prometheus"
+- name: OTEL_EXPORTER_PROMETHEUS_HOST
+  value: "0.0.0.0"
+- name: OTEL_EXPORTER_PROMETHEUS_PORT
+  value: {{ .Values.metrics.port | quote }}
+- name: OTEL_LOGS_EXPORTER
+  value: "none"
+{{- end -}}

@@ -32,6 +32,14 @@ spec:
       ports:
         - {protocol: TCP, port: {{ .Values.containerPort }}}
     {{- end }}
+    {{- if .Values.metrics.scraperCidrs }}
+    - from:
+        {{- range .Values.metrics.scraperCidrs }}
+        - ipBlock: {cidr: {{ . | quote }}}
+        {{- end }}
+      ports:
+        - {protocol: TCP, port: {{ .Values.metrics.port }}}
+    {{- end }}
     {{- range .Values.networkPolicy.ingressFromNamespaces }}
     - from:
         - namespaceSelector:
@@ -55,6 +63,13 @@ spec:
         {{- end }}
       ports:
         - {protocol: TCP, port: {{ .port }}}
+    {{- end }}
+    {{- if .Values.telemetry.otlpEndpoint }}
+    - to:
+        - namespaceSelector:
+            matchLabels: {kubernetes.io/metadata.name: {{ .Values.telemetry.collectorNamespace | quote }}}
+      ports:
+        - {protocol: TCP, port: {{ .Values.telemetry.collectorPort }}}
     {{- end }}
     {{- range .Values.networkPolicy.egressToNamespaces }}
     - to:

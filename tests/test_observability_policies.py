@@ -1,0 +1,88 @@
+"""Cases of the observability rules (policies/rules/observability.py): each passes, fails explicitly and fails by
+default; tests/test_policy_rules.py runs them with every other rule's cases. Here also: the rules judge the
+program's own registrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from components.prometheus_config import alertmanager_definition
+from offline.audit import views
+from offline.engine import OfflineRun
+from policies.rules.base import ResourceView
+from policies.rules.observability import RULES
+
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
+WORKSPACE = "aws:amp/workspace:Workspace"
+LOGS = {"logGroupArn": "arn:aws:logs:us-east-1:111122223333:log-group:/aws/prometheus/x:*"}
+TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:alarms"
+
+RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+    "amp-workspace-cmk": (WORKSPACE, {"kmsKeyArn": KEY}, {"kmsKeyArn": ""}, {}),
+    "amp-workspace-logging": (WORKSPACE, {"loggingConfiguration": LOGS},
+                              {"loggingConfiguration": {"logGroupArn": LOGS["logGroupArn"][:-2]}}, {}),
+}  # fmt: skip
+
+
+def _r(type_token: str, name: str, props: dict[str, Any] | None = None,
+       deps: dict[str, list[str]] | None = None) -> ResourceView:  # fmt: skip
+    return ResourceView(type_token, name, f"urn:pulumi:s::p::{type_token}::{name}", props or {},
+                        property_dependencies=deps or {})  # fmt: skip
+
+
+CLUSTER = _r("eks:index:Cluster", "c", {"name": "fintech-prod"})
+SCRAPER = _r(
+    "aws:amp/scraper:Scraper",
+    "s",
+    {"source": {"eks": {"clusterArn": "arn:aws:eks:us-east-1:111122223333:cluster/fintech-prod"}}},
+)
+OTHER_SCRAPER = _r(
+    "aws:amp/scraper:Scraper",
+    "s",
+    {"source": {"eks": {"clusterArn": "arn:aws:eks:us-east-1:111122223333:cluster/other"}}},
+)
+TOPIC = _r("aws:sns/topic:Topic", "alarms", {"kmsMasterKeyId": KEY})
+PLAIN_TOPIC = _r("aws:sns/topic:Topic", "alarms", {})
+WS = _r(WORKSPACE, "w", {"kmsKeyArn": KEY})
+
+
+def _alertmanager(definition: str, topic: ResourceView | None = TOPIC) -> ResourceView:
+    deps = {"definition": [topic.urn] if topic else [], "workspaceId": [WS.urn]}
+    return _r("aws:amp/alertManagerDefinition:AlertManagerDefinition", "am", {"definition": definition}, deps)
+
+
+ROUTED = alertmanager_definition(TOPIC_ARN, "us-east-1")
+NO_RECEIVER = yaml.safe_dump({"alertmanager_config": yaml.safe_dump({"route": {"receiver": "x"},
+                                                                      "receivers": [{"name": "x"}]})})  # fmt: skip
+
+STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[ResourceView]]] = {
+    "metrics-collector-per-cluster": ([CLUSTER, SCRAPER], [CLUSTER, OTHER_SCRAPER], [CLUSTER]),
+    "alerts-to-encrypted-topic": ([TOPIC, _alertmanager(ROUTED)], [PLAIN_TOPIC, _alertmanager(ROUTED, PLAIN_TOPIC)],
+                                  [TOPIC, _alertmanager(NO_RECEIVER)]),
+    "amp-workspace-alerting": ([WS, _alertmanager(ROUTED)], [WS, _r("aws:sns/topic:Topic", "t")], [WS]),
+}  # fmt: skip
+
+
+def test_every_observability_rule_has_cases() -> None:
+    assert {rule.name for rule in RULES} == set(RESOURCE_CASES) | set(STACK_CASES)
+
+
+def test_a_topic_outside_the_stack_cannot_be_judged_and_fails() -> None:
+    rule = next(rule for rule in RULES if rule.name == "alerts-to-encrypted-topic")
+    violations = rule.evaluate_stack([TOPIC, _alertmanager(ROUTED, None)], {})
+    assert [message for _, message in violations] == [
+        "the alert topic is not a topic of this stack: its encryption cannot be checked"
+    ]
+
+
+def test_the_programs_workspace_collectors_and_alertmanager_pass(stack_run: OfflineRun) -> None:
+    resources = views(stack_run)
+    assert {r.type for r in resources} >= {WORKSPACE, "aws:amp/scraper:Scraper", "aws:sns/topic:Topic",
+                                            "aws:amp/alertManagerDefinition:AlertManagerDefinition"}  # fmt: skip
+    for rule in RULES:
+        violations = rule.evaluate_stack(resources, {}) + [
+            (r.urn, message) for r in resources for message in rule.evaluate(r, {})
+        ]
+        assert violations == [], rule.name
