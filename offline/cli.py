@@ -46,7 +46,22 @@ class CommandError(Exception):
 
 
 def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
-    """Call a command's `main` and turn an expected failure into one message and its exit status."""
+    """Call a command's `main` and turn an expected failure into one message and its exit status.
+
+    A command that runs the mock engine as `python -m ...` (exit_on_interrupt is watching) ends right here with
+    os._exit once its output is flushed: the interpreter's teardown of ~900 SDK modules and gRPC threads takes long
+    enough that a Ctrl-C arriving during it was lost (the watcher thread cannot run after finalization starts, and
+    the process exited 0), and that teardown was where the SIGSEGVs came from."""
+    status = _run(main, argv)
+    if _watching:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status)
+    return status
+
+
+def _run(main: Callable[[list[str] | None], int], argv: list[str] | None) -> int:
     try:
         with collector_paused():
             return main(argv)

@@ -312,9 +312,9 @@ def plan_seconds() -> float:
     return time.monotonic() - started
 
 
-@pytest.mark.parametrize("fraction", [0.0, 0.4, 0.7])
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 0.55])
 def test_ctrl_c_during_an_offline_plan_exits_130_without_a_traceback(fraction: float, plan_seconds: float) -> None:
-    """SIGINT while the SDK loads (after 1 s), and at 40% and 70% of an uninterrupted plan's own duration (measured
+    """SIGINT while the SDK loads (after 1 s), and at 30% and 55% of an uninterrupted plan's own duration (measured
     just before, so a faster plan or a loaded machine moves the interrupts with it). (Before offline.cli is imported,
     the first ~0.1-0.2 s of interpreter start-up, Python's own handler still applies.)"""
     import signal
