@@ -647,11 +647,17 @@ def audit_trail(
             lock_mode=config.log_lock_mode,
             lock_days=config.log_lock_days,
             data_event_bucket_arns=(front.access_log_bucket_arn, *log_buckets),
-            force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
+            force_destroy=locked_logs_destroyable(config),
             multi_region=config.audit_trail_multi_region,
         ),
         opts=ctx.options,
     )
+
+
+def locked_logs_destroyable(config: StackConfig) -> bool:
+    """Whether the stack's Object Lock log buckets (trail, AWS Config) are emptied on destroy: only under GOVERNANCE
+    locks in a stack that does not protect its stateful resources (COMPLIANCE locks cannot be lifted by anyone)."""
+    return config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful
 
 
 def continuous_compliance(ctx: Context, platform_keys: PlatformKeys, topic: AlarmTopic) -> ContinuousCompliance | None:
@@ -674,7 +680,7 @@ def continuous_compliance(ctx: Context, platform_keys: PlatformKeys, topic: Alar
             # Global types (IAM) once per account: a standby shares its primary's account (rule
             # region-pair-replication), and the primary records them in its region.
             record_global_types=not config.standby_for,
-            force_destroy=config.log_lock_mode == "GOVERNANCE" and not config.protect_stateful,
+            force_destroy=locked_logs_destroyable(config),
         ),
         opts=ctx.options,
     )
