@@ -317,12 +317,21 @@ def expected(runs: Runs = _own_run) -> dict[str, str]:
 
 def fill_block(text: str, name: str, body: str, path: str = "page") -> str:
     """`text` with the body of its generated block `name` replaced; a missing block is an error."""
+    match = _one_block(text, name, path)
+    return text[: match.start("body")] + body.rstrip("\n") + "\n" + text[match.end("body") :]
+
+
+def _one_block(text: str, name: str, path: str) -> re.Match[str]:
     found = [m for m in _BLOCK.finditer(text) if m.group("name") == name]
     if len(found) != 1:
         raise CommandError(f"{path}: expected one '<!-- BEGIN GENERATED: {name} ... -->' ... "
                            f"'<!-- END GENERATED: {name} -->' block, found {len(found)}")  # fmt: skip
-    match = found[0]
-    return text[: match.start("body")] + body.rstrip("\n") + "\n" + text[match.end("body") :]
+    return found[0]
+
+
+def block_body(text: str, name: str, path: str = "page") -> str:
+    """The body of the generated block `name` of `text`; a missing or repeated block is an error."""
+    return _one_block(text, name, path).group("body").rstrip("\n")
 
 
 def stale(runs: Runs = _own_run) -> list[str]:

@@ -13,7 +13,6 @@ Exit status: 0; 2 on a usage or configuration error (as pricing.report).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,26 +141,20 @@ def blocks(costs: dict[str, StackCost], table: PriceTable) -> dict[str, str]:
     return generated
 
 
-def _pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(<!-- generated:{re.escape(name)} -->)(.*?)(<!-- /generated:{re.escape(name)} -->)", re.S)
-
-
 def read_blocks(text: str, names: list[str]) -> dict[str, str]:
-    """The blocks between the markers of `text`; CommandError names a missing marker."""
-    found = {}
-    for name in names:
-        match = _pattern(name).search(text)
-        if match is None:
-            raise CommandError(f"docs/tiers.md has no block <!-- generated:{name} --> ... <!-- /generated:{name} -->")
-        found[name] = match.group(2).strip("\n")
-    return found
+    """The generated blocks of docs/tiers.md (offline.docs markers); CommandError names a missing one."""
+    from offline.docs import block_body
+
+    return {name: block_body(text, name, "docs/tiers.md") for name in names}
 
 
 def write_blocks(text: str, generated: dict[str, str]) -> str:
-    """`text` with each block replaced by its generated content."""
-    read_blocks(text, list(generated))
+    """`text` with each block replaced by its generated content (offline.docs.fill_block, like every generated
+    block of the docs)."""
+    from offline.docs import fill_block
+
     for name, content in generated.items():
-        text = _pattern(name).sub(lambda m, c=content: f"{m.group(1)}\n{c}\n{m.group(3)}", text)  # type: ignore[misc]
+        text = fill_block(text, name, content, "docs/tiers.md")
     return text
 
 
@@ -196,7 +189,7 @@ def _main(argv: list[str] | None) -> int:
         DOC.write_text(write_blocks(DOC.read_text(), generated))
         print(f"wrote {len(generated)} tables into {Path(DOC).relative_to(PROJECT_DIR)}")
     else:
-        print("\n\n".join(f"<!-- generated:{name} -->\n{content}" for name, content in generated.items()))
+        print("\n\n".join(f"<!-- BEGIN GENERATED: {name} -->\n{content}" for name, content in generated.items()))
     return 0
 
 
