@@ -301,7 +301,18 @@ def tiers_page() -> str:
     return expected_page()
 
 
-PAGES: dict[str, Callable[[], str]] = {"docs/configuration.md": configuration_page, "docs/tiers.md": tiers_page}
+def pci_coverage_page() -> str:
+    """docs/pci-coverage.md, the PCI DSS coverage matrix (offline/compliance.py builds it)."""
+    from offline.compliance import coverage, render
+
+    return render(coverage())
+
+
+PAGES: dict[str, Callable[[], str]] = {
+    "docs/configuration.md": configuration_page,
+    "docs/tiers.md": tiers_page,
+    "docs/pci-coverage.md": pci_coverage_page,
+}
 
 
 def expected(runs: Runs = _own_run) -> dict[str, str]:
@@ -347,7 +358,8 @@ def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog=".venv/bin/python -m offline.docs",
         description="Regenerate the documentation generated from the code (docs/configuration.md and the "
-        "generated blocks of README.md, docs/cost.md and docs/auditors.md, and the tables of docs/tiers.md).",
+        "generated blocks of README.md, docs/cost.md and docs/auditors.md, the tables of docs/tiers.md and the PCI "
+        "coverage matrix).",
         epilog=exit_status_help(errors="bad argument, a page without its generated block, a stack that does not plan"),
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 naming each stale file")
