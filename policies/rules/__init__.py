@@ -7,6 +7,7 @@ from policies.rules import (
     ci_runner,
     compliance,
     cost,
+    credential_rotation,
     data_stores,
     edge_rules,
     encryption,
@@ -55,5 +56,6 @@ ALL_RULES: list[Rule] = remapped(
         *ci_runner.RULES,
         *compliance.RULES,
         *observability.RULES,
+        *credential_rotation.RULES,
     ]
 )
