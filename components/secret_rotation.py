@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -76,7 +77,7 @@ class DatabaseSecretRotationArgs:
     """The key that encrypts the secret: the function decrypts and encrypts versions with it. Required."""
     vpc_id: pulumi.Input[str]
     """VPC of the database. Required."""
-    subnet_ids: pulumi.Input[list[str]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Private subnets the function runs in (routes to the database subnets, and to Secrets Manager through the
     interface endpoint or a NAT gateway). Required."""
     database_security_group_id: pulumi.Input[str]
@@ -125,9 +126,7 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     """The function's security group."""
 
-    def __init__(
-        self, name: str, args: DatabaseSecretRotationArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: DatabaseSecretRotationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:secret_rotation:DatabaseSecretRotation", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         group = aws.ec2.SecurityGroup(
@@ -181,7 +180,9 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
                 # (aws-cdk-lib SecretRotationProps.endpoint: "you don't need to specify an endpoint").
                 "endpoint": f"https://secretsmanager.{args.region}.amazonaws.com",
                 "functionName": args.function_name,
-                "vpcSubnetIds": pulumi.Output.from_input(args.subnet_ids).apply(lambda ids: ",".join(ids)),
+                "vpcSubnetIds": pulumi.Output.from_input(args.subnet_ids).apply(
+                    lambda ids: ",".join(str(i) for i in ids)
+                ),
                 "vpcSecurityGroupIds": group.id,
                 "kmsKeyArn": args.secret_kms_key_arn,
             },

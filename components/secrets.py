@@ -4,15 +4,16 @@ A value comes either from pulumi-random (generated, never seen by a person) or f
 (`pulumi config set --secret`); there is no way to pass a plain string. Each secret gets a resource
 policy that denies every principal outside the account, with public policies blocked.
 
-A generated database credential is stored as the JSON document {"username": ..., "password": ...}: the keys
-Secrets Manager's database rotation functions and the RDS Data API read (Secrets Manager User Guide, "JSON
-structure of AWS Secrets Manager secrets", Amazon RDS and Aurora credentials,
+A generated database credential is stored as the JSON document {"username": ..., "password": ...}: the keys Secrets
+Manager's database rotation functions and the RDS Data API read (Secrets Manager User Guide, "JSON structure of AWS
+Secrets Manager secrets", Amazon RDS and Aurora credentials,
 https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html). A rotated
 credential also holds engine, host, port and dbname, and its value belongs to Secrets Manager rotation after the
-first version (GeneratedCredential.rotated, ROTATED_STAGE). Its password is also handed to the caller as a secret Output, for a database resource
-that takes it (Aurora's write-only `master_password_wo`). The generated value is in the Pulumi state, encrypted by
-the stack's secrets provider, three times: the RandomPassword's result, the SecretVersion's secret_string, and the
-cluster's write-only input (pulumi/pulumi-terraform-bridge#3201); docs/day2.md, "What is in state".
+first version (GeneratedCredential.rotated, ROTATED_STAGE). Its password is also handed to the caller as a secret
+Output, for a database resource that takes it (Aurora's write-only `master_password_wo`). The generated value is in
+the Pulumi state, encrypted by the stack's secrets provider, three times: the RandomPassword's result, the
+SecretVersion's secret_string, and the cluster's write-only input (pulumi/pulumi-terraform-bridge#3201);
+docs/day2.md, "What is in state".
 
 Replicas: with `replica_region` set, every secret is replicated by Secrets Manager to that region under the same
 name, encrypted there with `replica_kms_key_arn` (a key of that region; KMS keys are regional). A replica is
@@ -195,7 +196,7 @@ class AppSecrets(pulumi.ComponentResource):
                 self._secrets[secret_name] = self._secret(name, secret_name, credential.description, args)
                 self._pending[secret_name] = fields
             else:
-                document = pulumi.Output.secret(pulumi.Output.json_dumps(fields))
+                document: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.json_dumps(fields))
                 self._store(name, secret_name, credential.description, document, args)
             self.credential_passwords[secret_name] = secret_password
         self.register_outputs({"arns": self.arns})
@@ -245,9 +246,7 @@ class AppSecrets(pulumi.ComponentResource):
         )
         self._values[secret_name] = value
 
-    def _secret(
-        self, name: str, secret_name: str, description: str, args: AppSecretsArgs
-    ) -> aws.secretsmanager.Secret:
+    def _secret(self, name: str, secret_name: str, description: str, args: AppSecretsArgs) -> aws.secretsmanager.Secret:
         """The secret with its resource policy, without a value."""
         child = pulumi.ResourceOptions(parent=self)
         secret = aws.secretsmanager.Secret(

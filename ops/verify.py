@@ -9,6 +9,8 @@ Checks, each through the AWS control-plane APIs (reachable from anywhere with cr
 - alarms: every alarm of the stack notifies the alarm topic on ALARM and on OK;
 - metrics: the Prometheus workspace, both managed collectors (and the EKS one's access entry), every rule group
   and the Alertmanager definition are ACTIVE, and every scrape job's targets are `up` (ops/verify_metrics.py);
+- master secret rotation: the Aurora master secret has rotation on, a schedule within auroraMasterRotationDays and
+  a last rotation within its schedule (ops/verify_rotation.py);
 - database: each workload's database user exists, can log in, is a member of rds_iam and may connect
   to the database (checked through the RDS Data API with the master secret: a login as the IAM user
   itself needs a network path to the cluster, which only the workloads' subnets have).
@@ -31,6 +33,7 @@ from botocore.signers import RequestSigner
 
 from ops.common import Clients, OpsInterruptedError, Progress, Report, require_pinned_account, stderr_progress
 from ops.verify_metrics import check_metrics
+from ops.verify_rotation import check_master_rotation
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
 from stacks.tiers import TIER_RULES
@@ -72,6 +75,17 @@ def verify(
         ("topics", lambda: check_topics(report, clients, prefix)),
         ("alarms", lambda: check_alarms(report, stack, clients, prefix)),
         ("metrics", lambda: metrics(report, clients, prefix)),
+        (
+            "master secret rotation",
+            lambda: check_master_rotation(
+                report,
+                clients,
+                prefix,
+                credential_prefix(stack, config),
+                config.aurora_master_rotation_days,
+                standby=bool(config.standby_for),
+            ),
+        ),
         (
             "database users",
             lambda: check_database_users(

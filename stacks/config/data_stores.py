@@ -9,7 +9,6 @@ from pydantic import ValidationInfo, field_validator
 from stacks.aws_limits import ACU_MAX_FLOOR, MSK_VOLUME_GIB
 from stacks.config.base import ConfigBase, check_one_per_zone, ns_key, priced
 
-
 MASTER_ROTATION_MAX_DAYS = 90
 """PCI DSS v4.0.1 8.3.9: a password that is the only factor is changed at least once every 90 days; 8.6.3 asks the
 same protection of system and application accounts' passwords."""
