@@ -249,6 +249,23 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager:PutSecretValue",
         "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds",
         "secretsmanager:UpdateSecretVersionStage"),
+    "aws:secretsmanager/secretRotation:SecretRotation": ("secretsmanager:RotateSecret",
+        "secretsmanager:DescribeSecret", "secretsmanager:CancelRotateSecret", "lambda:InvokeFunction"),
+    # AWS's rotation application (components/secret_rotation.py): the provider creates and executes a change set
+    # through the Serverless Application Repository; CloudFormation then creates the template's function, role and
+    # invoke permission with the caller's credentials (no stack role is passed).
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": ("serverlessrepo:GetApplication",
+        "serverlessrepo:CreateCloudFormationChangeSet", "serverlessrepo:CreateCloudFormationTemplate",
+        "serverlessrepo:GetCloudFormationTemplate", "cloudformation:CreateChangeSet",
+        "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
+        "cloudformation:DescribeStacks", "cloudformation:GetTemplate", "cloudformation:DeleteStack",
+        "cloudformation:UpdateStack", "cloudformation:TagResource", "cloudformation:UntagResource",
+        "lambda:CreateFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+        "lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource",
+        "lambda:ListTags", "iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:TagRole", "iam:PutRolePolicy",
+        "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PassRole",
+        "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
     "aws:sns/topic:Topic": ("sns:CreateTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:DeleteTopic",
         "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource"),
     # Amazon Managed Service for Prometheus (components/metrics.py); the workspace's vended logs need the
