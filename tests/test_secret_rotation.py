@@ -174,10 +174,10 @@ def test_connect_is_for_a_rotated_credential_once() -> None:
     errors: list[str] = []
 
     def program() -> None:
-        secrets = AppSecrets("s", AppSecretsArgs(kms_key_arn="arn:aws:kms:us-east-1:111122223333:key/k",
-                                                 account_id="111122223333", credentials={
-                                                     "plain": GeneratedCredential("p", "admin"),
-                                                     "rotated": GeneratedCredential("r", "admin", rotated=True)}))  # fmt: skip
+        credentials = {"plain": GeneratedCredential("p", "admin"),
+                       "rotated": GeneratedCredential("r", "admin", rotated=True)}  # fmt: skip
+        key = "arn:aws:kms:us-east-1:111122223333:key/k"
+        secrets = AppSecrets("s", AppSecretsArgs(kms_key_arn=key, account_id="111122223333", credentials=credentials))
         assert secrets.pending_credentials == ("rotated",)
         secrets.connect("rotated", "postgres", pulumi.Output.from_input("h"), 5432, "db")
         for name in ("rotated", "plain"):
