@@ -86,10 +86,13 @@ label from that version, Secrets Manager deletes it, and the next `pulumi up` wo
 password as AWSCURRENT - a password the database no longer has (terraform-aws-modules/terraform-aws-secrets-manager
 #24 and #26; hashicorp/terraform-provider-aws#37302: a deleted version leaves the state). The label keeps the version,
 which holds only the first, rotated-away password."""
-CONNECTION_KEYS = ("engine", "host", "port", "dbname")
+CONNECTION_KEYS = ("engine", "host", "port", "dbname", "ssl")
 """What a rotated credential's JSON holds besides username and password: the keys AWS's RDS rotation functions read
 (Secrets Manager User Guide, "JSON structure of AWS Secrets Manager secrets", Amazon RDS PostgreSQL: engine
-'postgres', host, username, password, dbname, port)."""
+'postgres', host, username, password, dbname, port), and `ssl` true: the PostgreSQL function then connects with
+sslmode verify-full only; without the key it falls back to an unencrypted connection when TLS fails
+(aws-samples/aws-secrets-manager-rotation-lambdas, SecretsManagerRDSPostgreSQLRotationSingleUser get_ssl_config; the
+fallback is discussed in its pull request #173). The cluster refuses plaintext anyway (rds.force_ssl)."""
 CREDENTIAL_LENGTH = (32, 41)
 """Password length range of a generated credential: 32 characters at least (about 190 bits from 62 symbols),
 41 at most (RDS CreateDBCluster MasterUserPassword)."""
@@ -218,7 +221,8 @@ class AppSecrets(pulumi.ComponentResource):
                 f"secret_name: '{secret_name}' is not a rotated credential waiting for its connection "
                 f"({sorted(self._pending) or 'none'})"
             )
-        fields = {**self._pending.pop(secret_name), "engine": engine, "host": host, "port": port, "dbname": dbname}
+        fields = {**self._pending.pop(secret_name), "engine": engine, "host": host, "port": port, "dbname": dbname,
+                  "ssl": True}  # fmt: skip
         document: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.json_dumps(fields))
         version = aws.secretsmanager.SecretVersion(
             # Not the name of an unrotated credential's version: a stack deployed before rotation holds

@@ -18,7 +18,7 @@ from components.secret_rotation import (
     rotation_application_id,
     rotation_failed_pattern,
 )
-from components.secrets import ROTATED_STAGE, AppSecrets, AppSecretsArgs, GeneratedCredential
+from components.secrets import CONNECTION_KEYS, ROTATED_STAGE, AppSecrets, AppSecretsArgs, GeneratedCredential
 from offline.engine import OfflineRun, Registration, run_program
 from tests.conftest import offline_run
 
@@ -50,9 +50,11 @@ def test_the_first_version_holds_what_the_rotation_function_connects_with() -> N
         "host": cluster.outputs["endpoint"],  # this cluster's writer endpoint, reachable from the function's VPC
         "port": 5432,
         "dbname": "platform",
+        "ssl": True,  # TLS with the host name verified, no fallback to plaintext
         "username": "platform_admin",
         "password": rpc.unwrap_rpc_secret(cluster.inputs["masterPasswordWo"]),
     }
+    assert set(document) == {"username", "password", *CONNECTION_KEYS}
     # the value comes after the cluster it describes; the password it holds is the cluster's first one
     assert cluster.urn in version.property_dependencies["secretString"]
 
