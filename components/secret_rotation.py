@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import InvalidArgumentError
-from components.shared import AlarmSpec, create_alarms
+from components.shared import AlarmSpec, create_alarms, encrypted_log_group
 
 ROTATION_APPLICATION = "SecretsManagerRDSPostgreSQLRotationSingleUser"
 """AWS's single-user PostgreSQL rotation application in the Serverless Application Repository."""
@@ -89,6 +89,11 @@ class DatabaseSecretRotationArgs:
     https_cidr: str
     """Where the function reaches the Secrets Manager API on 443: the VPC CIDR when the VPC has a secretsmanager
     interface endpoint, else 0.0.0.0/0 (through the NAT gateways). Required."""
+    logs_kms_key_arn: pulumi.Input[str] | None = None
+    """Key of the function's log group (created here, before the function, so Lambda does not create it without a
+    key or a retention); None leaves the log group to Lambda. Default: None."""
+    log_retention_days: int = 365
+    """Days the function's log group keeps its logs. Default: 365."""
     port: int = 5432
     """Database port. Default: 5432."""
     rotation_days: int = 30
@@ -168,6 +173,15 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
             description="PostgreSQL from the master secret rotation function",
             opts=child,
         )
+        # Lambda writes to /aws/lambda/<function name> and creates that group on first use, without a customer-managed
+        # key and without expiry ("Working with Lambda function logs", Lambda Developer Guide); made here first, the
+        # function finds it with the logs key and the stack's retention.
+        log_group = (
+            encrypted_log_group(f"{name}-rotation-logs", f"/aws/lambda/{args.function_name}", args.log_retention_days,
+                                args.logs_kms_key_arn, parent=self)
+            if args.logs_kms_key_arn is not None
+            else None
+        )  # fmt: skip
         application = aws.serverlessrepository.CloudFormationStack(
             f"{name}-rotation",
             # The CloudFormation stack's name; the function is named by the functionName parameter.
@@ -186,7 +200,7 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
                 "vpcSecurityGroupIds": group.id,
                 "kmsKeyArn": args.secret_kms_key_arn,
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group] if log_group else None),
         )
         function_arn = application.outputs.apply(lambda outputs: str((outputs or {}).get("RotationLambdaARN", "")))
         # Create order: the function (and its invoke permission, in the same CloudFormation stack), its path to the

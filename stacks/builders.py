@@ -560,6 +560,8 @@ def master_rotation(
             # Secrets Manager through its interface endpoint (private DNS) when the VPC has endpoints, else through the
             # NAT gateways.
             https_cidr=config.vpc_cidr if config.interface_endpoints else "0.0.0.0/0",
+            logs_kms_key_arn=platform_keys.arn("logs"),
+            log_retention_days=config.log_retention_days,
             port=POSTGRES_PORT,
             rotation_days=config.aurora_master_rotation_days,
             alarm_topic_arn=topic.topic_arn,

@@ -85,6 +85,11 @@ def test_the_function_is_awss_pinned_application_in_the_private_subnets() -> Non
     assert parameters["kmsKeyArn"] == secret.inputs["kmsKeyId"]  # the function may decrypt the secret's key
     assert parameters["endpoint"] == "https://secretsmanager.us-east-1.amazonaws.com"
     assert parameters["functionName"] == "fintech-prod-master-rotation"
+    # its log group exists first, with the logs key and the stack's retention (Lambda would make one without either)
+    logs = _named(run, "aws:cloudwatch/logGroup:LogGroup", "fintech-prod-rotation-logs")
+    assert logs.inputs["name"] == "/aws/lambda/fintech-prod-master-rotation"
+    assert logs.inputs["kmsKeyId"].startswith("arn:aws:kms:us-east-1:") and logs.inputs["retentionInDays"] == 365
+    assert logs.urn in application.dependencies
 
 
 def test_the_network_path_to_the_database_and_to_secrets_manager() -> None:
