@@ -10,7 +10,8 @@ What is generated, and from what:
   stack file, as the config model (stacks.config.parse_stack_config) resolves them.
 - README.md block `architecture`: the Mermaid diagram of prod's offline plan (offline/diagram.py).
 - README.md block `stacks`: resources, components and monthly cost of every stack, from its offline plan.
-- README.md block `tiers`: the instance class per service of each tier and the standby, and why (pricing/tier_report.py).
+- README.md block `tiers`: the instance class per service of each tier and the standby, and why
+  (pricing/tier_report.py).
 - docs/cost.md block `cost-table`: monthly cost per component of every stack (pricing/model.py).
 - docs/auditors.md block `policy-rules`: every rule of the pack (policies/rules) with area, enforcement,
   severity and PCI DSS requirement.

@@ -33,6 +33,7 @@ from stacks.tiers import (
     STANDBY_RELAXED,
     STANDBY_SIZES,
     TIER_PRESETS,
+    ServiceName,
     TierPreset,
 )
 
@@ -40,8 +41,8 @@ DOC = PROJECT_DIR / "docs" / "tiers.md"
 STACKS = ("dev", "prod", "prod-dr")
 """The stacks the page reports: the dev tier, the prod tier and prod's standby."""
 SERVICE_NAMES = {"nodes": "EKS nodes", "cache": "ElastiCache (Valkey)", "brokers": "MSK brokers", "aurora": "Aurora"}
-CLASS_FIELDS = {"nodes": "node_instance_type", "cache": "cache_node_type", "brokers": "kafka_broker_type",
-                "aurora": "aurora_instance_class"}  # fmt: skip
+CLASS_FIELDS: dict[ServiceName, str] = {"nodes": "node_instance_type", "cache": "cache_node_type",
+                                        "brokers": "kafka_broker_type", "aurora": "aurora_instance_class"}  # fmt: skip
 """The preset field of each service's class (CLASS_KEYS names its config key)."""
 
 
