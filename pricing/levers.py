@@ -219,8 +219,9 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
               "components/network.py log_group_class=INFREQUENT_ACCESS", False,
               log_class("-flow-logs", "INFREQUENT_ACCESS"),
               "Live Tail, metric and subscription filters on that group (none exists on it; GuardDuty reads flow logs "
-              "from its own stream); the class is fixed at creation, so the group is replaced (its history stays in "
-              "the old group until deleted); not checked against AWS here"),
+              "from its own stream); not taken: the class is fixed at creation, so a live stack would replace the "
+              "named group and delete the flow logs PCI 10.5.1 keeps for 12 months; delivery of flow logs to an IA "
+              "group not checked against AWS here"),
     ),
     "prod-dr": (
         Lever("Standby Aurora at 0.5 ACU instead of the 2 ACUs AWS recommends with Performance Insights",
