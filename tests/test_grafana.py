@@ -22,8 +22,10 @@ from components.grafana import (
 )
 from offline.audit import views
 from offline.engine import OfflineRun, run_stack
+from offline.plan import summarize
 from policies.rules.base import ResourceView
 from policies.rules.grafana_rules import API_KEY, RULES, TOKEN, WORKSPACE
+from pricing.model import load_prices, price_plan
 from stacks.builders import DASHBOARDS_DIR
 from tests.helpers import one
 
@@ -130,3 +132,13 @@ def test_the_programs_grafana_resources_pass_the_rules(run: OfflineRun) -> None:
     assert {WORKSPACE, TOKEN} <= {r.type for r in resources}
     for rule in RULES:
         assert [m for r in resources for m in rule.evaluate(r, {})] == [], rule.name
+
+
+def test_the_switch_prices_editor_and_viewer_licenses_and_nothing_else_new(run: OfflineRun) -> None:
+    table = load_prices()
+    report = price_plan(summarize(run), table)
+    assert report.unpriced == []
+    lines = {line.item: line.baseline for line in report.lines if line.resource.endswith("-grafana")}
+    usage = table.usage["dev"]
+    assert lines == {"editor licenses": usage["grafana_users"] * table.get("grafana_editor"),
+                     "viewer licenses": usage["grafana_viewers"] * table.get("grafana_viewer")}  # fmt: skip
