@@ -19,6 +19,12 @@ destroy. The token's name carries the rotation window (a TOKEN_ROTATION_DAYS win
 rotation_window); the first `pulumi up` in a new window replaces the token (every input of the token is
 replace-only: AMG has no update call), create-before-delete, and the provider takes the new key in place. A token
 lives TOKEN_SECONDS_TO_LIVE, so a stack updated at least once every 16 days (30 - 14) never runs on an expired one.
+A `pulumi destroy` (or the switch turned off) deletes the Grafana objects with the token in the state: after a quiet
+month, `pulumi up` first. pulumiverse_time.Rotating was not chosen: it rotates only on `pulumi refresh`, which
+`pulumi up` does not run by default (pulumi/pulumi#3664).
+
+Reachability: the workspace URL is public (no network access control; sign-in still required), so the in-VPC runner
+that runs `pulumi up` reaches its API through the NAT gateway.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from pulumi.runtime import rpc
 from components.errors import InvalidArgumentError
 from components.grafana import (
     DATASOURCE_UID,
+    GRAFANA_VERSION,
     MAX_TOKEN_SECONDS_TO_LIVE,
     TOKEN_ROTATION_DAYS,
     TOKEN_SECONDS_TO_LIVE,
@@ -21,7 +22,7 @@ from components.grafana import (
     wire_datasource,
 )
 from offline.audit import views
-from offline.engine import OfflineRun, run_stack
+from offline.engine import PROJECT_DIR, OfflineRun, run_stack
 from offline.plan import summarize
 from policies.rules.base import ResourceView
 from policies.rules.grafana_rules import API_KEY, RULES, TOKEN, WORKSPACE
@@ -142,3 +143,17 @@ def test_the_switch_prices_editor_and_viewer_licenses_and_nothing_else_new(run: 
     usage = table.usage["dev"]
     assert lines == {"editor licenses": usage["grafana_users"] * table.get("grafana_editor"),
                      "viewer licenses": usage["grafana_viewers"] * table.get("grafana_viewer")}  # fmt: skip
+
+
+def test_the_figures_on_the_dashboards_page_are_the_code_s() -> None:
+    page = (PROJECT_DIR / "docs" / "observability.md").read_text()
+    section = " ".join(page.split("## Dashboards\n", 1)[1].split("\n## ", 1)[0].split())
+    days = TOKEN_SECONDS_TO_LIVE // 86400
+    for figure in (f"Grafana {GRAFANA_VERSION}", f"uid `{DATASOURCE_UID}`", f"at most {days} days",
+                   f"{TOKEN_ROTATION_DAYS}-day rotation window", f"every {days - TOKEN_ROTATION_DAYS} days",
+                   "`sigV4AuthType` `ec2_iam_role`", "PCI 3.5.1", "PCI 8.6.3"):  # fmt: skip
+        assert figure in section, figure
+    table = load_prices()
+    cost = " ".join(page.split("## Cost", 1)[1].split())
+    assert f"{table.get('grafana_editor'):g} USD per active editor" in cost
+    assert f"{table.get('grafana_viewer'):g} USD per active viewer" in cost
