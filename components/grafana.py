@@ -144,6 +144,8 @@ class GrafanaWorkspaceArgs:
             raise InvalidArgumentError(
                 f"token_window: {self.token_window!r} is not an ISO date (rotation_window gives one)"
             ) from None
+        for document in self.dashboards.values():
+            wire_datasource(document, DATASOURCE_UID, "check")  # refused here, before any resource is registered
 
 
 class GrafanaWorkspace(pulumi.ComponentResource):

@@ -18,6 +18,7 @@ from components.grafana import (
     MAX_TOKEN_SECONDS_TO_LIVE,
     TOKEN_ROTATION_DAYS,
     TOKEN_SECONDS_TO_LIVE,
+    GrafanaWorkspaceArgs,
     rotation_window,
     wire_datasource,
 )
@@ -157,3 +158,12 @@ def test_the_figures_on_the_dashboards_page_are_the_code_s() -> None:
     cost = " ".join(page.split("## Cost", 1)[1].split())
     assert f"{table.get('grafana_editor'):g} USD per active editor" in cost
     assert f"{table.get('grafana_viewer'):g} USD per active viewer" in cost
+
+
+def test_bad_arguments_are_refused_before_any_resource() -> None:
+    base: dict[str, Any] = {"prometheus_workspace_arn": "arn", "prometheus_endpoint": "https://e/", "region": "r",
+                            "kms_key_arn": KEY, "account_id": "1", "authentication": "AWS_SSO"}  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match="token_window: 'soon' is not an ISO date"):
+        GrafanaWorkspaceArgs(**base, token_window="soon")
+    with pytest.raises(InvalidArgumentError, match="needs one Prometheus data source variable"):
+        GrafanaWorkspaceArgs(**base, token_window="2026-12-03", dashboards={"x": {"title": "x"}})
