@@ -85,3 +85,20 @@ def test_a_missing_workspace_fails() -> None:
     stub.add_response("list_workspaces", {"workspaces": []}, {})
     stub.activate()
     assert _statuses(clients) == {"grafana-workspace": "fail"}
+
+
+@pytest.mark.parametrize("switch", [True, False])
+def test_verify_checks_grafana_only_with_the_switch(switch: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops import verify as verify_module
+    from ops.common import load_config
+
+    for step in ("require_pinned_account", "check_nodes", "check_target_groups", "check_topics", "check_alarms",
+                 "check_database_users"):  # fmt: skip
+        monkeypatch.setattr(verify_module, step, lambda *args, **kwargs: None)
+    called: list[str] = []
+    monkeypatch.setattr(verify_module, "check_grafana", lambda report, clients, prefix: called.append(prefix))
+    config = load_config("prod").model_copy(update={"grafana_workspace": switch, "grafana_authentication": "AWS_SSO"})
+    lines: list[str] = []
+    verify_module.verify("prod", config, _clients(), progress=lines.append, metrics=lambda *args: None)
+    assert called == (["fintech-prod"] if switch else [])
+    assert any("checking grafana of fintech-prod" in line for line in lines) == switch
