@@ -51,6 +51,10 @@ FREE_TYPES = {
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
     "aws:amp/alertManagerDefinition:AlertManagerDefinition",
     "aws:grafana/workspaceSamlConfiguration:WorkspaceSamlConfiguration",
+    "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount",
+    "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken", "pulumi:providers:grafana",
+    "grafana:oss/dataSource:DataSource",
+    "grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
     "aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus",
     "aws:securityhub/standardsSubscription:StandardsSubscription",
@@ -74,7 +78,7 @@ REQUIRED_PRICES = (
     "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "arc_region_switch_plan",
     "lambda_requests", "lambda_gb_second", "config_item", "config_rule_evaluation", "conformance_pack_evaluation",
     "securityhub_check", "amp_ingestion", "amp_storage", "amp_query", "amp_collector", "amp_collector_samples",
-    "grafana_editor", "aurora_iopt_storage", "aurora_iopt_instance_factor", "aurora_iopt_serverless_v2_acu",
+    "grafana_editor", "grafana_viewer", "aurora_iopt_storage", "aurora_iopt_instance_factor", "aurora_iopt_serverless_v2_acu",
     "logs_ingestion_infrequent_access",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
@@ -86,7 +90,7 @@ REQUIRED_USAGE = (
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
     "aurora_replication_gb", "ecr_replication_gb", "region_switch_report_gb", "region_switch_invocations",
     "config_items", "config_rule_evaluations", "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
-    "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users",
+    "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users", "grafana_viewers",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")
@@ -737,7 +741,12 @@ PRICERS: dict[str, Pricer] = {
             "editor licenses",
             c.usage["grafana_users"] * c.table.get("grafana_editor"),
             c.usage["grafana_users"] * c.table.get("grafana_editor"),
-        )
+        ),
+        (
+            "viewer licenses",
+            c.usage["grafana_viewers"] * c.table.get("grafana_viewer"),
+            c.usage["grafana_viewers"] * c.table.get("grafana_viewer"),
+        ),
     ],
 }
 
