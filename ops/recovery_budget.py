@@ -151,9 +151,10 @@ REGION_FAILOVER_STEPS: tuple[RunbookStep, ...] = (
         NO_FIGURE + "estimate 300 s from EC2 launch, node bootstrap and join, and image pulls from the "
         "standby's own ECR replica",
         "AWS publishes no figure for a node group scale-up; `ops dr-drill` measures it. The standby's warm "
-        "nodes already serve at standby size meanwhile. Adding Aurora readers and raising the cache's "
-        "replicas run in parallel and are not on the critical path: the promoted Serverless v2 writer and "
-        "the standby's cache primary already serve.",
+        "nodes already serve at standby size meanwhile. The Region switch plan then adds the Aurora readers "
+        "(add-readers, before the database step; a practice run's time is added here, MEASURED_WITH) - AWS "
+        "publishes no figure for a new Aurora instance either. Raising the cache's replicas is not on the "
+        "critical path: the standby's cache primary already serves.",
     ),
     RunbookStep(
         "move-traffic",
