@@ -11,9 +11,13 @@ Checks, each through the AWS control-plane APIs (reachable from anywhere with cr
   and the Alertmanager definition are ACTIVE, and every scrape job's targets are `up` (ops/verify_metrics.py);
 - master secret rotation: the Aurora master secret has rotation on, a schedule within auroraMasterRotationDays and
   a last rotation within its schedule (ops/verify_rotation.py);
+- grafana (with grafanaWorkspace): the Grafana workspace ACTIVE on the pinned version and the deploy token not
+  expired (ops/verify_grafana.py);
 - database: each workload's database user exists, can log in, is a member of rds_iam and may connect
   to the database (checked through the RDS Data API with the master secret: a login as the IAM user
-  itself needs a network path to the cluster, which only the workloads' subnets have).
+  itself needs a network path to the cluster, which only the workloads' subnets have);
+- region switch (a stack of a region pair): the pair's ARC Region switch plan exists and its last evaluation
+  passed with no active warning (ops/verify_region_switch.py).
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ from botocore.exceptions import ClientError
 from botocore.signers import RequestSigner
 
 from ops.common import Clients, OpsInterruptedError, Progress, Report, require_pinned_account, stderr_progress
+from ops.verify_grafana import check_grafana
 from ops.verify_metrics import check_metrics
+from ops.verify_region_switch import check_region_switch
 from ops.verify_rotation import check_master_rotation
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
+from stacks.region_switch import plan_name
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS
 
@@ -75,6 +82,7 @@ def verify(
         ("topics", lambda: check_topics(report, clients, prefix)),
         ("alarms", lambda: check_alarms(report, stack, clients, prefix)),
         ("metrics", lambda: metrics(report, clients, prefix)),
+        *([("grafana", lambda: check_grafana(report, clients, prefix))] if config.grafana_workspace else []),
         (
             "master secret rotation",
             lambda: check_master_rotation(
@@ -93,6 +101,9 @@ def verify(
             ),
         ),
     ]
+    if config.region_pair_role != "none":  # the plan's readiness, read in this stack's region (its data plane)
+        plan = plan_name(config.standby_for or stack)
+        steps.append(("region switch plan", lambda: check_region_switch(report, clients, plan)))
     for number, (label, step) in enumerate(steps, 1):
         progress(f"[{number}/{len(steps)}] checking {label} of {prefix} ...")
         before = len(report.findings)

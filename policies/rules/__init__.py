@@ -12,6 +12,7 @@ from policies.rules import (
     edge_rules,
     encryption,
     exposure,
+    grafana_rules,
     identity,
     kubernetes_rules,
     logging_rules,
@@ -57,5 +58,6 @@ ALL_RULES: list[Rule] = remapped(
         *compliance.RULES,
         *observability.RULES,
         *credential_rotation.RULES,
+        *grafana_rules.RULES,
     ]
 )
