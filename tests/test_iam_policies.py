@@ -22,7 +22,9 @@ from iam.generate import (
     preflight_actions,
     render,
     unmapped,
+    workflow_commands,
 )
+from iam.ops_calls import command_actions
 from offline.engine import known_stacks, run_stack
 from tests.conftest import offline_run
 
@@ -90,6 +92,9 @@ def test_the_roles_cover_what_the_issue_names(types: dict[str, frozenset[str]]) 
     preflight = set(preflight_actions())
     assert named <= deploy and preflight <= deploy and preflight <= _actions("bootstrap")
     assert _actions("bootstrap") <= deploy
+    # The deploy workflow runs verify and audit with the deploy role after `pulumi up` (read from the workflow).
+    assert workflow_commands("deploy") == ("audit", "preflight", "verify")
+    assert set(command_actions("verify")) | set(command_actions("audit")) <= deploy
 
 
 def test_the_check_command_reports_a_stale_file(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
