@@ -78,8 +78,8 @@ REQUIRED_PRICES = (
     "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "arc_region_switch_plan",
     "lambda_requests", "lambda_gb_second", "config_item", "config_rule_evaluation", "conformance_pack_evaluation",
     "securityhub_check", "amp_ingestion", "amp_storage", "amp_query", "amp_collector", "amp_collector_samples",
-    "grafana_editor", "grafana_viewer", "aurora_iopt_storage", "aurora_iopt_instance_factor", "aurora_iopt_serverless_v2_acu",
-    "logs_ingestion_infrequent_access",
+    "grafana_editor", "grafana_viewer", "aurora_iopt_storage", "aurora_iopt_instance_factor",
+    "aurora_iopt_serverless_v2_acu", "logs_ingestion_infrequent_access",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
