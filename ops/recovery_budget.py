@@ -214,11 +214,13 @@ RPO_BY_DATA_KIND: tuple[DataRpo, ...] = (
         "secrets",
         60,
         "Secrets Manager replica of the generated master credential in the standby region",
-        NO_FIGURE + "estimate 60 s from asynchronous replication of a value that changes only on a deploy",
+        NO_FIGURE + "estimate 60 s from asynchronous replication of a value that changes on each rotation",
         f"Replication is asynchronous and AWS publishes no latency for it ({_SM_REPLICATE}). The credential "
-        "is generated and not rotated (RDS-managed passwords are not supported in a global database), so the "
-        "replica can lag only in the moments after a deploy changes it; DescribeSecret's ReplicationStatus "
-        "reads InSync once the replica holds the current value.",
+        "rotates every auroraMasterRotationDays days (Secrets Manager rotation on the primary secret, docs/day2.md "
+        "section 8), so the replica can lag only in the moments after a rotation: a region lost between the "
+        "rotation's setSecret and finishSecret leaves the database on the AWSPENDING password, which the operator "
+        "reads from the replica (docs/day2.md section 8); DescribeSecret's ReplicationStatus reads InSync once the "
+        "replica holds the current value.",
     ),
     DataRpo(
         "container images",
