@@ -197,9 +197,17 @@ def test_data_services_admit_only_the_cluster_security_group(stack_run: OfflineR
     cluster_sg = stack_run.outputs["eksClusterSecurityGroupId"]
     rules = stack_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     collector = one(stack_run, "aws:ec2/securityGroup:SecurityGroup", "-msk-collector").id
+    rotation = [g.id for g in stack_run.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("-rotation")]
     for suffix, port in (("-db", 5432), ("-cache", 6379), ("-kafka", 9098)):
         group = one(stack_run, "aws:ec2/securityGroup:SecurityGroup", suffix)
         on_group = [r.inputs for r in rules if r.inputs["securityGroupId"] == group.id]
+        # Where the master secret rotates (components/secret_rotation.py), the database also admits the rotation
+        # function, on the database port only.
+        from_rotation = [r for r in on_group if r["referencedSecurityGroupId"] in rotation]
+        assert [(r["fromPort"], r["toPort"]) for r in from_rotation] == (
+            [(5432, 5432)] if suffix == "-db" and rotation else []
+        )
+        on_group = [r for r in on_group if r not in from_rotation]
         # Besides the clients, MSK admits only the metrics collector, on its open-monitoring exporter ports.
         admitted = [r for r in on_group if r["referencedSecurityGroupId"] != collector]
         exporters = sorted(r["fromPort"] for r in on_group if r["referencedSecurityGroupId"] == collector)

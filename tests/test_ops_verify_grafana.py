@@ -93,7 +93,7 @@ def test_verify_checks_grafana_only_with_the_switch(switch: bool, monkeypatch: p
     from ops.common import load_config
 
     for step in ("require_pinned_account", "check_nodes", "check_target_groups", "check_topics", "check_alarms",
-                 "check_database_users"):  # fmt: skip
+                 "check_database_users", "check_master_rotation", "check_region_switch"):  # fmt: skip
         monkeypatch.setattr(verify_module, step, lambda *args, **kwargs: None)
     called: list[str] = []
     monkeypatch.setattr(verify_module, "check_grafana", lambda report, clients, prefix: called.append(prefix))
