@@ -120,10 +120,12 @@ REGION_FAILOVER_STEPS: tuple[RunbookStep, ...] = (
     ),
     RunbookStep(
         "checks",
-        "the command's pre-flight reads: account, global cluster, secondary cluster, secret replica, node groups",
+        "the command's checks before it starts the Region switch plan: the stack files pair, the credentials' "
+        "account, the plan found by name",
         30,
-        NO_FIGURE + "estimate 30 s from a dozen Describe/Get calls against the standby region",
-        "Reads only, all in the standby region (us-west-2) so that they work without us-east-1.",
+        NO_FIGURE + "estimate 30 s from a few Get/List calls against the standby region",
+        "Reads only, all in the standby region (us-west-2, ARC's data plane there) so that they work without "
+        "us-east-1.",
     ),
     RunbookStep(
         "promote-database",
