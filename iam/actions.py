@@ -268,6 +268,10 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "aps:TagResource", "aps:UntagResource", "aps:ListTagsForResource"),
     "aws:amp/alertManagerDefinition:AlertManagerDefinition": ("aps:CreateAlertManagerDefinition",
         "aps:DescribeAlertManagerDefinition", "aps:PutAlertManagerDefinition", "aps:DeleteAlertManagerDefinition"),
+    # X-Ray's encryption setting (components/traces.py): X-Ray takes a grant on the key with the caller's rights, so
+    # the caller needs kms:CreateGrant and kms:DescribeKey (X-Ray Developer Guide, "User permissions for encryption").
+    "aws:xray/encryptionConfig:EncryptionConfig": ("xray:PutEncryptionConfig", "xray:GetEncryptionConfig",
+        "kms:CreateGrant", "kms:DescribeKey"),
     "aws:sns/topicPolicy:TopicPolicy": ("sns:SetTopicAttributes", "sns:GetTopicAttributes"),
     "aws:sns/topicSubscription:TopicSubscription": ("sns:Subscribe", "sns:Unsubscribe",
         "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"),
