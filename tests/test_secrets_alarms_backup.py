@@ -20,8 +20,8 @@ STATEFUL_LEAVES = {
     "aws:rds/globalCluster:GlobalCluster": 1, "aws:secretsmanager/secret:Secret": 1, "aws:amp/workspace:Workspace": 1,
 }  # fmt: skip
 """What prod protects outside the EKS components: data stores, the global database, keys (5 + the metrics key + the
-X-Ray traces key + the two DR-region keys of backup copies and secret replicas), the Prometheus workspace, vaults, the log bucket, the
-master credential and the Kafka topics (deleting one deletes its records)."""
+X-Ray traces key + the two DR-region keys of backup copies and secret replicas), the Prometheus workspace, vaults,
+the log bucket, the master credential and the Kafka topics (deleting one deletes its records)."""
 EKS_COMPONENTS = ("fintech:eks:", "fintech:addons:")
 """Components whose protection engineer h1 owns (EKS cluster and add-ons)."""
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
