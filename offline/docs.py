@@ -253,8 +253,30 @@ def stacks_block(runs: Runs) -> str:
 
 
 def architecture_block(runs: Runs) -> str:
-    """README block: the Mermaid diagram of prod's plan (offline/diagram.py)."""
+    """docs/architecture.md block: the Mermaid diagram of prod's plan (offline/diagram.py)."""
     return "```mermaid\n" + mermaid(summarize(runs("prod"))) + "\n```"
+
+
+def _percent(target: float) -> str:
+    return f"{target * 100:g}%"
+
+
+def slo_block(_: Runs) -> str:
+    """The SLO table (README and docs/observability.md): each SLO of components/slo.py with its tier targets."""
+    from components.slo import SLOS
+    from stacks.config.observability import slo_targets
+    from stacks.tiers import TIER_PRESETS
+
+    targets = {tier: slo_targets(preset) for tier, preset in TIER_PRESETS.items()}
+    tiers = sorted(targets)
+    lines = [
+        f"| SLO (`slo` label) | good event | target {' / '.join(tiers)} |",
+        "| --- | --- | --- |",
+    ]
+    for slo in SLOS:
+        figures = " / ".join(_percent(targets[tier][slo.name]) for tier in tiers)
+        lines.append(f"| `{slo.name}` | {slo.description} | {figures} |")
+    return "\n".join(lines)
 
 
 def policy_rules_block(_: Runs) -> str:
@@ -288,9 +310,11 @@ class Block:
 
 BLOCKS = (
     Block("README.md", "stacks", stacks_block),
-    Block("README.md", "architecture", architecture_block),
+    Block("docs/architecture.md", "architecture", architecture_block),
     Block("docs/cost.md", "cost-table", cost_table),
     Block("docs/auditors.md", "policy-rules", policy_rules_block),
+    Block("README.md", "slo", slo_block),
+    Block("docs/observability.md", "slo", slo_block),
 )
 
 
