@@ -372,7 +372,10 @@ def create_workspace_query_alarms(
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """The WORKSPACE_QUERY_ALARMS of one workspace, each notifying `topic_arn` on alarm and on recovery. Alarms on a
     Metrics Insights query take the query, its period and return_data on one metric query; namespace, metric name,
-    dimensions and statistic stay unset (CloudWatch API PutMetricAlarm, "Metrics" with "Expression")."""
+    dimensions and statistic stay unset (CloudWatch API PutMetricAlarm, "Metrics" with "Expression"). Life cycle:
+    PutMetricAlarm validates the query, so a malformed one fails `pulumi up` on the alarm; the query must return one
+    series (no GROUP BY) and reads the recent hours of data only, ample for 5-minute periods (CloudWatch User Guide,
+    "Create alarms on Metrics Insights queries"); a changed query is an in-place PutMetricAlarm."""
     return [
         aws.cloudwatch.MetricAlarm(
             f"{name}-{spec.suffix}",
