@@ -125,6 +125,46 @@ def _trace_encryption(report: Report, clients: Clients, prefix: str, owned: bool
     )
 
 
+def preflight_trace_encryption(report: Report, clients: Clients, prefix: str, owned: bool = True) -> None:
+    """Before `pulumi up`: X-Ray's encryption (one setting per account and region) is not another owner's. With
+    `owned` (traceEncryption, default true) the stack will set its own key: a KMS setting naming another key fails (the
+    up would take it from its owner, or it is a destroyed stack's leftover). Without it, some customer-managed key must
+    already be set, by the owner. Unreadable (no permission): a warning."""
+    current: dict[str, Any] = {}
+    managed = False
+    try:
+        setting = clients("xray").get_encryption_config().get("EncryptionConfig", {})
+        key = str(setting.get("KeyId") or "")
+        kind = setting.get("Type")
+        ours = ""
+        if kind == "KMS" and key:
+            kms = clients("kms")
+            current = kms.describe_key(KeyId=key)["KeyMetadata"]
+            try:
+                ours = kms.describe_key(KeyId=trace_key_alias(prefix))["KeyMetadata"].get("KeyId", "")
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") != "NotFoundException":
+                    raise
+            managed = current.get("KeyManager") == "CUSTOMER"
+    except ClientError as err:
+        report.add("trace-encryption-owner", False, f"cannot read X-Ray's encryption setting: {err}", "xray",
+                   warn_only=True)  # fmt: skip
+        return
+    if owned and kind == "KMS" and key and current.get("KeyId") != ours:
+        report.add("trace-encryption-owner", False, f"X-Ray already encrypts with {key}, not this stack's "
+                   f"{trace_key_alias(prefix)}: pulumi up would replace it", key,
+                   remedy="another stack of this account and region owns it: set traceEncryption false (and the "
+                   "policy config trace-export-encrypted.required false); a destroyed stack's leftover: "
+                   "aws xray put-encryption-config --type NONE")  # fmt: skip
+    elif not owned and (kind != "KMS" or not managed):
+        report.add("trace-encryption-owner", False, f"traceEncryption is false, but X-Ray's setting is {kind} {key}: "
+                   "no stack encrypts the traces with a customer-managed key", "xray",
+                   remedy="deploy the owning stack first, or set traceEncryption true")  # fmt: skip
+    else:
+        report.add("trace-encryption-owner", True, f"X-Ray's setting is {kind} {key}".rstrip() + (
+            "; pulumi up sets this stack's key" if owned else "; another stack owns it"), "xray")  # fmt: skip
+
+
 def _check_collectors(report: Report, clients: Clients, prefix: str) -> None:
     amp = clients("amp")
     for source in COLLECTORS:

@@ -20,7 +20,13 @@ from botocore.stub import Stubber
 
 from components.prometheus_config import SCRAPED_METRICS
 from ops.common import Clients, Report
-from ops.verify_metrics import UP_QUERY, check_metrics, expected_rule_groups, query_workspace
+from ops.verify_metrics import (
+    UP_QUERY,
+    check_metrics,
+    expected_rule_groups,
+    preflight_trace_encryption,
+    query_workspace,
+)
 from tests.helpers import PROD_ACCOUNT
 
 WORKSPACE = "ws-11111111-2222-3333-4444-555555555555"
@@ -206,3 +212,48 @@ def test_the_workspace_query_is_sigv4_signed_for_aps(query_server: tuple[str, li
     assert request["path"] == f"/workspaces/{WORKSPACE}/api/v1/query?" + urllib.parse.urlencode({"query": UP_QUERY})
     assert request["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/us-east-1/aps/aws4_request" in request["authorization"]
+
+
+def _preflight_clients(kind: str, xray_key: str = "", ours: str | None = TRACE_KEY, manager: str = "CUSTOMER",
+                       readable: bool = True) -> Clients:  # fmt: skip
+    clients = Clients("us-east-1", session=boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"))
+    xray = Stubber(clients("xray"))
+    if not readable:
+        xray.add_client_error("get_encryption_config", "AccessDeniedException", http_status_code=403)
+    else:
+        setting = {"Type": kind, "Status": "ACTIVE", **({"KeyId": xray_key} if xray_key else {})}
+        xray.add_response("get_encryption_config", {"EncryptionConfig": setting}, {})
+    xray.activate()
+    if kind == "KMS" and readable:
+        kms = Stubber(clients("kms"))
+        kms.add_response("describe_key", _key(xray_key, manager), {"KeyId": xray_key})
+        alias = {"KeyId": "alias/fintech-prod-traces-xray"}
+        if ours:
+            kms.add_response("describe_key", _key(ours), alias)
+        else:
+            kms.add_client_error("describe_key", "NotFoundException", expected_params=alias)
+        kms.activate()
+    return clients
+
+
+@pytest.mark.parametrize(
+    ("owned", "setting", "status"),
+    [
+        (True, {"kind": "NONE"}, "pass"),
+        (True, {"kind": "KMS", "xray_key": TRACE_KEY}, "pass"),
+        (True, {"kind": "KMS", "xray_key": OTHER_KEY}, "fail"),
+        (True, {"kind": "KMS", "xray_key": OTHER_KEY, "ours": None}, "fail"),
+        (False, {"kind": "KMS", "xray_key": OTHER_KEY, "ours": None}, "pass"),
+        (False, {"kind": "KMS", "xray_key": OTHER_KEY, "manager": "AWS", "ours": None}, "fail"),
+        (False, {"kind": "NONE"}, "fail"),
+        (True, {"kind": "NONE", "readable": False}, "warn"),
+    ],
+)
+def test_preflight_refuses_to_take_x_ray_encryption_from_another_owner(
+    owned: bool, setting: dict[str, Any], status: str
+) -> None:
+    """X-Ray's setting is one per account and region: a stack that owns it must not find another key there; one that
+    does not must find a customer-managed key set by the owner."""
+    report = Report("preflight", "prod")
+    preflight_trace_encryption(report, _preflight_clients(**setting), "fintech-prod", owned)
+    assert [(f.check, f.status) for f in report.findings] == [("trace-encryption-owner", status)], report.text()
