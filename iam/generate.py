@@ -57,6 +57,33 @@ def registered_types(phase: str) -> frozenset[str]:
     return frozenset(types)
 
 
+SWITCHES: dict[str, dict[str, str]] = {
+    "grafanaWorkspace": {
+        "fintech-platform:grafanaWorkspace": "true",
+        "fintech-platform:grafanaAuthentication": "SAML",
+        "fintech-platform:grafanaSamlMetadataUrl": "https://idp.example.com/saml/metadata",
+    },
+}
+"""Optional features every stack leaves off today, by switch -> the config that turns it on (SAML: the sign-in that
+registers one more type than AWS_SSO). Their types have entries
+in iam/actions.py (so `python -m iam` covers a stack that turns one on), but the shipped roles include them only
+once a stack's config does: least privilege follows the stacks, and the stale-file test says when to regenerate."""
+
+
+@functools.cache
+def switched_types() -> frozenset[str]:
+    """The types the dev stack registers with each switch of SWITCHES on (complete phase)."""
+    from offline.engine import run_stack
+
+    types: set[str] = set()
+    for switch, config in SWITCHES.items():
+        run = run_stack("dev", config)
+        if run.error:
+            raise RuntimeError(f"dev with {switch}: {run.error}")
+        types |= {r.type for r in run.resources}
+    return frozenset(types)
+
+
 def needing_actions(types: Iterable[str]) -> list[str]:
     """The types that call AWS: neither components of this program nor in NO_AWS_CALLS."""
     return sorted(t for t in types if not t.startswith("fintech:") and t not in NO_AWS_CALLS)

@@ -8,8 +8,10 @@ What is generated, and from what:
 - docs/configuration.md (whole page): every key of Pulumi.yaml (its type, default and description, which
   holds the allowed values) with the value each stack takes after its tier preset (stacks/tiers.py) and
   stack file, as the config model (stacks.config.parse_stack_config) resolves them.
-- README.md block `architecture`: the Mermaid diagram of prod's offline plan (offline/diagram.py).
+- docs/architecture.md block `architecture`: the Mermaid diagram of prod's offline plan (offline/diagram.py).
 - README.md block `stacks`: resources, components and monthly cost of every stack, from its offline plan.
+- README.md block `tiers`: the instance class per service of each tier and the standby, and why
+  (pricing/tier_report.py).
 - docs/cost.md block `cost-table`: monthly cost per component of every stack (pricing/model.py).
 - docs/auditors.md block `policy-rules`: every rule of the pack (policies/rules) with area, enforcement,
   severity and PCI DSS requirement.
@@ -299,6 +301,14 @@ def policy_rules_block(_: Runs) -> str:
     return "\n".join(lines)
 
 
+def tiers_block(_: Runs) -> str:
+    """README block: the instance class per service of each tier and the standby, and why (issue 21's "Must
+    show"; pricing/tier_report.py builds it from the presets and prod-dr's stack file)."""
+    from pricing.tier_report import readme_table, stack_settings
+
+    return readme_table(stack_settings("prod-dr"))
+
+
 @dataclass(frozen=True)
 class Block:
     """A generated block inside a hand-written page."""
@@ -310,6 +320,7 @@ class Block:
 
 BLOCKS = (
     Block("README.md", "stacks", stacks_block),
+    Block("README.md", "tiers", tiers_block),
     Block("docs/architecture.md", "architecture", architecture_block),
     Block("docs/cost.md", "cost-table", cost_table),
     Block("docs/auditors.md", "policy-rules", policy_rules_block),

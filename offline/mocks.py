@@ -72,6 +72,13 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         # AMG assigns g-<10 hex> and serves the workspace at <id>.grafana-workspace.<region>.amazonaws.com.
         grafana_id = f"g-{hashlib.sha256(resource_id.encode()).hexdigest()[:10]}"
         return {"endpoint": f"{grafana_id}.grafana-workspace.{region}.amazonaws.com"}
+    if type_token == "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount":
+        # Grafana numbers service accounts within the workspace (CreateWorkspaceServiceAccount id).
+        return {"serviceAccountId": str(int(_short_hash(resource_id), 16) % 1000 + 2)}
+    if type_token == "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken":
+        # The key is returned once (glsa_ prefix, Grafana service-account token format); the provider marks it secret.
+        digest = _short_hash(resource_id)
+        return {"key": f"glsa_offline_{digest}", "serviceAccountTokenId": digest[:6]}
     if type_token == "aws:amp/scraper:Scraper":
         # The scraper's service-linked role, named after the scraper (DescribeScraper roleArn).
         digest = hashlib.sha256(resource_id.encode()).hexdigest()
@@ -120,6 +127,11 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         return {"result": f"offline-{_short_hash(resource_id)}"}
     if type_token == "random:index/randomId:RandomId":
         return {"hex": _short_hash(resource_id)[: 2 * int(inputs.get("byteLength", 4))]}
+    if type_token in ("grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard"):
+        # Grafana answers with the uid (the folder's input, the dashboard's from its JSON) and the page URL.
+        uid = inputs.get("uid") or json.loads(str(inputs.get("configJson", "{}"))).get("uid", resource_id)
+        kind = "dashboards/f" if type_token.endswith("Folder") else "d"
+        return {"uid": uid, "url": f"/{kind}/{uid}"}
     return {}
 
 
@@ -154,7 +166,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
         region, account = self._provider_facts(args.provider)
         package, module_path, kind = [*args.typ.split(":"), "", ""][:3]
         service = module_path.split("/")[0]
-        if package in ("random", "eks"):
+        if package in ("random", "eks", "grafana"):
             state.update(_computed(args.typ, resource_id, region, account, args.inputs))
         if package == "aws":
             partition = partition_of(region)

@@ -93,6 +93,10 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:lb/listener:Listener": ("port", "protocol", "sslPolicy"),
     "aws:lb/targetGroup:TargetGroup": ("targetType", "protocol", "port"),
     "aws:wafv2/webAcl:WebAcl": ("scope",),
+    "aws:grafana/workspace:Workspace": ("grafanaVersion", "authenticationProviders", "permissionType"),
+    "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken": ("name", "secondsToLive"),
+    "grafana:oss/dataSource:DataSource": ("type", "uid", "url"),
+    "grafana:oss/dashboard:Dashboard": ("folder",),
 }
 """The settings the plan shows per resource type; other types show their name only."""
 

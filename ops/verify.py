@@ -9,6 +9,8 @@ Checks, each through the AWS control-plane APIs (reachable from anywhere with cr
 - alarms: every alarm of the stack notifies the alarm topic on ALARM and on OK;
 - metrics: the Prometheus workspace, both managed collectors (and the EKS one's access entry), every rule group
   and the Alertmanager definition are ACTIVE, and every scrape job's targets are `up` (ops/verify_metrics.py);
+- grafana (with grafanaWorkspace): the Grafana workspace ACTIVE on the pinned version and the deploy token not
+  expired (ops/verify_grafana.py);
 - database: each workload's database user exists, can log in, is a member of rds_iam and may connect
   to the database (checked through the RDS Data API with the master secret: a login as the IAM user
   itself needs a network path to the cluster, which only the workloads' subnets have).
@@ -30,6 +32,7 @@ from botocore.exceptions import ClientError
 from botocore.signers import RequestSigner
 
 from ops.common import Clients, OpsInterruptedError, Progress, Report, require_pinned_account, stderr_progress
+from ops.verify_grafana import check_grafana
 from ops.verify_metrics import check_metrics
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
@@ -73,6 +76,7 @@ def verify(
         ("topics", lambda: check_topics(report, clients, prefix)),
         ("alarms", lambda: check_alarms(report, stack, clients, prefix)),
         ("metrics", lambda: metrics(report, clients, prefix, trace_encryption=config.trace_encryption)),
+        *([("grafana", lambda: check_grafana(report, clients, prefix))] if config.grafana_workspace else []),
         (
             "database users",
             lambda: check_database_users(

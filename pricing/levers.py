@@ -4,12 +4,19 @@ one choice changed, so its amount comes from the same price table and rules as t
     python -m pricing.levers prod        # the levers of prod and what each is worth per month
 
 A lever is either taken (the stack's config already makes the cheaper choice: its amount is what that choice
-saves against the alternative) or open (not taken: its amount is what taking it would save). Every lever of a
-primary keeps the security baseline, zone-failure tolerance and production classes; a standby's are the sizes it
-runs below its tier until `ops failover` (allowed by config, warned by the program); what each gives up is said
-next to it. The plan copy changes the priced inputs only (instance classes, Serverless v2 minimum,
-interface endpoints); tests/test_tiers.py checks one lever against a real run of the program with the same
-config, so the copy and the program agree.
+saves against the alternative) or open (not taken: its amount is what taking it would save). Most levers know
+their state from the stack; one reads it from the plan (one metrics collector per stack: taken once the plan has
+one collector, open while it has more). Every lever of a primary keeps the security baseline, zone-failure
+tolerance and production classes; a standby's are the sizes it runs below its tier until `ops failover` (allowed
+by config, warned by the program); what each gives up is said next to it. The plan copy changes the priced inputs
+only (instance classes, Serverless v2 minimum, Aurora storage type, a log group's class, interface endpoints);
+tests/test_tiers.py checks one lever against a real run of the program with the same config, so the copy and the
+program agree.
+
+Below the levers: the open levers' sum against the stack's gap, and commitment pricing (reserved DB instances and
+cache nodes, Compute Savings Plans), a purchase decision rather than the tier: the on-demand spend it could cover
+and the average discount that would close the gap. No "with commitments" total is computed: neither the price
+reference nor the stored pages give a sourced 1-year no-upfront rate for these classes, and none is invented.
 
 Exit status: 0; 2 on a usage or configuration error (as pricing.report).
 """
@@ -25,7 +32,7 @@ from typing import Any
 
 from offline.cli import exit_status_help, run
 from offline.engine import known_stacks
-from pricing.model import PriceTable, price_plan
+from pricing.model import AURORA_IO_OPTIMIZED, CostReport, PriceTable, price_plan
 
 Plan = dict[str, Any]
 
@@ -35,6 +42,8 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 BROKERS = "aws:msk/cluster:Cluster"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SCRAPER = "aws:amp/scraper:Scraper"
 
 
 def _resources(plan: Plan, type_token: str) -> list[dict[str, Any]]:
@@ -96,6 +105,47 @@ def broker_type(broker: str) -> Callable[[Plan], None]:
     return change
 
 
+def aurora_storage(storage_type: str) -> Callable[[Plan], None]:
+    """The plan's Aurora clusters with `storage_type` (aurora for Standard, aurora-iopt1 for I/O-Optimized)."""
+
+    def change(plan: Plan) -> None:
+        for cluster in _resources(plan, AURORA_CLUSTER):
+            cluster["inputs"]["storageType"] = storage_type
+
+    return change
+
+
+def log_class(suffix: str, log_group_class: str) -> Callable[[Plan], None]:
+    """The plan's log groups whose name ends with `suffix` in `log_group_class` (STANDARD or INFREQUENT_ACCESS)."""
+
+    def change(plan: Plan) -> None:
+        for group in _resources(plan, LOG_GROUP):
+            if group["name"].endswith(suffix):
+                group["inputs"]["logGroupClass"] = log_group_class
+
+    return change
+
+
+def collectors(plan: Plan) -> int:
+    """AMP managed collectors (scrapers) the plan registers."""
+    return len(_resources(plan, SCRAPER))
+
+
+def one_collector_taken(plan: Plan) -> bool:
+    """Whether the plan runs at most one managed collector (the lever is then taken)."""
+    return collectors(plan) <= 1
+
+
+def one_collector_amount(plan: Plan, table: PriceTable) -> float:
+    """Collector-hours of every collector beyond one (open), or of the one a second collector would add (taken). The
+    samples are billed per sample collected and ingested whichever collector scrapes them (AMP pricing), so only the
+    collector-hours change."""
+    count = collectors(plan)
+    if count == 0:
+        return 0.0
+    return table.hourly("amp_collector") * max(1, count - 1)
+
+
 def no_interface_endpoints(plan: Plan) -> None:
     """The plan without its interface endpoints (interfaceEndpoints=false); the NAT data they would add is not
     in the copy (the usage assumption nat_data_gb stays), so the amount is the endpoints' own price."""
@@ -113,16 +163,39 @@ class Lever:
 
     name: str
     config: str
-    """The config that makes the choice (KEY=VALUE ...)."""
-    taken: bool
-    """True: the stack makes this choice (alternative: what it would run otherwise); False: it could."""
-    change: Callable[[Plan], None]
-    """For a taken lever, the alternative; for an open one, the choice."""
+    """The config (KEY=VALUE ...) or the code that makes the choice."""
+    taken: bool | Callable[[Plan], bool]
+    """True: the stack makes this choice (alternative: what it would run otherwise); False: it could. A function
+    reads the state from the plan."""
+    change: Callable[[Plan], None] | None
+    """For a taken lever, the alternative; for an open one, the choice (None when `amount` prices the lever)."""
     gives_up: str
     """What the choice costs besides money (never the security baseline, zone tolerance or production classes)."""
+    amount: Callable[[Plan, PriceTable], float] | None = None
+    """The saving from the plan and the price table, for a lever no plan copy can show (default: None, a copy)."""
+
+    def is_taken(self, plan: Plan) -> bool:
+        """Whether the stack makes this choice."""
+        return self.taken(plan) if callable(self.taken) else self.taken
+
+
+ONE_COLLECTOR = Lever(
+    "One metrics collector per stack (the EKS and MSK scrape jobs in one AMP managed collector)",
+    "components/metrics.py", one_collector_taken, None,
+    "none besides the change itself: the same series at the same interval; one collector to watch instead of two",
+    one_collector_amount,
+)  # fmt: skip
+"""The same lever in every stack: the plan says whether it is taken (issue 21: another branch folds the two
+collectors into one; this lever then reads taken)."""
 
 
 LEVERS: dict[str, tuple[Lever, ...]] = {
+    "dev": (
+        ONE_COLLECTOR,
+        Lever("Aurora Standard storage instead of I/O-Optimized at the assumed I/O", "storageType unset = Standard",
+              True, aurora_storage(AURORA_IO_OPTIMIZED),
+              "none while I/O stays at the usage assumption; I/O-Optimized pays off only at much higher I/O"),
+    ),
     "prod": (
         Lever("Aurora provisioned db.r6g.large instead of Serverless v2 held at AWS's 8-ACU floor",
               "auroraInstanceClass=db.r6g.large", True, aurora_serverless(8),
@@ -138,6 +211,17 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
               "interfaceEndpoints=false", False, no_interface_endpoints,
               "AWS API calls leave through the NAT gateways (still TLS and IAM-signed, from private subnets); adds "
               "NAT data processing for that traffic (not in this amount)"),
+        ONE_COLLECTOR,
+        Lever("Aurora Standard storage instead of I/O-Optimized at the assumed I/O", "storageType unset = Standard",
+              True, aurora_storage(AURORA_IO_OPTIMIZED),
+              "none while I/O stays at the usage assumption; I/O-Optimized pays off only at much higher I/O"),
+        Lever("VPC flow logs in the Infrequent Access log class (retention unchanged)",
+              "components/network.py log_group_class=INFREQUENT_ACCESS", False,
+              log_class("-flow-logs", "INFREQUENT_ACCESS"),
+              "Live Tail, metric and subscription filters on that group (none exists on it; GuardDuty reads flow logs "
+              "from its own stream); not taken: the class is fixed at creation, so a live stack would replace the "
+              "named group and delete the flow logs PCI 10.5.1 keeps for 12 months; delivery of flow logs to an IA "
+              "group not checked against AWS here"),
     ),
     "prod-dr": (
         Lever("Standby Aurora at 0.5 ACU instead of the 2 ACUs AWS recommends with Performance Insights",
@@ -149,6 +233,7 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
               cache_type("cache.r6g.large"), "a small cache, rebuilt from the database after failover (warned)"),
         Lever("Standby brokers kafka.t3.small instead of kafka.m7g.large", "kafkaBrokerType=kafka.t3.small", True,
               broker_type("kafka.m7g.large"), "burstable brokers until their class is changed after failover (warned)"),
+        ONE_COLLECTOR,
     ),
 }  # fmt: skip
 """The levers of each stack (a stack without an entry has none listed)."""
@@ -156,35 +241,115 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
 
 @dataclass(frozen=True)
 class PricedLever:
-    """A lever and its amount per month at baseline: what the choice saves (positive) against the alternative."""
+    """A lever, its state in the plan and its amount per month at baseline: what the choice saves (positive)
+    against the alternative."""
 
     lever: Lever
     saving: float
+    taken: bool
 
 
 def price_levers(plan: Plan, table: PriceTable, levers: tuple[Lever, ...]) -> list[PricedLever]:
-    """Each lever's monthly saving at baseline, from copies of `plan` priced by `table`."""
+    """Each lever's monthly saving at baseline, from copies of `plan` priced by `table` (or its `amount`)."""
     baseline = price_plan(plan, table).baseline
     priced = []
     for lever in levers:
-        variant = copy.deepcopy(plan)
-        lever.change(variant)
-        other = price_plan(variant, table).baseline
-        saving = other - baseline if lever.taken else baseline - other
-        priced.append(PricedLever(lever, round(saving, 2)))
+        taken = lever.is_taken(plan)
+        if lever.amount is not None:
+            saving = lever.amount(plan, table)
+        else:
+            assert lever.change is not None, f"lever {lever.name!r} has neither a plan change nor an amount"
+            variant = copy.deepcopy(plan)
+            lever.change(variant)
+            other = price_plan(variant, table).baseline
+            saving = other - baseline if taken else baseline - other
+        priced.append(PricedLever(lever, round(saving, 2), taken))
     return priced
 
 
-def render(stack: str, baseline: float, budget: float | None, priced: list[PricedLever]) -> str:
-    """The levers as a text table."""
+@dataclass(frozen=True)
+class Outlook:
+    """A stack's gap against its budget, its open levers' sum, and what commitment pricing could cover."""
+
+    baseline: float
+    budget: float | None
+    open_sum: float
+    """The open levers' amounts added up (each priced alone; none of them overlap today)."""
+    committable: dict[str, float]
+    """On-demand spend at baseline that a 1-year commitment could cover, by what covers it."""
+
+    @property
+    def gap(self) -> float:
+        """Baseline over the budget (0 when within, or without a budget)."""
+        return round(max(0.0, self.baseline - self.budget), 2) if self.budget is not None else 0.0
+
+    @property
+    def after_open(self) -> float:
+        """The baseline with every open lever taken."""
+        return round(self.baseline - self.open_sum, 2)
+
+    @property
+    def discount_needed(self) -> float | None:
+        """The average commitment discount on the committable spend that would close what the open levers leave
+        (None when nothing is left, or nothing can be committed)."""
+        left = self.after_open - self.budget if self.budget is not None else 0.0
+        total = sum(self.committable.values())
+        return left / total if left > 0 and total > 0 else None
+
+    def lines(self) -> list[str]:
+        """The outlook for a person (text and the generated tables)."""
+        budget = f"{self.budget:,.2f}" if self.budget is not None else "none"
+        state = (f"over by {self.after_open - self.budget:,.2f}" if self.budget is not None
+                 and self.after_open > self.budget else "within budget")  # fmt: skip
+        out = [f"Open levers together: {self.open_sum:,.2f}; gap at baseline: {self.gap:,.2f} (budget {budget}); "
+               f"with every open lever taken: {self.after_open:,.2f}, {state}."]  # fmt: skip
+        covered = ", ".join(f"{name} {amount:,.2f}" for name, amount in self.committable.items() if amount)
+        total = sum(self.committable.values())
+        text = (f"Commitments (a purchase decision, not the tier; never in the baseline): no sourced 1-year "
+                f"no-upfront rate in the price reference or the stored pages, so no 'with commitments' figure. "
+                f"On-demand spend they could cover: {covered or 'none'} (total {total:,.2f}); not covered: MSK "
+                f"brokers (no reservations), the CodeBuild CI runner (Compute Savings Plans cover EC2, Fargate and "
+                f"Lambda), Serverless v2 ACUs.")  # fmt: skip
+        needed = self.discount_needed
+        if needed is not None:
+            text += (f" Closing the rest with commitments alone would need {needed:.0%} off all of it"
+                     + (" (more than all of it: not possible)." if needed > 1 else "."))  # fmt: skip
+        out.append(text)
+        return out
+
+
+def committable(plan: Plan, table: PriceTable) -> dict[str, float]:
+    """On-demand spend at baseline (minimum capacity) of what a 1-year commitment applies to: provisioned Aurora
+    instances (reserved DB instances), cache nodes (ElastiCache reserved nodes), EKS nodes (Compute Savings Plans)."""
+    aurora = sum(table.hourly(f"rds:{i['inputs']['instanceClass']}") for i in _resources(plan, AURORA_INSTANCE)
+                 if i["inputs"].get("instanceClass") != "db.serverless")  # fmt: skip
+    cache = sum(table.hourly(f"elasticache:{g['inputs'].get('engine', 'redis')}:{g['inputs'].get('nodeType')}")
+                * int(g["inputs"].get("numCacheClusters", 1)) for g in _resources(plan, CACHE))  # fmt: skip
+    nodes = sum(table.hourly(f"ec2:{(g['inputs'].get('instanceTypes') or ['t3.medium'])[0]}")
+                * int((g["inputs"].get("scalingConfig") or {}).get("minSize", 1))
+                for g in _resources(plan, NODE_GROUP))  # fmt: skip
+    return {"Aurora instances": round(aurora, 2), "cache nodes": round(cache, 2), "EKS nodes": round(nodes, 2)}
+
+
+def outlook(plan: Plan, report: CostReport, table: PriceTable, priced: list[PricedLever]) -> Outlook:
+    """The stack's gap, its open levers' sum and its committable spend."""
+    open_sum = round(sum(item.saving for item in priced if not item.taken), 2)
+    return Outlook(report.baseline, report.budget, open_sum, committable(plan, table))
+
+
+def render(stack: str, baseline: float, budget: float | None, priced: list[PricedLever],
+           view: Outlook | None = None) -> str:  # fmt: skip
+    """The levers as a text table, with the outlook below them when given."""
     lines = [f"Cost levers of '{stack}' (USD per month at baseline; baseline {baseline:,.2f}"
              + (f", budget {budget:,.2f})" if budget is not None else ")"), ""]  # fmt: skip
     for item in priced:
-        state = "taken" if item.lever.taken else "open "
+        state = "taken" if item.taken else "open "
         lines.append(f"  [{state}] {item.saving:>9,.2f}  {item.lever.name} ({item.lever.config})")
         lines.append(f"              gives up: {item.lever.gives_up}")
     if not priced:
         lines.append("  (no levers listed for this stack)")
+    if view is not None:
+        lines += [""] + [f"  {line}" for line in view.lines()]
     return "\n".join(lines)
 
 
@@ -201,7 +366,7 @@ def _main(argv: list[str] | None) -> int:
     overrides, table = prepare(args.stack, [])
     plan, report = plan_stack(args.stack, overrides, table)
     priced = price_levers(plan, table, LEVERS.get(args.stack, ()))
-    print(render(args.stack, report.baseline, report.budget, priced))
+    print(render(args.stack, report.baseline, report.budget, priced, outlook(plan, report, table, priced)))
     return 0
 
 

@@ -51,6 +51,10 @@ FREE_TYPES = {
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
     "aws:amp/alertManagerDefinition:AlertManagerDefinition",
     "aws:grafana/workspaceSamlConfiguration:WorkspaceSamlConfiguration",
+    "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount",
+    "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken", "pulumi:providers:grafana",
+    "grafana:oss/dataSource:DataSource",
+    "grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard",
     "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:ClusterIssuer",
     "aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus",
     "aws:securityhub/standardsSubscription:StandardsSubscription",
@@ -74,7 +78,8 @@ REQUIRED_PRICES = (
     "aurora_replicated_write_io", "route53_health_check", "route53_health_check_feature", "arc_region_switch_plan",
     "lambda_requests", "lambda_gb_second", "config_item", "config_rule_evaluation", "conformance_pack_evaluation",
     "securityhub_check", "amp_ingestion", "amp_storage", "amp_query", "amp_collector", "amp_collector_samples",
-    "grafana_editor", "xray_traces_recorded",
+    "grafana_editor", "grafana_viewer", "aurora_iopt_storage", "aurora_iopt_instance_factor",
+    "aurora_iopt_serverless_v2_acu", "logs_ingestion_infrequent_access", "xray_traces_recorded",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -85,7 +90,7 @@ REQUIRED_USAGE = (
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
     "aurora_replication_gb", "ecr_replication_gb", "region_switch_report_gb", "region_switch_invocations",
     "config_items", "config_rule_evaluations", "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
-    "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users",
+    "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users", "grafana_viewers",
     "traced_million_requests",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
@@ -368,20 +373,32 @@ def _node_group(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
         yield f"gp3 root volumes ({size} GB each)", gb * low, gb * high
 
 
+AURORA_IO_OPTIMIZED = "aurora-iopt1"
+"""The storageType of an Aurora I/O-Optimized cluster: no I/O charge, dearer storage, instances and ACUs (Aurora
+pricing; the reference's I/O-Optimized row). Any other value (unset, "aurora") is Aurora Standard."""
+
+
+def _io_optimized(cluster: Resource | None) -> bool:
+    return bool(cluster) and (cluster or {}).get("inputs", {}).get("storageType") == AURORA_IO_OPTIMIZED
+
+
 def _aurora_instance(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     inputs = r["inputs"]
     kind = inputs.get("instanceClass", "")
-    if kind != "db.serverless":
-        monthly = c.table.hourly(f"rds:{kind}")
-        yield kind, monthly, monthly
-        return
     clusters = c.find("aws:rds/cluster:Cluster", id=inputs.get("clusterIdentifier")) or c.find(
         "aws:rds/cluster:Cluster"
     )
+    optimized = _io_optimized(clusters[0] if clusters else None)
+    suffix = ", I/O-Optimized" if optimized else ""
+    if kind != "db.serverless":
+        factor = c.table.get("aurora_iopt_instance_factor") if optimized else 1.0
+        monthly = c.table.hourly(f"rds:{kind}") * factor
+        yield f"{kind}{suffix}", monthly, monthly
+        return
     scaling = (clusters[0]["inputs"].get("serverlessv2ScalingConfiguration") or {}) if clusters else {}
     low, high = float(scaling.get("minCapacity", 0.5)), float(scaling.get("maxCapacity", 1))
-    acu = c.table.hourly("aurora_serverless_v2_acu")
-    yield f"Serverless v2 ({low:g} to {high:g} ACU)", acu * low, acu * high
+    acu = c.table.hourly("aurora_iopt_serverless_v2_acu" if optimized else "aurora_serverless_v2_acu")
+    yield f"Serverless v2 ({low:g} to {high:g} ACU{suffix})", acu * low, acu * high
 
 
 def _aurora_cluster(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
@@ -390,6 +407,10 @@ def _aurora_cluster(r: Resource, c: _Context) -> Iterable[tuple[str, float, floa
     inputs = r["inputs"]
     secondary = bool(inputs.get("globalClusterIdentifier")) and not inputs.get("masterUsername")
     role = "secondary copy, " if secondary else ""
+    if _io_optimized(r):
+        storage = c.usage["aurora_storage_gb"] * c.table.get("aurora_iopt_storage")
+        yield f"storage ({role}{c.usage['aurora_storage_gb']:g} GB, I/O-Optimized: I/O included)", storage, storage
+        return
     storage = c.usage["aurora_storage_gb"] * c.table.get("aurora_storage")
     io = c.usage["aurora_million_io"] * c.table.get("aurora_io")
     yield f"storage ({role}{c.usage['aurora_storage_gb']:g} GB)", storage, storage
@@ -463,9 +484,12 @@ def _waf(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
 
 
 def _log_group(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """An equal share of log_ingestion_gb; a group of the Infrequent Access class (logGroupClass) is ingested at
+    that class's price, and stored at logs_storage (prices.yaml says why)."""
     share = c.share("log_ingestion_gb", r["type"])
     months = min(12.0, float(r["inputs"].get("retentionInDays", 365)) / 30)
-    ingestion = share * c.table.get("logs_ingestion")
+    infrequent = r["inputs"].get("logGroupClass") == "INFREQUENT_ACCESS"
+    ingestion = share * c.table.get("logs_ingestion_infrequent_access" if infrequent else "logs_ingestion")
     storage = share * months * c.table.get("logs_storage")
     yield "ingestion", ingestion, ingestion
     yield f"storage ({months:.0f} months kept)", storage, storage
@@ -731,7 +755,12 @@ PRICERS: dict[str, Pricer] = {
             "editor licenses",
             c.usage["grafana_users"] * c.table.get("grafana_editor"),
             c.usage["grafana_users"] * c.table.get("grafana_editor"),
-        )
+        ),
+        (
+            "viewer licenses",
+            c.usage["grafana_viewers"] * c.table.get("grafana_viewer"),
+            c.usage["grafana_viewers"] * c.table.get("grafana_viewer"),
+        ),
     ],
 }
 

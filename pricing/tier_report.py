@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_camel, to_snake
 
 from offline.cli import CommandError, exit_status_help, run
 from offline.engine import PROJECT_DIR, stack_config
-from pricing.levers import LEVERS, PricedLever, price_levers
+from pricing.levers import LEVERS, Outlook, PricedLever, outlook, price_levers
 from pricing.model import CostReport, PriceTable
 from stacks.config import StackConfig, parse_stack_config
 from stacks.tiers import (
@@ -33,6 +33,7 @@ from stacks.tiers import (
     STANDBY_RELAXED,
     STANDBY_SIZES,
     TIER_PRESETS,
+    ServiceName,
     TierPreset,
 )
 
@@ -40,6 +41,9 @@ DOC = PROJECT_DIR / "docs" / "tiers.md"
 STACKS = ("dev", "prod", "prod-dr")
 """The stacks the page reports: the dev tier, the prod tier and prod's standby."""
 SERVICE_NAMES = {"nodes": "EKS nodes", "cache": "ElastiCache (Valkey)", "brokers": "MSK brokers", "aurora": "Aurora"}
+CLASS_FIELDS: dict[ServiceName, str] = {"nodes": "node_instance_type", "cache": "cache_node_type",
+                                        "brokers": "kafka_broker_type", "aurora": "aurora_instance_class"}  # fmt: skip
+"""The preset field of each service's class (CLASS_KEYS names its config key)."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,7 @@ def class_table(standby: StackConfig) -> str:
              "|---|---|---|---|---|---|"]  # fmt: skip
     dev, prod = TIER_PRESETS["dev"], TIER_PRESETS["prod"]
     for service, key in CLASS_KEYS.items():
-        field = {"nodes": "node_instance_type", "cache": "cache_node_type", "brokers": "kafka_broker_type",
-                 "aurora": "aurora_instance_class"}[service]  # fmt: skip
+        field = CLASS_FIELDS[service]
         lines.append(f"| {SERVICE_NAMES[service]} | `{key}` | `{getattr(dev, field)}` | `{getattr(prod, field)}` | "
                      f"`{getattr(standby, field)}` | {PRESET_REASONS['prod'][service]} |")  # fmt: skip
     lines.append(f"| Aurora Serverless v2 minimum | `auroraMinAcu` | {dev.aurora_min_acu:g} | "
@@ -122,13 +125,27 @@ def budget_table(costs: dict[str, StackCost]) -> str:
     return "\n".join(lines)
 
 
-def lever_table(stack: str, priced: list[PricedLever]) -> str:
-    """A stack's levers with their monthly amounts."""
+def lever_table(stack: str, priced: list[PricedLever], view: Outlook | None = None) -> str:
+    """A stack's levers with their monthly amounts, and its outlook (open levers against the gap, commitments)."""
     lines = ["| lever | config | state | per month | gives up |", "|---|---|---|---:|---|"]
     for item in priced:
-        state = "taken" if item.lever.taken else "open"
+        state = "taken" if item.taken else "open"
         lines.append(f"| {item.lever.name} | `{item.lever.config}` | {state} | {item.saving:,.2f} | "
                      f"{item.lever.gives_up} |")  # fmt: skip
+    if view is not None:
+        lines += [""] + [f"- {line}" for line in view.lines()]
+    return "\n".join(lines)
+
+
+def readme_table(standby: StackConfig) -> str:
+    """The README's table: instance class per service in each tier and the standby, and why (the presets' reasons,
+    as on docs/tiers.md)."""
+    lines = ["| service | dev | prod | prod-dr | why prod runs it | why dev runs it |", "|---|---|---|---|---|---|"]
+    dev, prod = TIER_PRESETS["dev"], TIER_PRESETS["prod"]
+    for service, field in CLASS_FIELDS.items():
+        lines.append(f"| {SERVICE_NAMES[service]} | `{getattr(dev, field)}` | `{getattr(prod, field)}` | "
+                     f"`{getattr(standby, field)}` | {PRESET_REASONS['prod'][service]} | "
+                     f"{PRESET_REASONS['dev'][service]} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -136,8 +153,10 @@ def blocks(costs: dict[str, StackCost], table: PriceTable) -> dict[str, str]:
     """The generated blocks of docs/tiers.md, by marker name."""
     standby = costs["prod-dr"].config
     generated = {"classes": class_table(standby), "standby": standby_table(standby), "budgets": budget_table(costs)}
-    for stack in ("prod", "prod-dr"):
-        generated[f"levers-{stack}"] = lever_table(stack, price_levers(costs[stack].plan, table, LEVERS[stack]))
+    for stack in STACKS:
+        cost = costs[stack]
+        priced = price_levers(cost.plan, table, LEVERS[stack])
+        generated[f"levers-{stack}"] = lever_table(stack, priced, outlook(cost.plan, cost.report, table, priced))
     return generated
 
 

@@ -5,6 +5,7 @@ These functions translate StackConfig into component arguments; they hold no res
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from components.database_users import DatabaseUsers, DatabaseUsersArgs
 from components.dns_failover import FailoverRecord, FailoverRecordArgs
 from components.edge import Edge, EdgeArgs, Route
 from components.eks import PREVIEW_RENDER_GROUP, EksCluster, EksClusterArgs
-from components.grafana import GrafanaWorkspace, GrafanaWorkspaceArgs
+from components.grafana import GrafanaWorkspace, GrafanaWorkspaceArgs, current_rotation_window
 from components.kafka import SASL_IAM_PORT, KafkaCluster, KafkaClusterArgs
 from components.kafka_topics import KafkaTopics, KafkaTopicsArgs
 from components.kms import KeyDomain, PlatformKeys, PlatformKeysArgs
@@ -208,11 +209,22 @@ def grafana(ctx: Context, metrics: MetricsWorkspace, key_arn: pulumi.Input[str])
     return GrafanaWorkspace(
         ctx.prefix,
         GrafanaWorkspaceArgs(
-            prometheus_workspace_arn=metrics.arn, kms_key_arn=key_arn, account_id=ctx.aws.account_id,
-            authentication=config.grafana_authentication, saml_metadata_url=config.grafana_saml_metadata_url,
+            prometheus_workspace_arn=metrics.arn, prometheus_endpoint=metrics.prometheus_endpoint,
+            region=ctx.aws.region, kms_key_arn=key_arn, account_id=ctx.aws.account_id,
+            authentication=config.grafana_authentication, token_window=current_rotation_window(),
+            saml_metadata_url=config.grafana_saml_metadata_url, dashboards=dashboards(),
         ),
         opts=ctx.options,
     )  # fmt: skip
+
+
+DASHBOARDS_DIR = Path(__file__).resolve().parent.parent / "observability" / "dashboards"
+"""The dashboards loaded into the Grafana workspace (one grafana.oss.Dashboard each)."""
+
+
+def dashboards() -> dict[str, dict[str, Any]]:
+    """File stem -> dashboard JSON of every file in observability/dashboards/."""
+    return {path.stem: json.loads(path.read_text()) for path in sorted(DASHBOARDS_DIR.glob("*.json"))}
 
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "observability" / "rules"

@@ -272,7 +272,7 @@ PRESET_REASONS: dict[TierName, dict[ServiceName, str]] = {
         "r6g/r7g production classes",
         "brokers": "the smallest non-burstable MSK broker, 3 brokers over 3 zones (replication factor 3, min ISR 2)",
         "aurora": "provisioned db.r6g.large (16 GiB: AWS's 8-ACU floor for a global database's primary, held all "
-        "the time); its saving against Serverless v2 held at 8 ACUs is the first lever below",
+        "the time); its saving against Serverless v2 held at 8 ACUs is prod's first lever (pricing.levers)",
     },
 }
 """Why each tier runs the class it does (docs/tiers.md shows these next to the classes; tests/test_tiers.py checks

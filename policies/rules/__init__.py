@@ -11,6 +11,7 @@ from policies.rules import (
     edge_rules,
     encryption,
     exposure,
+    grafana_rules,
     identity,
     kubernetes_rules,
     logging_rules,
@@ -55,5 +56,6 @@ ALL_RULES: list[Rule] = remapped(
         *ci_runner.RULES,
         *compliance.RULES,
         *observability.RULES,
+        *grafana_rules.RULES,
     ]
 )

@@ -30,7 +30,8 @@ class ObservabilityConfig(ConfigBase):
     slo_period_days: int = 30
     """Days of the SLO period (error budget window): 7, 14, 28 or 30. Default: 30."""
     grafana_workspace: bool = False
-    """Create an Amazon Managed Grafana workspace reading the Prometheus workspace. Default: false."""
+    """Create an Amazon Managed Grafana workspace reading the Prometheus workspace, and load the Prometheus data source
+    and the dashboards into it (components/grafana.py). Default: false."""
     grafana_authentication: GrafanaAuthentication = ""
     """How people sign in to the Grafana workspace: AWS_SSO (IAM Identity Center enabled in the account or its
     organization) or SAML (an identity provider's metadata URL); required with grafanaWorkspace. Default: empty."""

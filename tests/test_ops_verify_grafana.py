@@ -1,0 +1,104 @@
+"""`ops verify`, Grafana part: the workspace ACTIVE on the pinned version and the deploy token not expired.
+
+moto 5.2.5 has no Amazon Managed Grafana backend, so the calls run against botocore's Stubber with the real service
+model (a wrong parameter or response shape fails the test)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from components.grafana import GRAFANA_VERSION
+from ops.common import Clients, Report
+from ops.verify_grafana import check_grafana
+
+NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
+WORKSPACE_ID = "g-0123456789"
+
+
+def _clients(status: str = "ACTIVE", version: str = GRAFANA_VERSION, expires: datetime | None = None,
+             account: bool = True) -> Clients:  # fmt: skip
+    clients = Clients("us-east-1", session=boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"))
+    stub = Stubber(clients("grafana"))
+    workspace = {"id": WORKSPACE_ID, "name": "fintech-prod-grafana", "status": status, "grafanaVersion": version,
+                 "created": NOW, "modified": NOW, "endpoint": f"{WORKSPACE_ID}.grafana-workspace.amazonaws.com",
+                 "authentication": {"providers": ["AWS_SSO"]}}  # fmt: skip
+    other = {**workspace, "id": "g-9999999999", "name": "fintech-dev-grafana"}
+    stub.add_response("list_workspaces", {"workspaces": [other, workspace]}, {})
+    if status == "ACTIVE":
+        accounts = [{"id": "7", "name": "fintech-prod-pulumi", "isDisabled": "false", "grafanaRole": "ADMIN"}]
+        stub.add_response("list_workspace_service_accounts",
+                          {"serviceAccounts": accounts if account else [], "workspaceId": WORKSPACE_ID},
+                          {"workspaceId": WORKSPACE_ID})  # fmt: skip
+        if account:
+            old = {"id": "1", "name": "fintech-prod-pulumi-2026-11-05", "createdAt": NOW - timedelta(days=30),
+                   "expiresAt": NOW - timedelta(days=1)}  # fmt: skip
+            new = {**old, "id": "2", "name": "fintech-prod-pulumi-2026-11-19", "expiresAt": expires or NOW}
+            stub.add_response("list_workspace_service_account_tokens",
+                              {"serviceAccountTokens": [old, new], "serviceAccountId": "7",
+                               "workspaceId": WORKSPACE_ID},
+                              {"workspaceId": WORKSPACE_ID, "serviceAccountId": "7"})  # fmt: skip
+    stub.activate()
+    return clients
+
+
+def _statuses(clients: Clients) -> dict[str, str]:
+    report = Report("verify", "prod")
+    check_grafana(report, clients, "fintech-prod", NOW)
+    return {f.check: f.status for f in report.findings}
+
+
+def test_an_active_workspace_with_a_valid_token_passes() -> None:
+    assert _statuses(_clients(expires=NOW + timedelta(days=9))) == {
+        "grafana-workspace": "pass", "grafana-version": "pass", "grafana-deploy-token": "pass"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("clients", "expected"),
+    [
+        (lambda: _clients(status="CREATING"), {"grafana-workspace": "fail", "grafana-version": "pass"}),
+        (
+            lambda: _clients(version="10.4", expires=NOW + timedelta(days=1)),
+            {"grafana-workspace": "pass", "grafana-version": "fail", "grafana-deploy-token": "pass"},
+        ),
+        (
+            lambda: _clients(expires=NOW - timedelta(hours=1)),
+            {"grafana-workspace": "pass", "grafana-version": "pass", "grafana-deploy-token": "warn"},
+        ),
+        (
+            lambda: _clients(account=False),
+            {"grafana-workspace": "pass", "grafana-version": "pass", "grafana-deploy-token": "fail"},
+        ),
+    ],
+    ids=["not-active", "other-version", "token-expired", "no-service-account"],
+)
+def test_each_fault_is_named(clients: object, expected: dict[str, str]) -> None:
+    assert _statuses(clients()) == expected  # type: ignore[operator]
+
+
+def test_a_missing_workspace_fails() -> None:
+    clients = Clients("us-east-1", session=boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"))
+    stub = Stubber(clients("grafana"))
+    stub.add_response("list_workspaces", {"workspaces": []}, {})
+    stub.activate()
+    assert _statuses(clients) == {"grafana-workspace": "fail"}
+
+
+@pytest.mark.parametrize("switch", [True, False])
+def test_verify_checks_grafana_only_with_the_switch(switch: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops import verify as verify_module
+    from ops.common import load_config
+
+    for step in ("require_pinned_account", "check_nodes", "check_target_groups", "check_topics", "check_alarms",
+                 "check_database_users"):  # fmt: skip
+        monkeypatch.setattr(verify_module, step, lambda *args, **kwargs: None)
+    called: list[str] = []
+    monkeypatch.setattr(verify_module, "check_grafana", lambda report, clients, prefix: called.append(prefix))
+    config = load_config("prod").model_copy(update={"grafana_workspace": switch, "grafana_authentication": "AWS_SSO"})
+    lines: list[str] = []
+    verify_module.verify("prod", config, _clients(), progress=lines.append, metrics=lambda *args: None)
+    assert called == (["fintech-prod"] if switch else [])
+    assert any("checking grafana of fintech-prod" in line for line in lines) == switch
