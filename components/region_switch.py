@@ -102,7 +102,7 @@ def execution_policy(model: PlanModel, account: str, partition: str, bucket_arn:
          "Resource": [f"{arn}:rds::{account}:global-cluster:{model.global_cluster_id}",
                       *(side.db_cluster_arn for side in sides)]},
         {"Sid": "CustomActions", "Effect": "Allow", "Action": ["lambda:InvokeFunction", "lambda:GetFunction"],
-         "Resource": [side.action_function_arn for side in sides]},
+         "Resource": [arn for side in sides for arn in (side.action_function_arn, side.readers_function_arn)]},
         {"Sid": "EksResourceScaling", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
          "Resource": [side.eks_cluster_arn for side in sides]},
         {"Sid": "Route53HealthCheck", "Effect": "Allow", "Action": ["route53:ListResourceRecordSets"],

@@ -1,8 +1,10 @@
-"""One region's part of an ARC Region switch plan: the custom-action Lambda function, with its least-privilege
-role and KMS-encrypted logs, and the EKS access entry that lets the plan's execution role scale workloads.
+"""One region's part of an ARC Region switch plan: the custom-action Lambda functions, each with its own
+least-privilege role and KMS-encrypted logs, and the EKS access entry that lets the plan's execution role scale
+workloads.
 
-Both stacks of a region pair build one (the primary's plan lists both functions by ARN). The function's code
-lives in the repository (lambdas/region_switch/handler.py) and is packaged by Pulumi as an archive asset.
+Both stacks of a region pair build one (the primary's plan lists both regions' functions by ARN). The code lives
+in the repository (lambdas/region_switch/: handler.py for the credential and the cache, readers.py for the Aurora
+readers the plan adds) and is packaged by Pulumi as one archive asset.
 
 Life cycle, as relied on here:
 - The log group is created by the program before the function (depends_on), so Lambda writes into a group
@@ -14,11 +16,20 @@ Life cycle, as relied on here:
   the pair's names); EKS checks the principal exists (CreateAccessEntry), so the primary deploys first, as the
   region pair already requires. The access policy is ARC's own `AmazonARCRegionSwitchScalingPolicy`, scoped to
   the workloads' namespaces (https://docs.aws.amazon.com/r53recovery/latest/dg/eks-resource-scaling-block.html).
-- Destroy: the function, role and entry hold no data; the log group is deleted with the stack.
+- The readers function has a role of its own: it may create and delete DB instances, but only those named
+  `<cluster>-switch-reader-*` in this region's cluster, tagged `region-switch-reader=<cluster>` on creation
+  (rds:CreateDBInstance authorizes the `db`, `cluster` and `pg` resources it names; aws:RequestTag and
+  aws:ResourceTag are its tag conditions; rds:PubliclyAccessible is a condition key of CreateDBInstance: Service
+  Authorization Reference, Amazon RDS). No RDS condition key names the cluster an instance joins, so the
+  cluster ARN in Resource does it. The instances it creates live outside Pulumi's state (a refresh does not see
+  them, an up does not delete them); the failback's remove-readers step deletes them.
+- Destroy: the functions, roles and entry hold no data; the log groups are deleted with the stack. A reader left
+  by a failover without failback keeps the cluster from being deleted until it is removed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +42,11 @@ from components.iam import policy_document, service_trust_policy
 from components.shared import encrypted_log_group
 
 CODE_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "region_switch"
-"""The function's code, packaged as it is."""
+"""The functions' code, packaged as it is."""
+READER_SUFFIX = "-switch-reader-"
+"""Name of a reader the plan adds: '<cluster>-switch-reader-<n>' (lambdas/region_switch/readers.py)."""
+READER_TAG = "region-switch-reader"
+"""Tag the readers function puts on each instance it creates (value: the cluster); its role deletes only these."""
 RUNTIME = "python3.12"
 """Lambda runtime (ships boto3)."""
 SCALING_ACCESS_POLICY = "AmazonARCRegionSwitchScalingPolicy"
@@ -77,6 +92,13 @@ class RegionSwitchActionsArgs:
     """Replicas the standby's cache runs while standing by (its own config). Default: 0."""
     log_retention_days: int = 365
     """Retention of the function's logs. Default: 365."""
+    readers: int = 0
+    """Aurora readers the plan adds to this region's cluster when it activates the region (failoverAuroraReaders;
+    0 in a primary, whose readers are its own auroraInstances). Default: 0."""
+    db_cluster: str = ""
+    """This region's Aurora cluster identifier (the readers function acts on it). Default: empty."""
+    data_kms_key_arn: pulumi.Input[str] = ""
+    """Key of the cluster's Performance Insights, which the added readers use too. Default: empty."""
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags. Default: none."""
 
@@ -90,6 +112,13 @@ class RegionSwitchActionsArgs:
             raise InvalidArgumentError("active_cache_replicas/standby_cache_replicas must be 0 or more")
         if not self.namespaces:
             raise InvalidArgumentError("namespaces: name at least one namespace the plan scales")
+        if self.readers < 0 or (self.readers and not self.db_cluster):
+            raise InvalidArgumentError(f"readers: {self.readers} must be 0 or more, and needs db_cluster")
+
+    @property
+    def readers_function_name(self) -> str:
+        """Physical name of the readers function, e.g. 'fintech-prod-dr-region-switch-readers'."""
+        return f"{self.function_name}-readers"
 
 
 def function_policy(args: RegionSwitchActionsArgs, log_group_arn: str, peer_key: str = "") -> str:
@@ -128,32 +157,51 @@ def function_policy(args: RegionSwitchActionsArgs, log_group_arn: str, peer_key:
     return policy_document(*statements)
 
 
+def readers_policy(args: RegionSwitchActionsArgs, log_group_arn: str, data_key: str = "") -> str:
+    """The readers function's permissions: read the cluster, create and delete only its own readers."""
+    rds = f"arn:{args.partition}:rds:{args.region}:{args.account_id}"
+    readers = f"{rds}:db:{args.db_cluster}{READER_SUFFIX}*"
+    tagged = {"StringEquals": {f"aws:RequestTag/{READER_TAG}": args.db_cluster},
+              "ForAllValues:StringEquals": {"aws:TagKeys": [READER_TAG]}}  # fmt: skip
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"{log_group_arn}:*"},
+        {"Sid": "ReadTheCluster", "Effect": "Allow", "Action": "rds:DescribeDBClusters",
+         "Resource": f"{rds}:cluster:{args.db_cluster}"},
+        # DescribeDBInstances with a db-cluster-id filter names no instance: scoped to the region's db ARNs.
+        {"Sid": "ReadTheInstances", "Effect": "Allow", "Action": "rds:DescribeDBInstances", "Resource": f"{rds}:db:*"},
+        # The new instance (name prefix), the cluster it joins and the writer's parameter group (Pulumi names it
+        # '<cluster>-instance-<suffix>'): CreateDBInstance is authorized on each resource it names.
+        {"Sid": "CreateOwnReaders", "Effect": "Allow", "Action": "rds:CreateDBInstance",
+         "Resource": [readers, f"{rds}:cluster:{args.db_cluster}", f"{rds}:pg:{args.db_cluster}-instance-*"],
+         "Condition": {**tagged, "Bool": {"rds:PubliclyAccessible": "false"}}},
+        {"Sid": "TagOwnReaders", "Effect": "Allow", "Action": "rds:AddTagsToResource", "Resource": readers,
+         "Condition": tagged},
+        {"Sid": "DeleteOwnReaders", "Effect": "Allow", "Action": "rds:DeleteDBInstance", "Resource": readers,
+         "Condition": {"StringEquals": {f"aws:ResourceTag/{READER_TAG}": args.db_cluster}}},
+        # Enhanced monitoring like the writer's: its role, auto-named '<cluster>-monitoring-*' by the Aurora component.
+        {"Sid": "PassTheMonitoringRole", "Effect": "Allow", "Action": "iam:PassRole",
+         "Resource": f"arn:{args.partition}:iam::{args.account_id}:role/{args.db_cluster}-monitoring-*",
+         "Condition": {"StringEquals": {"iam:PassedToService": "monitoring.rds.amazonaws.com"}}},
+    ]  # fmt: skip
+    if data_key:
+        # Performance Insights under the cluster's data key, as the writer's (RDS creates a grant for it).
+        via_rds = {"StringEquals": {"kms:ViaService": f"rds.{args.region}.amazonaws.com"}}
+        statements.append({"Sid": "PerformanceInsightsKey", "Effect": "Allow", "Resource": data_key,
+                           "Action": ["kms:CreateGrant", "kms:DescribeKey"], "Condition": via_rds})  # fmt: skip
+    return policy_document(*statements)
+
+
 class RegionSwitchActions(pulumi.ComponentResource):
-    """The region's custom-action function and the plan's EKS access."""
+    """The region's custom-action functions and the plan's EKS access."""
 
     function_arn: pulumi.Output[str]
+    readers_function_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: RegionSwitchActionsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:region-switch:RegionSwitchActions", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        logs = encrypted_log_group(
-            f"{name}-logs", f"/aws/lambda/{args.function_name}", args.log_retention_days, args.logs_kms_key_arn, self
-        )
-        role = aws.iam.Role(
-            f"{name}-function",
-            assume_role_policy=service_trust_policy("lambda.amazonaws.com", args.account_id),
-            description=f"{args.function_name}: the Region switch plan's custom action in {args.region}",
-            opts=child,
-        )
-        policy = aws.iam.RolePolicy(
-            f"{name}-function",
-            role=role.id,
-            policy=pulumi.Output.all(logs.arn, args.peer_kms_key_arn).apply(
-                lambda values: function_policy(args, values[0], values[1])
-            ),
-            opts=child,
-        )
         environment = {
             "ROLE": args.role,
             "GLOBAL_CLUSTER_ID": args.global_cluster_id,
@@ -164,21 +212,17 @@ class RegionSwitchActions(pulumi.ComponentResource):
             "ACTIVE_CACHE_REPLICAS": str(args.active_cache_replicas),
             "STANDBY_CACHE_REPLICAS": str(args.standby_cache_replicas),
         }
-        function = aws.lambda_.Function(
-            f"{name}-function",
-            name=args.function_name,
-            runtime=RUNTIME,
-            handler="handler.handler",
-            code=pulumi.FileArchive(str(CODE_DIR)),
-            role=role.arn,
-            timeout=60,
-            memory_size=128,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
-            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="PassThrough"),
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs, policy]),
-        )
+        function, logs = self._function(
+            name, "function", args.function_name, "handler.handler", environment, args,
+            lambda logs_arn, key: function_policy(args, logs_arn, key), args.peer_kms_key_arn,
+        )  # fmt: skip
+        readers, _ = self._function(
+            f"{name}-readers", "function", args.readers_function_name, "readers.handler",
+            {"CLUSTER": args.db_cluster, "NAME_PREFIX": f"{args.db_cluster}{READER_SUFFIX}",
+             "READERS": str(args.readers)},
+            args,
+            lambda logs_arn, key: readers_policy(args, logs_arn, key), args.data_kms_key_arn,
+        )  # fmt: skip
         entry = aws.eks.AccessEntry(
             f"{name}-plan-access",
             cluster_name=args.eks_cluster_name,
@@ -197,5 +241,53 @@ class RegionSwitchActions(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
         )
         self.function_arn = function.arn
+        self.readers_function_arn = readers.arn
         self.log_group_name = logs.name
-        self.register_outputs({"function_arn": self.function_arn, "log_group_name": self.log_group_name})
+        self.register_outputs({"function_arn": self.function_arn, "readers_function_arn": self.readers_function_arn,
+                               "log_group_name": self.log_group_name})  # fmt: skip
+
+    def _function(
+        self,
+        name: str,
+        suffix: str,
+        function_name: str,
+        entry: str,
+        environment: dict[str, Any],
+        args: RegionSwitchActionsArgs,
+        document: Callable[[str, str], str],
+        key: pulumi.Input[str],
+    ) -> tuple[aws.lambda_.Function, aws.cloudwatch.LogGroup]:
+        """A function with its own role, its policy (`document(log group ARN, key ARN)`) and its encrypted log group,
+        created before the function."""
+        child = pulumi.ResourceOptions(parent=self)
+        logs = encrypted_log_group(
+            f"{name}-logs", f"/aws/lambda/{function_name}", args.log_retention_days, args.logs_kms_key_arn, self
+        )
+        role = aws.iam.Role(
+            f"{name}-{suffix}",
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com", args.account_id),
+            description=f"{function_name}: the Region switch plan's custom action in {args.region}",
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-{suffix}",
+            role=role.id,
+            policy=pulumi.Output.all(logs.arn, key).apply(lambda values: document(values[0], values[1])),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-{suffix}",
+            name=function_name,
+            runtime=RUNTIME,
+            handler=entry,
+            code=pulumi.FileArchive(str(CODE_DIR)),
+            role=role.arn,
+            timeout=60,
+            memory_size=128,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="PassThrough"),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs, policy]),
+        )
+        return function, logs

@@ -44,9 +44,13 @@ ACTION_RETRY_MINUTES = 1.0
 """Minutes between ARC's retries of a failed custom Lambda action."""
 TRAFFIC_TIMEOUT_MINUTES = 5
 """How long the Route 53 health check block waits."""
-STEP_NAMES = ("scale-capacity", "decide", "promote-database", "region-actions", "peer-actions", "move-traffic")
-"""The steps of the activate workflows, in order; peer-actions only in the failback (ops/recovery_budget.py maps
-them to the budget)."""
+READERS_TIMEOUT_MINUTES = 20
+"""How long ARC reruns the add-readers function until every reader is available (a new Aurora instance takes
+minutes; no published figure - the drill measures it)."""
+STEP_NAMES = ("scale-capacity", "add-readers", "decide", "promote-database", "region-actions", "peer-actions",
+              "remove-readers", "move-traffic")  # fmt: skip
+"""The steps of the activate workflows, in order; add-readers only in the failover, peer-actions and remove-readers
+only in the failback (ops/recovery_budget.py maps them to the budget)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class RegionSide:
     """ARN of the EKS cluster. Required."""
     action_function_arn: str
     """ARN of the region's custom-action Lambda function (components/region_switch_actions.py). Required."""
+    readers_function_arn: str
+    """ARN of the region's Aurora readers function (lambdas/region_switch/readers.py). Required."""
 
 
 @dataclass(frozen=True)
@@ -137,11 +143,15 @@ class PlanModel:
             "workflow_description": f"{verb}: make {target.stack} ({region}) the active region",
             "steps": [
                 self._scale(target, other),
+                # The standby's Aurora readers: added before the database moves (capacity, harmless to add early),
+                # removed once it has moved back; the primary's readers are its own (auroraInstances).
+                *([self._readers("add-readers", "activatingRegion")] if target is self.standby else []),
                 self._approve(target, other),
                 self._database(target),
                 self._actions("region-actions", "activatingRegion", target),
                 # Only the failback has work in the region handing over: the standby's cache back to its size.
                 *([self._actions("peer-actions", "deactivatingRegion", other)] if other is self.standby else []),
+                *([self._readers("remove-readers", "deactivatingRegion")] if other is self.standby else []),
                 self._traffic(target),
             ],
         }
@@ -235,6 +245,30 @@ class PlanModel:
                     "lambdas": [{"arn": s.action_function_arn} for s in (self.primary, self.standby)],
                     # Ungraceful: the deactivating region may be gone, so its function is skipped; the activating
                     # region's function (the credential's promotion) must run in every mode.
+                    **({"ungracefuls": [{"behavior": "skip"}]} if where == "deactivatingRegion" else {}),
+                }
+            ],
+        }
+
+    def _readers(self, name: str, where: str) -> dict[str, Any]:
+        # ARC has no block that adds Aurora reader instances (AuroraServerlessScaling sizes ACUs, AuroraProvisioned-
+        # Scaling one mapped instance): the standby's readers function does it; the step name is its command.
+        what = (
+            f"add the configured readers to {self.standby.stack}'s cluster (the writer's class, other zones) and "
+            "wait until they are available"
+            if name == "add-readers"
+            else f"delete the readers add-readers created in {self.standby.stack}'s cluster"
+        )
+        return {
+            "name": name,
+            "execution_block_type": "CustomActionLambda",
+            "description": f"{self.standby.stack}'s readers function: {what}",
+            "custom_action_lambda_configs": [
+                {
+                    "region_to_run": where,
+                    "retry_interval_minutes": ACTION_RETRY_MINUTES,
+                    "timeout_minutes": READERS_TIMEOUT_MINUTES if name == "add-readers" else ACTION_TIMEOUT_MINUTES,
+                    "lambdas": [{"arn": s.readers_function_arn} for s in (self.primary, self.standby)],
                     **({"ungracefuls": [{"behavior": "skip"}]} if where == "deactivatingRegion" else {}),
                 }
             ],

@@ -8,7 +8,7 @@
                                                 # period, PCI DSS v4.0.1 controls, trail validation, key rotation
     python -m ops dr-drill --stack prod [--dry-run]   # RPO and a timed restore of Aurora (RTO); in a region
                                                 # pair, a practice switchover and failback through ARC
-    python -m ops verify --stack prod           # after pulumi up: nodes, targets, topics, alarms, DB users
+    python -m ops verify --stack prod           # after pulumi up: nodes, targets, topics, alarms, DB users, plan
     python -m ops failover --stack prod --to prod-dr [--mode switchover|failover] [--dry-run]
                                                 # runs the pair's ARC Region switch plan in the standby's
                                                 # region and follows it step by step
@@ -74,7 +74,7 @@ COMMANDS = {
     "preflight": "check the account, region, images and chart versions before pulumi up",
     "audit": "check the live resources of a stack against the policy baseline",
     "dr-drill": "measure RPO and RTO of the Aurora cluster by a real restore",
-    "verify": "check after pulumi up that the platform works: nodes, targets, topics, alarms, DB users",
+    "verify": "check after pulumi up that the platform works: nodes, targets, topics, alarms, DB users, switch plan",
     "failover": "run the pair's ARC Region switch plan to make the standby stack's region active",
     "failback": "run the pair's ARC Region switch plan to make the primary stack's region active again",
 }

@@ -13,7 +13,9 @@ Checks, each through the AWS control-plane APIs (reachable from anywhere with cr
   expired (ops/verify_grafana.py);
 - database: each workload's database user exists, can log in, is a member of rds_iam and may connect
   to the database (checked through the RDS Data API with the master secret: a login as the IAM user
-  itself needs a network path to the cluster, which only the workloads' subnets have).
+  itself needs a network path to the cluster, which only the workloads' subnets have);
+- region switch (a stack of a region pair): the pair's ARC Region switch plan exists and its last evaluation
+  passed with no active warning (ops/verify_region_switch.py).
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from botocore.signers import RequestSigner
 from ops.common import Clients, OpsInterruptedError, Progress, Report, require_pinned_account, stderr_progress
 from ops.verify_grafana import check_grafana
 from ops.verify_metrics import check_metrics
+from ops.verify_region_switch import check_region_switch
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
+from stacks.region_switch import plan_name
 from stacks.tiers import TIER_RULES
 from stacks.workload_specs import WORKLOADS
 
@@ -84,6 +88,9 @@ def verify(
             ),
         ),
     ]
+    if config.region_pair_role != "none":  # the plan's readiness, read in this stack's region (its data plane)
+        plan = plan_name(config.standby_for or stack)
+        steps.append(("region switch plan", lambda: check_region_switch(report, clients, plan)))
     for number, (label, step) in enumerate(steps, 1):
         progress(f"[{number}/{len(steps)}] checking {label} of {prefix} ...")
         before = len(report.findings)

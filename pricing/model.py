@@ -617,6 +617,23 @@ def _function(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     gb_seconds = calls * float(r["inputs"].get("memorySize") or 128) / 1024 * float(r["inputs"].get("timeout") or 3)
     monthly = calls / 1e6 * c.table.get("lambda_requests") + gb_seconds * c.table.get("lambda_gb_second")
     yield f"{calls:g} invocation(s) a month", monthly, monthly
+    yield from _failover_readers(r, c)
+
+
+def _failover_readers(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """The Aurora readers a Region switch readers function (READERS) adds while its region is active: not Pulumi
+    resources, and absent at baseline; at peak (the region active all month) each costs what the cluster's writer
+    costs at its peak (lambdas/region_switch/readers.py copies the writer's class)."""
+    variables = ((r["inputs"].get("environment") or {}).get("variables")) or {}
+    count = int(variables.get("READERS") or 0)
+    clusters = c.find("aws:rds/cluster:Cluster", clusterIdentifier=variables.get("CLUSTER"))
+    members = (
+        c.find("aws:rds/clusterInstance:ClusterInstance", clusterIdentifier=clusters[0].get("id")) if clusters else []
+    )
+    writers = sorted(members, key=lambda i: i["inputs"].get("promotionTier") or 0)
+    if count and writers:
+        _, _, peak = next(iter(_aurora_instance(writers[0], c)))
+        yield f"{count} failover reader(s) like the writer (only while the region is active)", 0.0, count * peak
 
 
 def _guardduty(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:

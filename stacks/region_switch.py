@@ -39,6 +39,11 @@ def function_name(stack: str) -> str:
     return f"{resource_prefix(stack)}-region-switch"
 
 
+def readers_function_name(stack: str) -> str:
+    """The Aurora readers function of a stack's region, e.g. 'fintech-prod-dr-region-switch-readers'."""
+    return f"{function_name(stack)}-readers"
+
+
 def _side(stack: str, region: str, account: str, partition: str) -> RegionSide:
     prefix = resource_prefix(stack)  # the Aurora cluster, the EKS cluster and the cache share the stack's prefix
     return RegionSide(
@@ -47,6 +52,7 @@ def _side(stack: str, region: str, account: str, partition: str) -> RegionSide:
         db_cluster_arn=f"arn:{partition}:rds:{region}:{account}:cluster:{prefix}",
         eks_cluster_arn=f"arn:{partition}:eks:{region}:{account}:cluster/{prefix}",
         action_function_arn=f"arn:{partition}:lambda:{region}:{account}:function:{function_name(stack)}",
+        readers_function_arn=f"arn:{partition}:lambda:{region}:{account}:function:{readers_function_name(stack)}",
     )
 
 
@@ -153,6 +159,10 @@ def build(
             active_cache_replicas=TIER_PRESETS[config.tier].cache_nodes - 1,
             standby_cache_replicas=config.cache_nodes - 1,
             log_retention_days=config.log_retention_days,
+            # Only the standby gets readers from the plan; the primary's are its own auroraInstances (Pulumi's).
+            readers=0 if primary else config.failover_aurora_readers,
+            db_cluster=prefix,
+            data_kms_key_arn=keys.arn("data"),
         ),
         opts=opts,
     )

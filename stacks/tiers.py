@@ -43,6 +43,9 @@ class TierPreset(BaseModel):
     """Aurora point-in-time backup retention."""
     aurora_monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60]
     """Aurora enhanced monitoring interval in seconds; 0 turns it off."""
+    failover_aurora_readers: int
+    """Aurora readers the region pair's Region switch plan adds to a standby's (standbyFor) cluster when it activates
+    the standby's region - the writer's class, in other zones - and removes on failback; read by a standby only."""
     cache_node_type: str
     """ElastiCache node type."""
     cache_nodes: int
@@ -138,6 +141,7 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         aurora_max_acu=2,
         aurora_backup_retention_days=1,
         aurora_monitoring_interval=0,
+        failover_aurora_readers=0,
         cache_node_type="cache.t4g.micro",
         cache_nodes=1,
         cache_snapshot_retention_days=1,
@@ -180,6 +184,8 @@ TIER_PRESETS: dict[TierName, TierPreset] = {
         aurora_max_acu=16,
         aurora_backup_retention_days=14,
         aurora_monitoring_interval=60,
+        # A promoted standby gets prod's reader count: a writer plus auroraInstances - 1 = 1 reader.
+        failover_aurora_readers=1,
         cache_node_type="cache.r6g.large",
         cache_nodes=2,
         cache_snapshot_retention_days=7,
@@ -283,7 +289,8 @@ STANDBY_RELAXED: dict[str, str] = {
     "natStrategy": "egress of a standby carries only its own pulls and AWS calls until failover",
     "cacheNodes": "the cache is rebuilt from the database, and ops failover adds the replicas",
     "kafkaZones": "events are re-published from the database; the standby's brokers only have to be warm",
-    "auroraInstances": "the standby's reader becomes the writer; ops failover adds the readers",
+    "auroraInstances": "the standby's reader becomes the writer; the Region switch plan adds failoverAuroraReaders "
+    "readers",
 }
 """High-availability rules a standby (standbyFor) of a high-availability tier may relax, with why: until it takes
 over, it serves no traffic, and `ops failover` scales what can be scaled in minutes. The security baseline, the

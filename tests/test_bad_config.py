@@ -290,6 +290,8 @@ CASES = [
     Bad("auditTrailMultiRegion", "sometimes", "allowed: true, false"),
     Bad("organizationCompliance", "central", "allowed: true, false"),
     Bad("drRegion", "us-west-2", "stack's own region", stack="prod-dr"),
+    Bad("failoverAuroraReaders", "4", "0 to 3 readers", stack="prod-dr"),
+    Bad("failoverAuroraReaders", "-1", "0 to 3 readers", stack="prod-dr"),
     Bad("drStack", "prod", "names this stack itself", stack="prod"),
     # observability (stacks/observability_settings.py)
     Bad("sloAvailabilityTarget", "1", "must be between 0 and 1", shown="1"),

@@ -311,9 +311,10 @@ def test_dry_run_prints_the_failover_workflow_without_credentials(tmp_path: Path
     assert result.returncode == 0, result.stderr
     for number, (step, block) in enumerate(
         zip(
-            STEPS,
+            ("scale-capacity", "add-readers", *STEPS[1:]),
             (
                 "EKSResourceScaling",
+                "CustomActionLambda",
                 "ManualApproval",
                 "AuroraGlobalDatabase",
                 "CustomActionLambda",
@@ -332,7 +333,8 @@ def test_dry_run_of_the_failback_and_of_an_ungraceful_failover(capsys: pytest.Ca
     document = json.loads(capsys.readouterr().out)
     assert document["region"] == EAST and document["dryRun"]
     steps = [s["name"] for s in document["workflow"]["steps"]]
-    assert steps == ["scale-capacity", "decide", "promote-database", "region-actions", "peer-actions", "move-traffic"]
+    assert steps == ["scale-capacity", "decide", "promote-database", "region-actions", "peer-actions", "remove-readers",
+                     "move-traffic"]  # fmt: skip
     assert main(["failover", "--stack", "prod", "--to", "prod-dr", "--dry-run", "--mode", "failover"]) == 0
     assert "mode ungraceful" in capsys.readouterr().out
 

@@ -2,7 +2,8 @@
 
 moto 5.2.5 implements EKS clusters and node groups, Auto Scaling, EC2 zones, ELBv2 target health, SNS,
 CloudWatch alarms, RDS and the RDS Data API (with canned results). It does not implement the MSK topic
-API (kafka ListTopics), so the topic checks run against botocore's Stubber with the real service model.
+API (kafka ListTopics) nor arc-region-switch, so the topic checks and the Region switch plan's evaluation run
+against botocore's Stubber with the real service model (only those two clients are stubbed).
 The Kubernetes node list is read from a TLS server on 127.0.0.1 with its own CA, as from a cluster.
 """
 
@@ -130,6 +131,13 @@ def _kafka(clients: Clients, topics: tuple[str, ...] = TOPICS) -> Stubber:
     return stubber
 
 
+def _arc(clients: Clients) -> Stubber:
+    """prod's plan, evaluated and passed (tests/test_ops_verify_region_switch.py covers the failing cases)."""
+    from tests.test_ops_verify_region_switch import passing_plan
+
+    return passing_plan(clients("arc-region-switch"))
+
+
 def _ready_nodes(ready: bool = True) -> Any:
     def read(endpoint: str, ca_pem: str, token: str) -> list[NodeStatus]:
         assert endpoint.startswith("https://") and token.startswith("k8s-aws-v1.")
@@ -144,10 +152,15 @@ ALL_USERS = {"payments_app": (True, True, True), "ledger_app": (True, True, True
 def _run(config: StackConfig | None = None, topics: tuple[str, ...] = TOPICS, **kwargs: Any) -> Report:
     clients = Clients("us-east-1")
     _kafka(clients, topics)
+    config = config or load_config("prod")
+    paired = config.region_pair_role != "none"
+    if paired:
+        _arc(clients)
     lines: list[str] = []
     kwargs.setdefault("metrics", _working_metrics)
-    report = verify("prod", config or load_config("prod"), clients, progress=lines.append, **kwargs)
-    assert lines[0] == "[1/6] checking nodes of fintech-prod ..." and lines[-1].startswith("[6/6] database users:")
+    report = verify("prod", config, clients, progress=lines.append, **kwargs)
+    last = "[7/7] region switch plan:" if paired else "[6/6] database users:"
+    assert lines[0] == f"[1/{6 + paired}] checking nodes of fintech-prod ..." and lines[-1].startswith(last)
     return report
 
 
@@ -175,6 +188,7 @@ def test_a_working_platform_passes_every_check(aws: None) -> None:
             "topic-ledger.posted", "alarms-wired", "database-user-payments_app",
             "database-user-ledger_app", "metrics-workspace", "collector-eks"} <= set(statuses)  # fmt: skip
     assert set(statuses.values()) == {"pass"}
+    assert "region-switch-evaluation" in statuses
     assert next(f.resource for f in report.findings if f.check == "alarm-topic") == topic
     assert "targets-ledger" not in statuses  # the ledger is internal: no target group
     assert "a login as this IAM user needs a network path" in report.text()
@@ -233,8 +247,12 @@ def test_nothing_deployed_fails_clearly(aws: None) -> None:
     stubber = Stubber(clients("kafka"))
     stubber.add_response("list_clusters_v2", {"ClusterInfoList": []})
     stubber.activate()
+    arc = Stubber(clients("arc-region-switch"))
+    arc.add_response("list_plans_in_region", {"plans": []})
+    arc.activate()
     report = verify("prod", load_config("prod"), clients, progress=lambda _: None)
     statuses = _statuses(report)
+    assert statuses["region-switch-plan"] == "fail"
     assert statuses["eks-cluster"] == "fail" and statuses["kafka-cluster"] == "fail"
     assert statuses["database"] == "fail" and statuses["alarm-topic"] == "fail"
     assert statuses["targets-validator"] == "fail"

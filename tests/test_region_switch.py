@@ -38,10 +38,10 @@ def test_the_primary_holds_one_active_passive_plan_of_both_regions_with_rto_30()
         ("activate", "us-west-2"), ("activate", "us-east-1")]  # fmt: skip
     failover = plan["workflows"][0]["steps"]
     assert [(s["name"], s["executionBlockType"]) for s in failover] == [
-        ("scale-capacity", "EKSResourceScaling"), ("decide", "ManualApproval"),
+        ("scale-capacity", "EKSResourceScaling"), ("add-readers", "CustomActionLambda"), ("decide", "ManualApproval"),
         ("promote-database", "AuroraGlobalDatabase"), ("region-actions", "CustomActionLambda"),
         ("move-traffic", "Route53HealthCheck")]  # fmt: skip
-    aurora = failover[2]["globalAuroraConfigs"][0]
+    aurora = failover[3]["globalAuroraConfigs"][0]
     assert aurora["behavior"] == "switchoverOnly" and aurora["ungracefuls"] == [{"ungraceful": "failover"}]
     rds = f"arn:aws:rds:{{}}:{PROD_ACCOUNT}:cluster:"
     assert aurora["databaseClusterArns"] == [rds.format("us-east-1") + "fintech-prod",
@@ -55,7 +55,7 @@ def test_the_primary_holds_one_active_passive_plan_of_both_regions_with_rto_30()
     assert failback[4]["customActionLambdaConfigs"][0]["regionToRun"] == "deactivatingRegion"
     assert failback[4]["customActionLambdaConfigs"][0]["ungracefuls"] == [{"behavior": "skip"}]
     # The activating region's action (the credential's promotion) runs in every mode: never skipped.
-    assert "ungracefuls" not in failover[3]["customActionLambdaConfigs"][0]
+    assert "ungracefuls" not in failover[4]["customActionLambdaConfigs"][0]
     report = plan["reportConfigurations"][0]["reportOutputs"][0]["s3Configurations"][0]
     assert report["bucketOwner"] == PROD_ACCOUNT and report["bucketPath"].endswith("/region-switch")
 

@@ -3,6 +3,7 @@ default; tests/test_policy_rules.py runs them with every other rule's cases."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from policies.rules import ALL_RULES
@@ -11,6 +12,8 @@ from policies.rules.region_switch import BUCKET, LOCK, PLAN, SSE
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 ROLE = "arn:aws:iam::111122223333:role/fintech-prod-switch"
+READERS = "arn:aws:rds:us-west-2:111122223333:db:fintech-prod-dr-switch-reader-*"
+CLUSTER = "arn:aws:rds:us-west-2:111122223333:cluster:fintech-prod-dr"
 
 
 def _workflow(region: str) -> dict[str, Any]:
@@ -26,6 +29,20 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
     "region-switch-execution-role": (PLAN, {"executionRole": ROLE}, {"executionRole": "fintech-prod-switch"},
                                      {}),
     "region-switch-rto": (PLAN, {"recoveryTimeObjectiveMinutes": 30}, {"recoveryTimeObjectiveMinutes": 45}, {}),
+    "db-instances-created-and-deleted-scoped": (
+        "aws:iam/rolePolicy:RolePolicy",
+        {"policy": json.dumps({"Statement": [
+            {"Sid": "Create", "Effect": "Allow", "Action": "rds:CreateDBInstance", "Resource": [READERS, CLUSTER],
+             "Condition": {"StringEquals": {"aws:RequestTag/region-switch-reader": "fintech-prod-dr"}}},
+            {"Sid": "Delete", "Effect": "Allow", "Action": "rds:DeleteDBInstance", "Resource": READERS,
+             "Condition": {"StringEquals": {"aws:ResourceTag/region-switch-reader": "fintech-prod-dr"}}}]})},
+        {"policy": json.dumps({"Statement": [
+            {"Sid": "Any", "Effect": "Allow", "Action": "rds:*DBInstance", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestTag/x": "y", "aws:ResourceTag/x": "y"}}}]})},
+        # conditions left unset
+        {"policy": json.dumps({"Statement": [
+            {"Sid": "Delete", "Effect": "Allow", "Action": "rds:DeleteDBInstance", "Resource": READERS}]})},
+    ),
 }  # fmt: skip
 
 

@@ -9,6 +9,7 @@ failback), and writes its execution reports to a bucket of the stack that is KMS
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from pulumi_policy import Severity
 from pulumi_policy.proxy import UnknownValueError
 
 from policies.rules.base import ResourceView, Rule, is_list
+from policies.rules.policy_documents import statements
 
 AREA = "resilience"
 PLAN = "aws:arcregionswitch/plan:Plan"
@@ -103,6 +105,44 @@ def _reports(resources: Sequence[ResourceView], _: Mapping[str, Any]) -> Iterabl
                 yield plan.urn, f"the report bucket {bucket.name} has no Object Lock: reports could be altered"
 
 
+IDENTITY_POLICIES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
+DB_INSTANCE_ACTIONS = ("rds:CreateDBInstance", "rds:DeleteDBInstance")
+
+
+def _allows(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement's Action patterns (* and ? wildcards, any case) match the action."""
+    if "NotAction" in statement:
+        return True
+    patterns = statement.get("Action", [])
+    return any(fnmatch.fnmatch(action.lower(), str(p).lower()) for p in (patterns if is_list(patterns) else [patterns]))
+
+
+def _condition_keys(statement: Mapping[str, Any]) -> set[str]:
+    condition = statement.get("Condition") or {}
+    return {str(key) for operator in condition.values() if isinstance(operator, Mapping) for key in operator}
+
+
+def _db_instances_scoped(policy: ResourceView, _: Mapping[str, Any]) -> Iterable[str]:
+    """An identity policy that may create or delete DB instances (the Region switch plan's readers function) names
+    the instances, tags what it creates and deletes only what carries its tag."""
+    for statement in statements(policy.get("policy")):
+        if statement.get("Effect") != "Allow":
+            continue
+        sid = statement.get("Sid", "(no Sid)")
+        create, delete = (_allows(statement, action) for action in DB_INSTANCE_ACTIONS)
+        if not (create or delete):
+            continue
+        resources = [str(r) for r in (statement.get("Resource", "*") if is_list(statement.get("Resource", "*"))
+                                      else [statement.get("Resource", "*")])]  # fmt: skip
+        if any(r == "*" or r.endswith(":db:*") for r in resources):
+            yield f"statement {sid} may create or delete every DB instance ({resources}): name them by prefix"
+        keys = _condition_keys(statement)
+        if create and not any(k.startswith("aws:RequestTag/") for k in keys):
+            yield f"statement {sid} creates DB instances without requiring its tag (aws:RequestTag/...)"
+        if delete and not any(k.startswith("aws:ResourceTag/") for k in keys):
+            yield f"statement {sid} deletes DB instances it did not tag (no aws:ResourceTag/... condition)"
+
+
 RULES = [
     Rule("region-switch-plan-regions", AREA, "A Region switch plan covers both regions of the pair, active/passive, "
          "with a workflow that activates each region (failover and failback).", Severity.HIGH, "12.10.1",
@@ -119,4 +159,9 @@ RULES = [
          "that the plan was tested) to a bucket of the stack with SSE-KMS and Object Lock.", Severity.MEDIUM,
          "12.10.2", "Set reportConfigurations to an S3 output in the stack's immutable log bucket "
          "(components/log_bucket.py) encrypted with a customer-managed key.", stack_check=_reports),
+    Rule("db-instances-created-and-deleted-scoped", "identity", "A policy that may create or delete DB instances (the "
+         "Region switch plan's Aurora readers) names them by prefix, tags what it creates and deletes only what "
+         "carries that tag.", Severity.HIGH, "7.2.2", "Scope rds:CreateDBInstance and rds:DeleteDBInstance to "
+         "'db:<cluster>-switch-reader-*' with aws:RequestTag and aws:ResourceTag conditions "
+         "(components/region_switch_actions.py readers_policy).", IDENTITY_POLICIES, _db_instances_scoped),
 ]  # fmt: skip

@@ -13,6 +13,9 @@ from stacks.config.base import ConfigBase, check_region_name, ns_key
 from stacks.name_limits import MAX_STACK_NAME_LENGTH, STACK_NAME_PATTERN
 from stacks.tiers import TIER_RULES
 
+FAILOVER_READERS_MAX = 3
+"""Readers the Region switch plan may add (one or more per zone other than the writer's; a bounded failover cost)."""
+
 
 class RegionPairConfig(ConfigBase):
     """The DR region and this stack's side of a region pair."""
@@ -39,6 +42,13 @@ class RegionPairConfig(ConfigBase):
         if self.dr_stack:
             return "primary"
         return "standby" if self.standby_for else "none"
+
+    @field_validator("failover_aurora_readers")
+    @classmethod
+    def _failover_readers(cls, value: int) -> int:
+        if not 0 <= value <= FAILOVER_READERS_MAX:
+            raise ValueError(f"must be 0 to {FAILOVER_READERS_MAX} readers (0: the plan adds none)")
+        return value
 
     @field_validator("dr_region")
     @classmethod

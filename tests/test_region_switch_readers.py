@@ -1,0 +1,229 @@
+"""The Aurora readers the Region switch plan adds to the standby's cluster (lambdas/region_switch/readers.py): the
+steps in the plan's workflows, the function and its least-privilege role in the offline plans, the dry run, and the
+handler against botocore's Stubber with the real RDS model (moto is not needed: every call is stubbed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from lambdas.region_switch import readers
+from offline.plan import summarize
+from ops.common import load_config
+from ops.failover import pair_stacks, plan_report
+from ops.recovery_budget import budget
+from pricing.model import price_plan
+from tests.conftest import offline_run
+from tests.helpers import PROD_ACCOUNT, one, plain
+
+CLUSTER = "fintech-prod-dr"
+PREFIX = f"{CLUSTER}-switch-reader-"
+ENV = {"CLUSTER": CLUSTER, "NAME_PREFIX": PREFIX, "READERS": "2"}
+ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"]
+WRITER = {
+    "DBInstanceIdentifier": f"{CLUSTER}-0", "DBInstanceClass": "db.serverless", "Engine": "aurora-postgresql",
+    "AvailabilityZone": "us-west-2a", "PromotionTier": 0, "DBInstanceStatus": "available",
+    "AutoMinorVersionUpgrade": False, "CACertificateIdentifier": "rds-ca-rsa2048-g1",
+    "DBParameterGroups": [{"DBParameterGroupName": f"{CLUSTER}-instance-5f3a2b1", "ParameterApplyStatus": "in-sync"}],
+    "PerformanceInsightsEnabled": True, "PerformanceInsightsKMSKeyId": "arn:aws:kms:us-west-2:111122223333:key/data",
+    "PerformanceInsightsRetentionPeriod": 7, "MonitoringInterval": 60,
+    "MonitoringRoleArn": f"arn:aws:iam::111122223333:role/{CLUSTER}-monitoring-9c8d7e6",
+}  # fmt: skip
+FILTER = {"Filters": [{"Name": "db-cluster-id", "Values": [CLUSTER]}]}
+TAG = [{"Key": "region-switch-reader", "Value": CLUSTER}]
+
+
+def _reader(number: int, status: str, tags: list[dict[str, str]] = TAG) -> dict[str, Any]:
+    return {"DBInstanceIdentifier": f"{PREFIX}{number}", "DBInstanceClass": "db.serverless",
+            "DBInstanceStatus": status, "TagList": tags}  # fmt: skip
+
+
+def _rds() -> tuple[Any, Stubber]:
+    client = boto3.client("rds", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="y")
+    return client, Stubber(client)
+
+
+def _cluster(stubber: Stubber, members: list[dict[str, Any]]) -> None:
+    # A global database's secondary: no member is the writer until it is promoted.
+    stubber.add_response("describe_db_clusters", {"DBClusters": [{
+        "DBClusterIdentifier": CLUSTER, "AvailabilityZones": list(reversed(ZONES)),
+        "DBClusterMembers": [{"DBInstanceIdentifier": m["DBInstanceIdentifier"], "IsClusterWriter": False}
+                             for m in members]}]}, {"DBClusterIdentifier": CLUSTER})  # fmt: skip
+    stubber.add_response("describe_db_instances", {"DBInstances": members}, FILTER)
+
+
+def _created(stubber: Stubber, number: int, zone: str) -> None:
+    expected = {
+        "DBInstanceIdentifier": f"{PREFIX}{number}", "DBClusterIdentifier": CLUSTER, "Engine": "aurora-postgresql",
+        "DBInstanceClass": "db.serverless", "AvailabilityZone": zone, "PromotionTier": 15,
+        "PubliclyAccessible": False, "AutoMinorVersionUpgrade": False, "CopyTagsToSnapshot": True, "Tags": TAG,
+        "DBParameterGroupName": f"{CLUSTER}-instance-5f3a2b1", "CACertificateIdentifier": "rds-ca-rsa2048-g1",
+        "EnablePerformanceInsights": True, "PerformanceInsightsKMSKeyId": WRITER["PerformanceInsightsKMSKeyId"],
+        "PerformanceInsightsRetentionPeriod": 7, "MonitoringInterval": 60,
+        "MonitoringRoleArn": WRITER["MonitoringRoleArn"],
+    }  # fmt: skip
+    stubber.add_response("create_db_instance", {"DBInstance": _reader(number, "creating")}, expected)
+
+
+# --- the handler ------------------------------------------------------------------------------------------------
+
+
+def test_add_readers_creates_them_like_the_writer_in_other_zones_and_waits() -> None:
+    client, stubber = _rds()
+    _cluster(stubber, [WRITER])
+    _created(stubber, 1, "us-west-2b")
+    _created(stubber, 2, "us-west-2c")
+    stubber.activate()
+    with pytest.raises(readers.NotReadyError, match=r"0 of 2 reader\(s\) of fintech-prod-dr available"):
+        readers.run({"StepName": "add-readers", "PlanArn": "arn:aws:arc-region-switch::1:plan/x"}, ENV, client)
+    stubber.assert_no_pending_responses()
+
+
+def test_a_retry_creates_only_what_is_missing_and_succeeds_once_all_are_available() -> None:
+    client, stubber = _rds()
+    _cluster(stubber, [WRITER, _reader(1, "creating")])  # ARC's retry after one create went through
+    _created(stubber, 2, "us-west-2c")
+    _cluster(stubber, [WRITER, _reader(1, "available"), _reader(2, "available")])  # the next retry
+    stubber.activate()
+    with pytest.raises(readers.NotReadyError, match=r"waiting for \{'fintech-prod-dr-switch-reader-1': 'creating'"):
+        readers.run({"StepName": "add-readers"}, ENV, client)
+    result = readers.run({"StepName": "add-readers"}, ENV, client)
+    stubber.assert_no_pending_responses()  # no second create of either reader
+    assert result["done"] == [f"2 reader(s) available: {PREFIX}1, {PREFIX}2"]
+
+
+def test_the_promoted_writer_is_the_one_copied() -> None:
+    tier1 = {**WRITER, "DBInstanceIdentifier": f"{CLUSTER}-1", "AvailabilityZone": "us-west-2b", "PromotionTier": 1,
+             "DBInstanceClass": "db.r6g.large"}  # fmt: skip
+    cluster = {"DBClusterIdentifier": CLUSTER, "AvailabilityZones": ZONES,
+               "DBClusterMembers": [{"DBInstanceIdentifier": f"{CLUSTER}-1", "IsClusterWriter": True}]}  # fmt: skip
+    assert readers.writer_of(cluster, [WRITER, tier1], PREFIX) is tier1
+    assert readers.writer_of({**cluster, "DBClusterMembers": []}, [tier1, WRITER], PREFIX) is WRITER
+
+
+def test_remove_readers_deletes_only_what_the_plan_added_and_is_idempotent() -> None:
+    client, stubber = _rds()
+    foreign = _reader(3, "available", tags=[{"Key": "owner", "Value": "someone"}])
+    stubber.add_response("describe_db_instances", {"DBInstances": [
+        WRITER, _reader(1, "available"), _reader(2, "deleting"), foreign]}, FILTER)  # fmt: skip
+    stubber.add_response("delete_db_instance", {"DBInstance": _reader(1, "deleting")},
+                         {"DBInstanceIdentifier": f"{PREFIX}1"})  # fmt: skip
+    stubber.add_response("describe_db_instances", {"DBInstances": [WRITER, _reader(1, "deleting"), foreign]}, FILTER)
+    stubber.add_response("describe_db_instances", {"DBInstances": [WRITER]}, FILTER)
+    stubber.activate()
+    first = readers.run({"StepName": "remove-readers"}, ENV, client)
+    assert first["done"] == [f"{PREFIX}1 deleting", f"{PREFIX}2 already deleting"]
+    assert readers.run({"StepName": "remove-readers"}, ENV, client)["done"] == [f"{PREFIX}1 already deleting"]
+    assert readers.run({"StepName": "remove-readers"}, ENV, client)["done"] == [
+        "no reader of fintech-prod-dr added by the plan"]  # fmt: skip
+    stubber.assert_no_pending_responses()  # the untagged instance and the writer were never deleted
+
+
+def test_nothing_configured_adds_nothing_and_an_unknown_step_is_refused() -> None:
+    client, stubber = _rds()
+    stubber.activate()
+    assert readers.run({"StepName": "add-readers"}, ENV | {"READERS": "0"}, client)["done"] == [
+        "nothing to add (no failover readers configured for this region)"]  # fmt: skip
+    with pytest.raises(ValueError, match=r"StepName 'region-actions': this function runs only the plan's steps"):
+        readers.run({"StepName": "region-actions"}, ENV, client)
+    with pytest.raises(ValueError, match=r"StepName ''"):
+        readers.run({}, ENV, client)
+    stubber.assert_no_pending_responses()
+
+
+def test_an_rds_error_fails_the_step_so_arc_retries_it() -> None:
+    client, stubber = _rds()
+    _cluster(stubber, [WRITER])
+    stubber.add_client_error("create_db_instance", "InsufficientDBInstanceCapacity", "no capacity in us-west-2b")
+    stubber.activate()
+    with pytest.raises(Exception, match="InsufficientDBInstanceCapacity"):
+        readers.run({"StepName": "add-readers"}, ENV, client)
+
+
+# --- the plan and the program -----------------------------------------------------------------------------------
+
+
+def _steps(workflow: dict[str, Any]) -> list[str]:
+    return [step["name"] for step in workflow["steps"]]
+
+
+def test_the_workflows_add_readers_before_the_database_and_remove_them_after_it_dns_last() -> None:
+    plan = plain(one(offline_run("prod"), "aws:arcregionswitch/plan:Plan").inputs)
+    failover, failback = plan["workflows"]
+    assert _steps({"steps": failover["steps"]}) == [
+        "scale-capacity", "add-readers", "decide", "promote-database", "region-actions", "move-traffic"]  # fmt: skip
+    assert _steps({"steps": failback["steps"]}) == [
+        "scale-capacity", "decide", "promote-database", "region-actions", "peer-actions", "remove-readers",
+        "move-traffic"]  # fmt: skip
+    add = failover["steps"][1]["customActionLambdaConfigs"][0]
+    lambdas = [f"arn:aws:lambda:{r}:{PROD_ACCOUNT}:function:fintech-{s}-region-switch-readers"
+               for r, s in (("us-east-1", "prod"), ("us-west-2", "prod-dr"))]  # fmt: skip
+    assert add["regionToRun"] == "activatingRegion" and add["lambdas"] == [{"arn": arn} for arn in lambdas]
+    assert add["timeoutMinutes"] == 20 and "ungracefuls" not in add  # a real failover needs the readers too
+    remove = failback["steps"][5]["customActionLambdaConfigs"][0]
+    assert remove["regionToRun"] == "deactivatingRegion" and remove["ungracefuls"] == [{"behavior": "skip"}]
+    policy = json.loads(plain(one(offline_run("prod"), "aws:iam/rolePolicy:RolePolicy",
+                                  "region-switch-execution").inputs)["policy"])  # fmt: skip
+    invoke = next(s for s in policy["Statement"] if s["Sid"] == "CustomActions")
+    assert set(lambdas) <= set(invoke["Resource"])  # the plan's execution role may invoke them
+
+
+@pytest.mark.parametrize(("stack", "count"), [("prod", "0"), ("prod-dr", "1")])
+def test_each_region_has_a_readers_function_for_its_own_cluster(stack: str, count: str) -> None:
+    run = offline_run(stack)
+    function = plain(one(run, "aws:lambda/function:Function", "region-switch-readers-function").inputs)
+    assert function["name"] == f"fintech-{stack}-region-switch-readers" and function["handler"] == "readers.handler"
+    assert function["environment"]["variables"] == {
+        "CLUSTER": f"fintech-{stack}",
+        "NAME_PREFIX": f"fintech-{stack}-switch-reader-",
+        "READERS": count,
+    }
+    logs = plain(one(run, "aws:cloudwatch/logGroup:LogGroup", "region-switch-readers-logs").inputs)
+    assert ":key/" in logs["kmsKeyId"] and function["loggingConfig"]["logGroup"] == logs["name"]
+
+
+def test_the_readers_role_may_create_and_delete_only_the_clusters_tagged_readers() -> None:
+    policy = plain(one(offline_run("prod-dr"), "aws:iam/rolePolicy:RolePolicy", "region-switch-readers-function"
+                       ).inputs)  # fmt: skip
+    by_sid = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    rds = f"arn:aws:rds:us-west-2:{PROD_ACCOUNT}"
+    create = by_sid["CreateOwnReaders"]
+    assert create["Action"] == "rds:CreateDBInstance"
+    assert create["Resource"] == [f"{rds}:db:{PREFIX}*", f"{rds}:cluster:{CLUSTER}", f"{rds}:pg:{CLUSTER}-instance-*"]
+    assert create["Condition"]["StringEquals"] == {"aws:RequestTag/region-switch-reader": CLUSTER}
+    assert create["Condition"]["Bool"] == {"rds:PubliclyAccessible": "false"}
+    delete = by_sid["DeleteOwnReaders"]
+    assert delete["Resource"] == f"{rds}:db:{PREFIX}*"
+    assert delete["Condition"] == {"StringEquals": {"aws:ResourceTag/region-switch-reader": CLUSTER}}
+    actions = {a for s in by_sid.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not {"rds:DeleteDBCluster", "rds:ModifyDBInstance", "rds:ModifyDBCluster"} & actions
+    assert all(s["Resource"] != "*" for s in by_sid.values())
+
+
+def test_the_dry_run_shows_the_readers_steps() -> None:
+    pair = pair_stacks("prod", load_config("prod"), "prod-dr", load_config("prod-dr"))
+    failover = plan_report(pair, "failover", "switchover", dry_run=True).text()
+    assert "2. add-readers" in failover and "prod-dr's readers function: add the configured readers" in failover
+    failback = plan_report(pair, "failback", "switchover", dry_run=True).text()
+    assert "6. remove-readers" in failback and "add-readers" not in failback.split("remove-readers")[0]
+
+
+def test_the_readers_cost_nothing_at_baseline_and_the_writers_peak_each_at_peak() -> None:
+    lines = {line.item: line for line in price_plan(summarize(offline_run("prod-dr"))).lines}
+    readers = lines["1 failover reader(s) like the writer (only while the region is active)"]
+    writer = lines["Serverless v2 (0.5 to 16 ACU)"]  # prod-dr's one instance: the writer once promoted
+    assert readers.baseline == 0 and readers.peak == writer.peak > 0
+    prod = [line.item for line in price_plan(summarize(offline_run("prod"))).lines]
+    assert not any("failover reader" in item for item in prod)  # the primary's readers are its own instances
+
+
+def test_the_recovery_budget_adds_the_measured_readers_to_the_standby_s_scaling() -> None:
+    lines = {line.key: line for line in budget({"scale-capacity": 300.0, "add-readers": 420.0})}
+    assert (lines["scale-standby"].seconds, lines["scale-standby"].origin) == (
+        720.0, "measured (scale-capacity + add-readers)")  # fmt: skip
+    alone = {line.key: line for line in budget({"add-readers": 420.0})}["scale-standby"]
+    assert alone.origin == "published"  # only together with the step it is measured into
