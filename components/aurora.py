@@ -113,7 +113,8 @@ class AuroraPostgresArgs:
     Write-only is not "never in state" here: the bridged provider still writes the value, encrypted as a secret, to
     the resource's state inputs (pulumi/pulumi-terraform-bridge#3201, open; #3215 marks the field secret for that
     reason). Sent to RDS only on create and when master_password_wo_version changes (fixed at 1: the first password
-    only; docs/day2.md, "What is in state")."""
+    only; Secrets Manager rotation owns it afterwards; docs/day2.md, "What is in state" and "Rotating the master
+    credential")."""
     data_api: bool = False
     """Enable the RDS Data API (HTTP endpoint: IAM-authorised SQL with a Secrets Manager secret, no network path to
     the database), used to create the workloads' IAM database users. Default: False."""
@@ -233,9 +234,11 @@ class AuroraPostgres(pulumi.ComponentResource):
             engine_mode="provisioned",
             engine_version=args.engine_version,
             global_cluster_identifier=global_database.id if global_database else args.global_database or None,
-            # Master user: none for a secondary (it replicates the primary's); a given password goes write-only
-            # (sent to RDS, never stored in state; bump the version to send a new one); else RDS generates it and
-            # keeps it in Secrets Manager under the secrets key.
+            # Master user: none for a secondary (it replicates the primary's); a given password goes write-only, sent
+            # to RDS on create only: version 1 stays, because Secrets Manager rotation changes the password from then
+            # on (components/secret_rotation.py) and a bumped version would send the first, rotated-away value back
+            # and split the database from its secret; else RDS generates it and keeps (and rotates) it in Secrets
+            # Manager under the secrets key.
             database_name=None if args.secondary else args.database_name,
             master_username=None if args.secondary else args.master_username,
             master_password_wo=args.master_password,

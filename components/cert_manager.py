@@ -28,9 +28,18 @@ Create order (what each step waits for; the mock engine cannot show it):
    certificate is a cert-manager Certificate. Then the Bundle, which copies the `tls.crt` of every Secret
    labelled CA_BUNDLE_LABEL in the trust namespace (the CA's own Secret, and during a re-key the copy of the
    previous CA) into a ConfigMap `<bundle>` in every namespace labelled the same; it carries a waitFor on its
-   Synced condition. Residual race, not exercised here: the Bundle is created once trust-manager's Deployment
-   is ready; the chart's ValidatingWebhookConfiguration gets its caBundle from cainjector (no value adds a
-   waitFor to it alone), so a create that beats the injection fails and a rerun of `pulumi up` succeeds.
+   Synced condition. trust-manager's admission webhook (failurePolicy Fail) validates every Bundle; its
+   ValidatingWebhookConfiguration has no caBundle of its own: cainjector writes it from the chart's Certificate
+   (`cert-manager.io/inject-ca-from`, chart templates/webhook.yaml at v0.24.0, `app.webhook.tls.helmCert`
+   disabled). The chart has no value that annotates that object alone (only `commonAnnotations`, which would put
+   the same waitFor on every object, a Deployment included, which has no such path and would never be ready), so
+   the transform `wait_for_trust_webhook_ca` adds WAIT_FOR_CA_BUNDLE to it: transforms reach the children of a
+   packaged component such as helm.v4.Chart (Pulumi docs, "Resource option: transformations": "Transforms support
+   modifying child resources of packaged components ... whereas Transformations do not"). The chart is then
+   complete only once the CA is injected, and the Bundle, which depends on the chart, can no longer be sent to a
+   webhook the API server cannot verify ("x509: certificate signed by unknown authority" on the first `up`).
+   `helmCert` (a CA made by Helm's genCA at render time) is not used: helm.v4.Chart renders on every preview and
+   update, so a new random CA and key would be a diff on every run, and the key would sit in state.
 5. The workload charts depend on `ready` (stacks/builders.py).
 
 CA rotation (cert-manager docs "Trust": distribute trust separately from the issued certificates). Callers
@@ -85,6 +94,10 @@ REPLICAS = 2
 """Replicas of each Deployment, with a PodDisruptionBudget of one unavailable."""
 WAIT_FOR_CA_BUNDLE = {"pulumi.com/waitFor": "jsonpath={.webhooks[*].clientConfig.caBundle}"}
 """Webhook configurations are ready once cainjector has written their CA bundle."""
+TRUST_WEBHOOK_TYPE = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
+"""Pulumi type of the webhook configuration the trust-manager chart renders."""
+TRUST_WEBHOOK_NAME = "trust-manager"
+"""Its name: the chart's name (`trust-manager.name`, no nameOverride)."""
 WAIT_FOR_READY = {"pulumi.com/waitFor": 'jsonpath={.status.conditions[?(@.type=="Ready")].status}=True'}
 """cert-manager objects are ready when their Ready condition is True (pulumi-kubernetes waitFor, jsonpath form)."""
 WAIT_FOR_SYNCED = {"pulumi.com/waitFor": 'jsonpath={.status.conditions[?(@.type=="Synced")].status}=True'}
@@ -197,7 +210,9 @@ class CertManager(pulumi.ComponentResource):
             namespace=NAMESPACE,
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=TRUST_MANAGER_CHART.repo),
             values=trust_manager_values(),
-            opts=after_chart,
+            opts=pulumi.ResourceOptions.merge(
+                after_chart, pulumi.ResourceOptions(transforms=[wait_for_trust_webhook_ca])
+            ),
         )
         self.trust_bundle_name = f"{args.issuer_name}-bundle"
         self.trust_namespace_labels = dict(bundle_label)
@@ -222,6 +237,19 @@ def bundle_spec(label: dict[str, str]) -> dict[str, Any]:
         "sources": [{"secret": {"selector": {"matchLabels": label}, "key": "tls.crt"}}],
         "target": {"configMap": {"key": TRUST_BUNDLE_KEY}, "namespaceSelector": {"matchLabels": label}},
     }
+
+
+def wait_for_trust_webhook_ca(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """Transform of the trust-manager chart's children: its ValidatingWebhookConfiguration is ready only once
+    cainjector has written the caBundle (WAIT_FOR_CA_BUNDLE); every other object is left as it is."""
+    if args.type_ != TRUST_WEBHOOK_TYPE:
+        return None
+    found = args.props.get("metadata")  # Chart v4 registers each rendered object with its manifest as plain inputs
+    if not isinstance(found, dict) or found.get("name") != TRUST_WEBHOOK_NAME:
+        return None
+    metadata = dict(found)
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), **WAIT_FOR_CA_BUNDLE}
+    return pulumi.ResourceTransformResult(props={**args.props, "metadata": metadata}, opts=args.opts)
 
 
 def _part(component: str) -> dict[str, Any]:
@@ -256,7 +284,9 @@ def trust_manager_values() -> dict[str, Any]:
         **_part("trust-manager"),
         "defaultPackage": {"enabled": False},
         "secretTargets": {"enabled": False},
-        "app": {"trust": {"namespace": NAMESPACE}},
+        # The webhook's serving certificate from cert-manager, its CA injected by cainjector (awaited through
+        # wait_for_trust_webhook_ca); the chart's default, pinned because the transform relies on it.
+        "app": {"trust": {"namespace": NAMESPACE}, "webhook": {"tls": {"helmCert": {"enabled": False}}}},
     }
 
 

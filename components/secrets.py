@@ -4,14 +4,16 @@ A value comes either from pulumi-random (generated, never seen by a person) or f
 (`pulumi config set --secret`); there is no way to pass a plain string. Each secret gets a resource
 policy that denies every principal outside the account, with public policies blocked.
 
-A generated database credential is stored as the JSON document {"username": ..., "password": ...}: the keys
-Secrets Manager's database rotation functions and the RDS Data API read (Secrets Manager User Guide, "JSON
-structure of AWS Secrets Manager secrets", Amazon RDS and Aurora credentials,
-https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html; more keys such
-as host may be added). Its password is also handed to the caller as a secret Output, for a database resource
-that takes it (Aurora's write-only `master_password_wo`). The generated value is in the Pulumi state, encrypted by
-the stack's secrets provider, three times: the RandomPassword's result, the SecretVersion's secret_string, and the
-cluster's write-only input (pulumi/pulumi-terraform-bridge#3201); docs/day2.md, "What is in state".
+A generated database credential is stored as the JSON document {"username": ..., "password": ...}: the keys Secrets
+Manager's database rotation functions and the RDS Data API read (Secrets Manager User Guide, "JSON structure of AWS
+Secrets Manager secrets", Amazon RDS and Aurora credentials,
+https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html). A rotated
+credential also holds engine, host, port and dbname, and its value belongs to Secrets Manager rotation after the
+first version (GeneratedCredential.rotated, ROTATED_STAGE). Its password is also handed to the caller as a secret
+Output, for a database resource that takes it (Aurora's write-only `master_password_wo`). The generated value is in
+the Pulumi state, encrypted by the stack's secrets provider, three times: the RandomPassword's result, the
+SecretVersion's secret_string, and the cluster's write-only input (pulumi/pulumi-terraform-bridge#3201);
+docs/day2.md, "What is in state".
 
 Replicas: with `replica_region` set, every secret is replicated by Secrets Manager to that region under the same
 name, encrypted there with `replica_kms_key_arn` (a key of that region; KMS keys are regional). A replica is
@@ -67,12 +69,30 @@ class GeneratedCredential:
     length: int = 40
     """Characters in the password (32-41). RDS CreateDBCluster accepts a MasterUserPassword of 8 to 41 characters
     (RDS API Reference, CreateDBCluster), so a longer one fails at deploy time. Default: 40."""
+    rotated: bool = False
+    """Secrets Manager rotation owns the value after its first version: the JSON also holds the connection the
+    rotation function needs (engine, host, port, dbname; given with AppSecrets.connect() once the database exists,
+    which also creates the first version), and the program never writes the value again (ignore_changes, see
+    ROTATED_STAGE). Default: False."""
 
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 """RDS CreateDBCluster MasterUsername: 1 to 16 letters or numbers, first character a letter (RDS API Reference,
 CreateDBCluster); underscores are accepted by Aurora PostgreSQL (the platform's 'platform_admin')."""
+ROTATED_STAGE = "PULUMI_FIRST"
+"""A custom staging label on the program's own version of a rotated credential. Without it, two rotations strip every
+label from that version, Secrets Manager deletes it, and the next `pulumi up` would create it again with the first
+password as AWSCURRENT - a password the database no longer has (terraform-aws-modules/terraform-aws-secrets-manager
+#24 and #26; hashicorp/terraform-provider-aws#37302: a deleted version leaves the state). The label keeps the version,
+which holds only the first, rotated-away password."""
+CONNECTION_KEYS = ("engine", "host", "port", "dbname", "ssl")
+"""What a rotated credential's JSON holds besides username and password: the keys AWS's RDS rotation functions read
+(Secrets Manager User Guide, "JSON structure of AWS Secrets Manager secrets", Amazon RDS PostgreSQL: engine
+'postgres', host, username, password, dbname, port), and `ssl` true: the PostgreSQL function then connects with
+sslmode verify-full only; without the key it falls back to an unencrypted connection when TLS fails
+(aws-samples/aws-secrets-manager-rotation-lambdas, SecretsManagerRDSPostgreSQLRotationSingleUser get_ssl_config; the
+fallback is discussed in its pull request #173). The cluster refuses plaintext anyway (rds.force_ssl)."""
 CREDENTIAL_LENGTH = (32, 41)
 """Password length range of a generated credential: 32 characters at least (about 190 bits from 62 symbols),
 41 at most (RDS CreateDBCluster MasterUserPassword)."""
@@ -148,7 +168,10 @@ class AppSecrets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:secrets:AppSecrets", name, None, opts)
+        self._name = name
         self._values: dict[str, pulumi.Output[str]] = {}
+        self._secrets: dict[str, aws.secretsmanager.Secret] = {}
+        self._pending: dict[str, dict[str, object]] = {}
         self.arns = {}
         self.credential_passwords = {}
         for secret_name, generated in args.generated.items():
@@ -171,16 +194,64 @@ class AppSecrets(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
-            document: pulumi.Output[str] = pulumi.Output.secret(
-                pulumi.Output.json_dumps({"username": credential.username, "password": secret_password})
-            )
-            self._store(name, secret_name, credential.description, document, args)
+            fields: dict[str, object] = {"username": credential.username, "password": secret_password}
+            if credential.rotated:
+                self._secrets[secret_name] = self._secret(name, secret_name, credential.description, args)
+                self._pending[secret_name] = fields
+            else:
+                document: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.json_dumps(fields))
+                self._store(name, secret_name, credential.description, document, args)
             self.credential_passwords[secret_name] = secret_password
         self.register_outputs({"arns": self.arns})
+
+    @property
+    def pending_credentials(self) -> tuple[str, ...]:
+        """Rotated credentials whose first version waits for connect()."""
+        return tuple(self._pending)
+
+    def connect(
+        self, secret_name: str, engine: str, host: pulumi.Input[str], port: int, dbname: str
+    ) -> aws.secretsmanager.SecretVersion:
+        """Write the first version of a rotated credential, with the connection its rotation function reads. Called
+        once the database exists (its endpoint is the host), so the version comes after the cluster that the
+        password was given to. Returns the version: what reads the credential (the Data API users, the rotation)
+        depends on it."""
+        if secret_name not in self._pending:
+            raise InvalidArgumentError(
+                f"secret_name: '{secret_name}' is not a rotated credential waiting for its connection "
+                f"({sorted(self._pending) or 'none'})"
+            )
+        fields = {**self._pending.pop(secret_name), "engine": engine, "host": host, "port": port, "dbname": dbname,
+                  "ssl": True}  # fmt: skip
+        document: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.json_dumps(fields))
+        version = aws.secretsmanager.SecretVersion(
+            # Not the name of an unrotated credential's version: a stack deployed before rotation holds
+            # {"username", "password"} there, and ignore_changes would never add the connection to it. A new name
+            # creates this version (AWSCURRENT moves to it, same password) before the old one is deleted.
+            f"{self._name}-{secret_name}-first",
+            secret_id=self._secrets[secret_name].id,
+            secret_string=document,
+            version_stages=["AWSCURRENT", ROTATED_STAGE],
+            # Secrets Manager rotation (the rotation function's createSecret/finishSecret) owns the value and the
+            # AWSCURRENT/AWSPREVIOUS/AWSPENDING labels from the first rotation on; the program writes only this first
+            # version. Without ignore_changes, every `pulumi up` after a rotation would put the first password back
+            # as AWSCURRENT, which the database no longer accepts.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString", "versionStages"]),
+        )
+        self._values[secret_name] = document
+        return version
 
     def _store(
         self, name: str, secret_name: str, description: str, value: pulumi.Output[str], args: AppSecretsArgs
     ) -> None:
+        secret = self._secret(name, secret_name, description, args)
+        aws.secretsmanager.SecretVersion(
+            f"{name}-{secret_name}", secret_id=secret.id, secret_string=value, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self._values[secret_name] = value
+
+    def _secret(self, name: str, secret_name: str, description: str, args: AppSecretsArgs) -> aws.secretsmanager.Secret:
+        """The secret with its resource policy, without a value."""
         child = pulumi.ResourceOptions(parent=self)
         secret = aws.secretsmanager.Secret(
             f"{name}-{secret_name}",
@@ -210,7 +281,6 @@ class AppSecrets(pulumi.ComponentResource):
                 parent=self, protect=args.protect, ignore_changes=["replicas"] if args.replica_region else None
             ),
         )
-        aws.secretsmanager.SecretVersion(f"{name}-{secret_name}", secret_id=secret.id, secret_string=value, opts=child)
         aws.secretsmanager.SecretPolicy(
             f"{name}-{secret_name}",
             secret_arn=secret.arn,
@@ -218,8 +288,8 @@ class AppSecrets(pulumi.ComponentResource):
             policy=secret.arn.apply(lambda arn: _same_account_only(arn, args.account_id)),
             opts=child,
         )
-        self._values[secret_name] = value
         self.arns[secret_name] = secret.arn
+        return secret
 
     def value(self, secret_name: str) -> pulumi.Output[str]:
         """The secret's value, as a secret Output (for a resource that needs it, such as an AUTH token)."""

@@ -7,9 +7,10 @@ what `pulumi preview` and `pulumi refresh` call; the rest only `pulumi up` and `
 
 Types that need no AWS call (Pulumi providers, components, pulumi-random, Kubernetes objects, which the cluster
 authorizes through EKS access entries, and the Grafana provider's objects, which the Grafana workspace authorizes
-through its service-account token) are listed in NO_AWS_CALLS. Resource scoping: ARNs are not known before
-the program creates them (auto-naming), so statements use Resource "*" limited by aws:RequestedRegion to the regions
-the stacks use; IAM and Route 53 are global and signed in us-east-1.
+through its service-account token) are listed in NO_AWS_CALLS. Resource scoping: iam/scoping.py narrows the
+actions AWS authorizes by resource to ARN patterns of the program's names (every name starts with 'fintech-';
+auto-naming only appends a suffix) and keeps "*" for the rest; every statement is limited by aws:RequestedRegion to
+the regions the stacks use (IAM and Route 53 are global and signed in us-east-1).
 """
 
 from __future__ import annotations
@@ -203,10 +204,15 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "aws:msk/topic:Topic": ("kafka-cluster:Connect", "kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic",
         "kafka-cluster:AlterTopic", "kafka-cluster:DeleteTopic", "kafka-cluster:DescribeTopicDynamicConfiguration",
         "kafka-cluster:AlterTopicDynamicConfiguration"),
+    # manage_master_user_password: RDS creates and tags the 'rds!cluster-...' secret with the caller's permissions
+    # (Aurora User Guide, "Permissions required for Secrets Manager integration"; aws-controllers-k8s/rds-controller
+    # #251, whose create failed without them).
     "aws:rds/cluster:Cluster": ("rds:CreateDBCluster", "rds:DescribeDBClusters", "rds:ModifyDBCluster",
         "rds:DeleteDBCluster", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:ListTagsForResource",
         "rds:EnableHttpEndpoint", "rds:DisableHttpEndpoint", "rds:RemoveFromGlobalCluster", "kms:CreateGrant",
-        "kms:DescribeKey", "iam:PassRole", "iam:CreateServiceLinkedRole", "ec2:DescribeSecurityGroups"),
+        "kms:DescribeKey", "iam:PassRole", "iam:CreateServiceLinkedRole", "ec2:DescribeSecurityGroups",
+        "secretsmanager:CreateSecret", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
+        "secretsmanager:TagResource", "secretsmanager:GetSecretValue", "kms:GenerateDataKey", "kms:Decrypt"),
     "aws:rds/clusterInstance:ClusterInstance": ("rds:CreateDBInstance", "rds:DescribeDBInstances",
         "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:AddTagsToResource", "rds:ListTagsForResource",
         "iam:PassRole", "pi:GetResourceMetrics"),
@@ -253,6 +259,23 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager:PutSecretValue",
         "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds",
         "secretsmanager:UpdateSecretVersionStage"),
+    "aws:secretsmanager/secretRotation:SecretRotation": ("secretsmanager:RotateSecret",
+        "secretsmanager:DescribeSecret", "secretsmanager:CancelRotateSecret", "lambda:InvokeFunction"),
+    # AWS's rotation application (components/secret_rotation.py): the provider creates and executes a change set
+    # through the Serverless Application Repository; CloudFormation then creates the template's function, role and
+    # invoke permission with the caller's credentials (no stack role is passed).
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": ("serverlessrepo:GetApplication",
+        "serverlessrepo:CreateCloudFormationChangeSet", "serverlessrepo:CreateCloudFormationTemplate",
+        "serverlessrepo:GetCloudFormationTemplate", "cloudformation:CreateChangeSet",
+        "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
+        "cloudformation:DescribeStacks", "cloudformation:GetTemplate", "cloudformation:DeleteStack",
+        "cloudformation:UpdateStack", "cloudformation:TagResource", "cloudformation:UntagResource",
+        "lambda:CreateFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+        "lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource",
+        "lambda:ListTags", "iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:TagRole", "iam:PutRolePolicy",
+        "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PassRole",
+        "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
     "aws:sns/topic:Topic": ("sns:CreateTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:DeleteTopic",
         "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource"),
     # Amazon Managed Service for Prometheus (components/metrics.py); the workspace's vended logs need the

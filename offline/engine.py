@@ -54,6 +54,8 @@ class Registration:
     outputs: dict[str, Any]
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
+    transforms: int = 0
+    """How many transforms the resource carries (the engine applies them to it and its children)."""
 
 
 @dataclass
@@ -116,6 +118,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                     prop: list(dependencies.urns) for prop, dependencies in request.propertyDependencies.items()
                 },
                 ignore_changes=list(request.ignoreChanges),
+                transforms=len(request.transforms),
             )
         )
         return response

@@ -119,6 +119,11 @@ def _computed(type_token: str, resource_id: str, region: str, account: str, inpu
         return {"arn": f"arn:{partition}:arc-region-switch::{account}:plan/{inputs.get('name', resource_id)}:{suffix}"}
     if type_token == "aws:lambda/function:Function":
         return {"arn": f"arn:{partition}:lambda:{region}:{account}:function:{inputs.get('name', resource_id)}"}
+    if type_token == "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+        # The Secrets Manager rotation applications output the function's ARN as RotationLambdaARN (aws-cdk-lib
+        # SecretRotation reads `Outputs.RotationLambdaARN`); the function is named by the functionName parameter.
+        function = (inputs.get("parameters") or {}).get("functionName", resource_id)
+        return {"outputs": {"RotationLambdaARN": f"arn:{partition}:lambda:{region}:{account}:function:{function}"}}
     if type_token == "aws:s3/bucket:Bucket":
         return {"bucket": resource_id, "arn": f"arn:{partition}:s3:::{resource_id}"}
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":

@@ -210,7 +210,8 @@ def explain(err: Exception, endpoint_url: str | None) -> OpsError:
         code, message = _error_of(err)
         if code in DENIED or (code == "403" and not message):
             return OpsError(f"access denied: the credentials in use may not call {err.operation_name} ({code}: "
-                            f"{message}); use a role with the permissions listed in docs/operations.md")  # fmt: skip
+                            f"{message}); use a role with the command's generated policy (iam/ops-auditor-role.json, "
+                            "ops-verifier-role.json or ops-operator-role.json; docs/day2.md section 10)")  # fmt: skip
         if code.isdigit():
             return OpsError(f"{endpoint_url or 'the AWS endpoint'} answered {err.operation_name} with HTTP {code} and "
                             "no AWS error: is it an AWS endpoint?")  # fmt: skip

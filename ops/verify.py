@@ -9,6 +9,8 @@ Checks, each through the AWS control-plane APIs (reachable from anywhere with cr
 - alarms: every alarm of the stack notifies the alarm topic on ALARM and on OK;
 - metrics: the Prometheus workspace, both managed collectors (and the EKS one's access entry), every rule group
   and the Alertmanager definition are ACTIVE, and every scrape job's targets are `up` (ops/verify_metrics.py);
+- master secret rotation: the Aurora master secret has rotation on, a schedule within auroraMasterRotationDays and
+  a last rotation within its schedule (ops/verify_rotation.py);
 - grafana (with grafanaWorkspace): the Grafana workspace ACTIVE on the pinned version and the deploy token not
   expired (ops/verify_grafana.py);
 - database: each workload's database user exists, can log in, is a member of rds_iam and may connect
@@ -37,6 +39,7 @@ from ops.common import Clients, OpsInterruptedError, Progress, Report, require_p
 from ops.verify_grafana import check_grafana
 from ops.verify_metrics import check_metrics
 from ops.verify_region_switch import check_region_switch
+from ops.verify_rotation import check_master_rotation
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, master_credential_prefix, primary_prefix, resource_prefix
 from stacks.region_switch import plan_name
@@ -81,6 +84,17 @@ def verify(
         ("alarms", lambda: check_alarms(report, stack, clients, prefix)),
         ("metrics", lambda: metrics(report, clients, prefix, trace_encryption=config.trace_encryption)),
         *([("grafana", lambda: check_grafana(report, clients, prefix))] if config.grafana_workspace else []),
+        (
+            "master secret rotation",
+            lambda: check_master_rotation(
+                report,
+                clients,
+                prefix,
+                credential_prefix(stack, config),
+                config.aurora_master_rotation_days,
+                standby=bool(config.standby_for),
+            ),
+        ),
         (
             "database users",
             lambda: check_database_users(

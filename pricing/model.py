@@ -79,7 +79,8 @@ REQUIRED_PRICES = (
     "lambda_requests", "lambda_gb_second", "config_item", "config_rule_evaluation", "conformance_pack_evaluation",
     "securityhub_check", "amp_ingestion", "amp_storage", "amp_query", "amp_collector", "amp_collector_samples",
     "grafana_editor", "grafana_viewer", "aurora_iopt_storage", "aurora_iopt_instance_factor",
-    "aurora_iopt_serverless_v2_acu", "logs_ingestion_infrequent_access", "xray_traces_recorded",
+    "aurora_iopt_serverless_v2_acu", "logs_ingestion_infrequent_access", "secret_rotation", "serverless_application",
+    "xray_traces_recorded",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -89,6 +90,7 @@ REQUIRED_USAGE = (
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
     "aurora_replication_gb", "ecr_replication_gb", "region_switch_report_gb", "region_switch_invocations",
+    "master_rotation_invocations", "master_rotation_gb_seconds",
     "config_items", "config_rule_evaluations", "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
     "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users", "grafana_viewers",
     "traced_million_requests",
@@ -636,6 +638,17 @@ def _failover_readers(r: Resource, c: _Context) -> Iterable[tuple[str, float, fl
         yield f"{count} failover reader(s) like the writer (only while the region is active)", 0.0, count * peak
 
 
+def _rotation_application(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """AWS's rotation function, deployed from the Serverless Application Repository as a CloudFormation stack: the
+    repository and the stack cost nothing of their own (row serverless_application), the function is billed per
+    request and GB-second for master_rotation_invocations a month (four steps per rotation). Negligible: a few
+    hundredths of a cent a month."""
+    yield "application stack", c.table.get("serverless_application"), c.table.get("serverless_application")
+    calls, gb_seconds = c.usage["master_rotation_invocations"], c.usage["master_rotation_gb_seconds"]
+    monthly = calls / 1e6 * c.table.get("lambda_requests") + gb_seconds * c.table.get("lambda_gb_second")
+    yield f"rotation function ({calls:g} invocations, {gb_seconds:g} GB-s)", monthly, monthly
+
+
 def _guardduty(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     events = c.usage["guardduty_million_events"] * c.table.get("guardduty_cloudtrail_events")
     flows = c.usage["guardduty_flow_dns_gb"] * c.table.get("guardduty_flow_dns")
@@ -740,6 +753,8 @@ PRICERS: dict[str, Pricer] = {
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:arcregionswitch/plan:Plan": _per_unit("arc_region_switch_plan", "Region switch plan (its executions)"),
     "aws:lambda/function:Function": _function,
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _rotation_application,
+    "aws:secretsmanager/secretRotation:SecretRotation": _per_unit("secret_rotation", "rotation schedule"),
     "aws:route53/record:Record": _dns_record,
     "aws:elasticache/replicationGroup:ReplicationGroup": _cache,
     "aws:msk/cluster:Cluster": _msk,

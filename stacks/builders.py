@@ -6,12 +6,14 @@ These functions translate StackConfig into component arguments; they hold no res
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi_aws import Provider as AwsProvider
+from pulumi_aws.secretsmanager import SecretVersion
 
 from components import prometheus_config as prom
 from components import slo
@@ -41,6 +43,7 @@ from components.metrics import (
 )
 from components.network import DEFAULT_INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
+from components.secret_rotation import DatabaseSecretRotation, DatabaseSecretRotationArgs
 from components.secrets import AppSecrets, AppSecretsArgs, GeneratedCredential
 from components.subnet_plan import plan_subnets
 from components.threat_detection import ThreatDetection, ThreatDetectionArgs
@@ -292,7 +295,9 @@ def network(ctx: Context, platform_keys: PlatformKeys) -> Network:
             partition=ctx.aws.partition,
             logs_kms_key_arn=platform_keys.arn("logs"),
             nat_strategy=config.nat_strategy,
-            interface_endpoint_services=endpoint_services() if config.interface_endpoints else (),
+            interface_endpoint_services=endpoint_services(rotates_master_secret(config))
+            if config.interface_endpoints
+            else (),
             interface_endpoint_zones=config.interface_endpoint_zones,
             flow_log_retention_days=config.log_retention_days,
         ),
@@ -300,11 +305,20 @@ def network(ctx: Context, platform_keys: PlatformKeys) -> Network:
     )
 
 
-def endpoint_services() -> tuple[str, ...]:
+def endpoint_services(rotation: bool = False) -> tuple[str, ...]:
     """The interface endpoints the VPC needs: the default set, plus Secrets Manager when a workload reads a secret
-    (its pods may reach AWS APIs only inside the VPC when endpoints exist, see chart_values' awsApiCidrs)."""
-    reads_secrets = any(spec.secrets for spec in WORKLOADS)
+    (its pods may reach AWS APIs only inside the VPC when endpoints exist, see chart_values' awsApiCidrs) or when the
+    master secret's rotation function runs in the VPC (`rotation`: it calls the Secrets Manager API)."""
+    reads_secrets = any(spec.secrets for spec in WORKLOADS) or rotation
     return DEFAULT_INTERFACE_ENDPOINT_SERVICES + (("secretsmanager",) if reads_secrets else ())
+
+
+def rotates_master_secret(config: StackConfig) -> bool:
+    """Whether the stack rotates its Aurora master secret with Secrets Manager rotation: a region pair's primary,
+    which generates the credential (RDS cannot manage a global member's password). A regional cluster's RDS-managed
+    secret is rotated by RDS (every 7 days by default); a standby reads the primary's replica, which follows the
+    primary's rotations."""
+    return bool(config.dr_stack)
 
 
 def alarms(ctx: Context, platform_keys: PlatformKeys, metrics: MetricsWorkspace) -> AlarmTopic:
@@ -338,6 +352,7 @@ def secrets(ctx: Context, platform_keys: PlatformKeys, copy_keys: PlatformKeys |
                 MASTER_CREDENTIAL: GeneratedCredential(
                     "Aurora master user: break-glass and the Data API that creates the workloads' IAM users",
                     username=AuroraPostgresArgs.master_username,
+                    rotated=rotates_master_secret(config),
                 )
             }
             if primary
@@ -544,7 +559,60 @@ def master_secret_arn(db: AuroraPostgres, app_secrets: AppSecrets) -> pulumi.Out
     return app_secrets.arns.get(MASTER_CREDENTIAL, db.master_secret_arn)
 
 
-def db_users(ctx: Context, db: AuroraPostgres, app_secrets: AppSecrets) -> DatabaseUsers | None:
+def master_credential_version(db: AuroraPostgres, app_secrets: AppSecrets) -> SecretVersion | None:
+    """The first version of a rotated master credential, written once the cluster exists: its JSON holds what the
+    rotation function connects with (engine 'postgres', host: this cluster's writer endpoint, port, dbname). None when
+    the stack generates no rotated credential. The host is the cluster's own endpoint, not the global database's
+    writer endpoint: the function runs in this region's VPC, which has no route to the other region's cluster, and this
+    endpoint's certificate names it (the RDS CA; rds.force_ssl is on)."""
+    if MASTER_CREDENTIAL not in app_secrets.pending_credentials:
+        return None
+    return app_secrets.connect(MASTER_CREDENTIAL, "postgres", db.endpoint, POSTGRES_PORT, db.database_name)
+
+
+def master_rotation(
+    ctx: Context,
+    platform_keys: PlatformKeys,
+    net: Network,
+    db: AuroraPostgres,
+    app_secrets: AppSecrets,
+    topic: AlarmTopic,
+    depends_on: Sequence[pulumi.Resource],
+) -> DatabaseSecretRotation | None:
+    """Secrets Manager rotation of the generated master credential (a region pair's primary), every
+    auroraMasterRotationDays days, by AWS's function in the private subnets; None elsewhere. `depends_on`: the
+    credential's first version and the database users, created before the first rotation runs."""
+    config = ctx.config
+    if not rotates_master_secret(config):
+        return None
+    return DatabaseSecretRotation(
+        ctx.prefix,
+        DatabaseSecretRotationArgs(
+            secret_arn=app_secrets.arns[MASTER_CREDENTIAL],
+            secret_kms_key_arn=platform_keys.arn("secrets"),
+            vpc_id=net.vpc_id,
+            subnet_ids=net.subnet_ids_by_tier["private"],
+            database_security_group_id=db.security_group_id,
+            function_name=f"{ctx.prefix}-master-rotation",
+            region=ctx.aws.region,
+            # Secrets Manager through its interface endpoint (private DNS) when the VPC has endpoints, else through the
+            # NAT gateways.
+            https_cidr=config.vpc_cidr if config.interface_endpoints else "0.0.0.0/0",
+            logs_kms_key_arn=platform_keys.arn("logs"),
+            log_retention_days=config.log_retention_days,
+            port=POSTGRES_PORT,
+            rotation_days=config.aurora_master_rotation_days,
+            alarm_topic_arn=topic.topic_arn,
+            partition=ctx.aws.partition,
+            depends_on=(db, *depends_on),
+        ),
+        opts=ctx.options,
+    )
+
+
+def db_users(
+    ctx: Context, db: AuroraPostgres, app_secrets: AppSecrets, credential: SecretVersion | None = None
+) -> DatabaseUsers | None:
     """The workloads' IAM database users (stacks/workload_specs.py), through the Data API. None in a standby: its
     secondary cluster is read-only and receives the users (PostgreSQL roles) with the rest of the data."""
     if ctx.config.standby_for:
@@ -557,7 +625,7 @@ def db_users(ctx: Context, db: AuroraPostgres, app_secrets: AppSecrets) -> Datab
             database_name=db.database_name,
             region=ctx.aws.region,
             users=database_users(),
-            depends_on=[db],
+            depends_on=[db, *([credential] if credential else [])],
             global_database=db.global_database,
         ),
         opts=ctx.options,

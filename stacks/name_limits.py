@@ -97,6 +97,10 @@ NAME_LIMITS: dict[str, NameLimit] = {
     # and policy associations name the cluster (100).
     "aws:arcregionswitch/plan:Plan": NameLimit("name", 32, autonamed=True),
     "aws:lambda/function:Function": NameLimit("name", 64, autonamed=True),
+    # The Serverless Application Repository deploys an application as a CloudFormation stack, named within
+    # CloudFormation's 128 characters (CreateStack StackName); the rotation function it creates is named by a parameter
+    # (64, checked by DatabaseSecretRotationArgs).
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": NameLimit("name", 128, autonamed=True),
     "aws:eks/accessEntry:AccessEntry": NameLimit("clusterName", 100, autonamed=False),
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": NameLimit("clusterName", 100, autonamed=False),
     # AWS Config: PutConfigurationRecorder, PutDeliveryChannel, PutConformancePack names 1-256 (the recorder

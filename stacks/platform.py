@@ -29,6 +29,7 @@ from components.metrics import MetricsCollection, MetricsWorkspace
 from components.network import Network
 from components.region_switch import RegionSwitchPlan
 from components.registry_replication import RegistryReplication
+from components.secret_rotation import DatabaseSecretRotation
 from components.secrets import AppSecrets
 from components.threat_detection import ThreatDetection
 from components.traces import TraceEncryption
@@ -73,6 +74,8 @@ class Platform:
     compliance: ContinuousCompliance | None = None
     metrics: MetricsWorkspace | None = None
     metrics_collection: MetricsCollection | None = None
+    master_rotation: DatabaseSecretRotation | None = None
+    """Secrets Manager rotation of the generated master credential (a region pair's primary only)."""
     traces: TraceEncryption | None = None
 
     def outputs(self) -> dict[str, object]:
@@ -136,6 +139,8 @@ class Platform:
         if self.region_switch:
             outputs["regionSwitchPlanArn"] = self.region_switch.plan_arn
             outputs["regionSwitchReportBucket"] = self.region_switch.report_bucket
+        if self.master_rotation:
+            outputs["auroraMasterRotationFunction"] = self.master_rotation.function_name
         if self.runner:
             outputs["ciRunnerProject"] = self.runner.project_name
             outputs["ciRunsOn"] = f"{self.runner.runs_on_prefix}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
@@ -200,7 +205,12 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     backup = builders.backup(ctx, keys, copy_keys, database, alarms) if backs_up and copy_keys else None
     edge = builders.edge(ctx, keys, network, cluster, alarms)
     topics = builders.kafka_topics(ctx, kafka)
-    database_users = builders.db_users(ctx, database, secrets)
+    credential = builders.master_credential_version(database, secrets)
+    database_users = builders.db_users(ctx, database, secrets, credential)
+    rotation = builders.master_rotation(
+        ctx, keys, network, database, secrets, alarms, [*([credential] if credential else []),
+                                                        *([database_users] if database_users else [])]
+    )  # fmt: skip
     replication = builders.image_replication(ctx)
     switch = None
     if config.region_pair_role != "none":
@@ -234,5 +244,5 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
         topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
         image_replication=replication, failover_record=dns, region_switch=switch, compliance=compliance,
-        metrics=metrics, metrics_collection=collection, traces=traces,
+        metrics=metrics, metrics_collection=collection, master_rotation=rotation, traces=traces,
     )  # fmt: skip

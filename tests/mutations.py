@@ -130,8 +130,16 @@ ALLOWLIST: dict[tuple[str, str], str] = {
         "it ReplicateSecretToRegions fails, nothing is left unencrypted (secret-replicas-cmk judges the Secret's "
         "own replicas)",
     ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "referencedSecurityGroupId"):
-        "egress of the ALB's group: the pack judges inbound exposure (PCI DSS 1.3.1), not the load balancer's "
-        "outbound destinations; known gap",
+        "egress of the ALB's group and of the master secret's rotation function (to the database's group): the pack "
+        "judges inbound exposure (PCI DSS 1.3.1), not outbound destinations; known gap",
+    ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "cidrIpv4"):
+        "egress of the master secret's rotation function on 443 to the Secrets Manager API: the VPC CIDR (interface "
+        "endpoint) or, without endpoints (a tier choice), 0.0.0.0/0 through NAT; the pack judges inbound exposure "
+        "(PCI DSS 1.3.1), not outbound destinations; known gap",
+    ("aws:serverlessrepository/cloudFormationStack:CloudFormationStack", "parameters.kmsKeyArn"):
+        "the key the rotation function is granted (kms:Decrypt/GenerateDataKey) to read and write the master secret: "
+        "without it rotation fails loudly (RotationFailed rule, Errors alarm, ops verify); nothing is stored "
+        "without the CMK (secrets-cmk judges the secret itself)",
 }  # fmt: skip
 """(type, dotted property path without list indices) -> why the setting is security-relevant but not guarded."""
 
@@ -395,6 +403,11 @@ def weakenings(
         return "retention", [(f"halved to {value // 2}", path, value // 2)]
     if key == "days" and "expiration" in path:
         return "retention", [(f"halved to {value // 2}", path, value // 2)]
+    if key == "automaticallyAfterDays" and "rotationRules" in path and isinstance(value, int):
+        # Issue 20.8: the master secret's rotation schedule stretched past PCI DSS 8.3.9's 90 days, or its function
+        return "rotation", [("lengthened to 365 days", path, 365)]
+    if key == "rotationLambdaArn" and type_token == "aws:secretsmanager/secretRotation:SecretRotation":
+        return "rotation", [("rotation function removed", path, REMOVE)]
     if key == "rotationPeriodInDays" and isinstance(value, int):
         return "retention", [(f"lengthened to {value * 2}", path, value * 2)]
     if key == "httpPutResponseHopLimit" and isinstance(value, int):

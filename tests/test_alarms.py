@@ -55,6 +55,9 @@ DOCUMENTED: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/ApplicationELB", "UnHealthyHostCount"): PER_TARGET_GROUP,
     ("AWS/ApplicationELB", "HealthyHostCount"): PER_TARGET_GROUP,
     ("AWS/WAFV2", "BlockedRequests"): [{"Region", "Rule", "WebACL"}],
+    # Lambda publishes invocation metrics per FunctionName (also Resource, ExecutedVersion): Lambda Developer Guide,
+    # "Types of metrics for Lambda functions", dimensions.
+    ("AWS/Lambda", "Errors"): [{"FunctionName"}, {"FunctionName", "Resource"}],
 }
 """Metrics the program alarms on, with the dimension sets AWS publishes them under."""
 

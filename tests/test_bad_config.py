@@ -111,6 +111,8 @@ CASES = [
     Bad("auroraInstances", "1", "use 2 or more", stack="prod"),
     Bad("auroraInstanceClass", "db.m5.large", "no price for it in pricing/prices.yaml; known: db.serverless, db.r6g"),
     Bad("auroraInstanceClass", "serverless", "known: db.serverless", stack="prod"),
+    Bad("auroraMasterRotationDays", "91", "1 to 90 days (PCI DSS 8.3.9"),
+    Bad("auroraMasterRotationDays", "0", "1 to 90 days"),
     Bad("auroraMinAcu", "0", "0.5 to 256 ACUs in steps of 0.5"),
     Bad("auroraMinAcu", "0.25", "0.5 to 256 ACUs in steps of 0.5"),
     Bad("auroraMinAcu", "257", "0.5 to 256 ACUs in steps of 0.5"),

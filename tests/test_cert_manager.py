@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.cert_manager import (
@@ -16,6 +17,7 @@ from components.cert_manager import (
     WAIT_FOR_READY,
     WAIT_FOR_SYNCED,
     CertManagerArgs,
+    wait_for_trust_webhook_ca,
 )
 from components.errors import InvalidArgumentError
 from components.versions import TRUST_MANAGER_CHART
@@ -117,6 +119,45 @@ def test_the_bundle_validates_against_the_trust_manager_crd(stack_run: OfflineRu
     jsonschema.validate(document, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**document, "spec": {**document["spec"], "target": {"configmap": {"key": "x"}}}}, schema)
+
+
+def _trust_chart_object(kind: str, name: str, **extra: Any) -> pulumi.ResourceTransformArgs:
+    """An object as the trust-manager chart v0.24.0 renders it with our values (templates/webhook.yaml: with
+    app.webhook.tls.helmCert disabled the ValidatingWebhookConfiguration has no caBundle, only cainjector's
+    inject-ca-from annotation), handed to a transform as Chart v4 registers it."""
+    group = "admissionregistration.k8s.io/v1" if "Webhook" in kind else ("apps/v1" if kind == "Deployment" else "v1")
+    metadata = {"name": name, "labels": {"app": name}, **extra}
+    props: dict[str, Any] = {"apiVersion": group, "kind": kind, "metadata": metadata}
+    if kind == "ValidatingWebhookConfiguration":
+        props["webhooks"] = [{"name": "trust.cert-manager.io", "failurePolicy": "Fail", "clientConfig": {
+            "service": {"name": name, "namespace": "cert-manager",
+                        "path": "/validate-trust-cert-manager-io-v1alpha1-bundle"}}}]  # fmt: skip
+    type_ = f"kubernetes:{group.replace('v1', '').rstrip('/') or 'core'}/v1:{kind}"
+    return pulumi.ResourceTransformArgs(True, type_, f"chart:{name}", props, pulumi.ResourceOptions())
+
+
+def test_the_bundle_waits_for_the_trust_webhook_ca(stack_run: OfflineRun) -> None:
+    """Issue 20.3's residual race: a Bundle created before cainjector injected the trust-manager webhook's CA was
+    refused. The chart carries the transform, the transform makes that webhook configuration wait for its caBundle,
+    the Bundle depends on the chart (a dependency on a component waits for every child)."""
+    trust = one(stack_run, CHART, "-cert-manager-trust-manager")
+    assert trust.transforms == 1
+    assert trust.inputs["values"]["app"]["webhook"]["tls"]["helmCert"] == {"enabled": False}
+    bundle = one(stack_run, "kubernetes:trust.cert-manager.io/v1alpha1:Bundle", "-cert-manager-bundle")
+    assert trust.urn in bundle.dependencies
+    inject = {"cert-manager.io/inject-ca-from": "cert-manager/trust-manager"}
+    webhook = _trust_chart_object("ValidatingWebhookConfiguration", "trust-manager", annotations=inject)
+    assert webhook.type_ == "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
+    result = wait_for_trust_webhook_ca(webhook)
+    assert result is not None and isinstance(result.props, dict)
+    props: dict[str, Any] = result.props
+    assert props["metadata"]["annotations"] == {**inject, **WAIT_FOR_CA_BUNDLE}
+    original: dict[str, Any] = dict(webhook.props)
+    assert props["webhooks"] == original["webhooks"] and props["metadata"]["name"] == "trust-manager"
+    assert original["metadata"]["annotations"] == inject, "the chart's object itself is not mutated"
+    for other in (_trust_chart_object("Deployment", "trust-manager"), _trust_chart_object("Service", "trust-manager"),
+                  _trust_chart_object("ValidatingWebhookConfiguration", "cert-manager-webhook")):  # fmt: skip
+        assert wait_for_trust_webhook_ca(other) is None
 
 
 @pytest.mark.parametrize("workload", ["validator", "payments", "ledger"])

@@ -210,13 +210,14 @@ def test_tier_figures_in_prose_are_the_presets() -> None:
 def test_the_interface_endpoints_named_are_the_ones_prod_builds() -> None:
     plan = offline_run("prod")
     built = {
-        str(r.inputs["serviceName"]).rsplit(".", 1)[-1] if "ecr" not in str(r.inputs["serviceName"])
+        str(r.inputs["serviceName"]).rsplit(".", 1)[-1] if ".ecr." not in str(r.inputs["serviceName"])
         else ".".join(str(r.inputs["serviceName"]).split(".")[-2:])
         for r in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if r.inputs.get("vpcEndpointType") == "Interface"
     }  # fmt: skip
-    assert built == {"ecr.api", "ecr.dkr", "sts", "logs"}
+    assert built == {"ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager"}  # prod rotates its master secret
     text = (PROJECT_DIR / "docs" / "architecture.md").read_text()
     assert "interface endpoints of ecr.api, ecr.dkr, sts and logs" in text
+    assert "secretsmanager when a workload reads a secret or the master secret's rotation function runs" in text
     assert "secretsmanager, kms" not in text
 
 

@@ -60,7 +60,8 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun,
         "fintech:dns:FailoverRecord", "fintech:ecr:RegistryReplication", "fintech:region-switch:RegionSwitchPlan",
         "fintech:region-switch:RegionSwitchActions",
         "fintech:metrics:MetricsWorkspace",
-        "fintech:metrics:MetricsCollection", "fintech:traces:TraceEncryption",
+        "fintech:metrics:MetricsCollection", "fintech:secret_rotation:DatabaseSecretRotation",
+        "fintech:traces:TraceEncryption",
     }  # fmt: skip
 
 

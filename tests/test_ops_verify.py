@@ -16,6 +16,7 @@ import ipaddress
 import json
 import ssl
 import threading
+import time
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from moto.rdsdata.models import QueryResults, rdsdata_backends
+from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
 
 from ops.common import Clients, OpsError, Report, load_config
 from ops.verify import USERS_SQL, NodeStatus, _kubernetes_readiness, kubernetes_nodes, verify
@@ -111,6 +113,12 @@ def _database(users: dict[str, tuple[bool, bool, bool]]) -> None:
     )  # fmt: skip
     # prod is a global database primary: its master credential is the generated secret (components/secrets.py).
     boto3.client("secretsmanager").create_secret(Name="fintech-prod/aurora-master-20261123", SecretString="{}")
+    # ... rotated 3 days ago on a 30-day schedule: moto's RotateSecret needs a runnable Lambda function, so the
+    # rotation state is set on moto's model (the rotation check's cases are in tests/test_ops_verify_rotation.py).
+    secret = secretsmanager_backends[ACCOUNT]["us-east-1"].secrets["fintech-prod/aurora-master-20261123"]
+    assert isinstance(secret, FakeSecret)
+    secret.rotation_requested, secret.rotation_enabled, secret.auto_rotate_after_days = True, True, 30
+    secret.last_rotation_date = int(time.time()) - 3 * 86400
     records: list[list[dict[str, Any]]] = [
         [{"stringValue": name}, {"booleanValue": login}, {"booleanValue": iam}, {"booleanValue": connect}]
         for name, (login, iam, connect) in users.items()
@@ -159,8 +167,8 @@ def _run(config: StackConfig | None = None, topics: tuple[str, ...] = TOPICS, **
     lines: list[str] = []
     kwargs.setdefault("metrics", _working_metrics)
     report = verify("prod", config, clients, progress=lines.append, **kwargs)
-    last = "[7/7] region switch plan:" if paired else "[6/6] database users:"
-    assert lines[0] == f"[1/{6 + paired}] checking nodes of fintech-prod ..." and lines[-1].startswith(last)
+    last = "[8/8] region switch plan:" if paired else "[7/7] database users:"
+    assert lines[0] == f"[1/{7 + paired}] checking nodes of fintech-prod ..." and lines[-1].startswith(last)
     return report
 
 
@@ -185,7 +193,7 @@ def test_a_working_platform_passes_every_check(aws: None) -> None:
     statuses = _statuses(report)
     assert {"nodes-use1-az1", "nodes-use1-az2", "nodes-use1-az4", "kubernetes-nodes-ready", "kubernetes-ready-zones",
             "targets-validator", "targets-payments", "topic-transactions.validated", "topic-payments.initiated",
-            "topic-ledger.posted", "alarms-wired", "database-user-payments_app",
+            "topic-ledger.posted", "alarms-wired", "database-user-payments_app", "master-secret-rotation",
             "database-user-ledger_app", "metrics-workspace", "collector-eks"} <= set(statuses)  # fmt: skip
     assert set(statuses.values()) == {"pass"}
     assert "region-switch-evaluation" in statuses

@@ -51,7 +51,7 @@ def test_every_weakening_of_a_hardened_setting_fails_a_mandatory_rule() -> None:
     assert len(outcomes) >= 60
     kinds = Counter(o.mutation.setting.kind for o in outcomes)
     assert {"encryption", "exposure", "identity", "logging", "retention", "recovery", "versions", "registry",
-            "edge", "waf", "downgrade", "database-parameters", "replication"} <= set(kinds)  # fmt: skip
+            "edge", "waf", "downgrade", "database-parameters", "replication", "rotation"} <= set(kinds)  # fmt: skip
     stacks = Counter(o.mutation.setting.stack for o in outcomes)
     assert stacks["dev"] >= 60 and stacks["prod"] >= 60 and stacks["prod-dr"] >= 60
     # the cluster is weakened in both shapes a stack takes

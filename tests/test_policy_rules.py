@@ -13,6 +13,7 @@ from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView, Rule
 from tests import test_audit_logging_rules as audit_logging_cases
 from tests import test_compliance_rules as compliance_cases
+from tests import test_credential_rotation_rules as credential_rotation_cases
 from tests import test_grafana as grafana_cases
 from tests import test_observability_policies as observability_cases
 from tests import test_region_pair_rules as region_pair_cases
@@ -646,6 +647,7 @@ STACK_CASES |= region_pair_cases.STACK_CASES
 STACK_CASES |= region_switch_cases.STACK_CASES
 STACK_CASES |= compliance_cases.STACK_CASES
 STACK_CASES |= observability_cases.STACK_CASES
+STACK_CASES |= credential_rotation_cases.STACK_CASES
 
 
 @pytest.mark.parametrize("name", sorted(STACK_CASES))

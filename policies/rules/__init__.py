@@ -7,6 +7,7 @@ from policies.rules import (
     ci_runner,
     compliance,
     cost,
+    credential_rotation,
     data_stores,
     edge_rules,
     encryption,
@@ -56,6 +57,7 @@ ALL_RULES: list[Rule] = remapped(
         *ci_runner.RULES,
         *compliance.RULES,
         *observability.RULES,
+        *credential_rotation.RULES,
         *grafana_rules.RULES,
     ]
 )

@@ -1,5 +1,6 @@
-"""Data store keys: Aurora, ElastiCache, MSK and the Secrets Manager recovery window. Every one of them is a
-tier preset field (its per-tier default is in stacks/tiers.py); this module holds their limits."""
+"""Data store keys: Aurora, ElastiCache, MSK and the Secrets Manager recovery window. Every one of them but
+auroraMasterRotationDays is a tier preset field (its per-tier default is in stacks/tiers.py); this module holds their
+limits. The rotation period is one value for every tier: security is not a tier choice."""
 
 from __future__ import annotations
 
@@ -8,9 +9,25 @@ from pydantic import ValidationInfo, field_validator
 from stacks.aws_limits import ACU_MAX_FLOOR, MSK_VOLUME_GIB
 from stacks.config.base import ConfigBase, check_one_per_zone, ns_key, priced
 
+MASTER_ROTATION_MAX_DAYS = 90
+"""PCI DSS v4.0.1 8.3.9: a password that is the only factor is changed at least once every 90 days; 8.6.3 asks the
+same protection of system and application accounts' passwords."""
+
 
 class DataStoreConfig(ConfigBase):
     """Limits of the database, the cache, Kafka and the secrets that guard them."""
+
+    aurora_master_rotation_days: int = 30
+    """Days between automatic rotations of a generated Aurora master password (Secrets Manager rotation of a region
+    pair's primary; a regional cluster's RDS-managed secret rotates every 7 days on RDS's own schedule), 1-90.
+    Default: 30."""
+
+    @field_validator("aurora_master_rotation_days")
+    @classmethod
+    def _master_rotation_days(cls, value: int) -> int:
+        if not 1 <= value <= MASTER_ROTATION_MAX_DAYS:
+            raise ValueError(f"must be 1 to {MASTER_ROTATION_MAX_DAYS} days (PCI DSS 8.3.9: at most every 90 days)")
+        return value
 
     @field_validator("aurora_min_acu")
     @classmethod
