@@ -232,6 +232,7 @@ class MetricsCollection(pulumi.ComponentResource):
             opts=child,
         )
         create_alarms(name, workspace_alarms(args.workspace_id), args.alarm_topic_arn, parent=self)
+        create_workspace_query_alarms(name, args.workspace_id, args.alarm_topic_arn, parent=self)
         self.register_outputs({"scraper_arns": self.scraper_arns})
 
     def _collector_group(
@@ -312,14 +313,84 @@ class MetricsCollection(pulumi.ComponentResource):
 
 
 def workspace_alarms(workspace_id: pulumi.Input[str]) -> list[AlarmSpec]:
-    """A CloudWatch alarm on the workspace itself, so a broken alert path is noticed outside Prometheus: AMP vends
-    AlertManagerNotificationsFailed in the AWS/Prometheus namespace per "Workspace" (AMP User Guide,
-    "Use CloudWatch metrics to monitor Amazon Managed Service for Prometheus resources"). Rule evaluation failures
-    and ingestion are also vended, but with dimension sets this work could not confirm, so they are not alarmed
-    (an alarm on the wrong dimensions never fires); the workspace log records rule failures."""
+    """A CloudWatch alarm on the workspace's Alertmanager, so a broken alert path is noticed outside Prometheus: AMP
+    vends AlertManagerNotificationsFailed in the AWS/Prometheus namespace per "Workspace" (AMP User Guide,
+    "Use CloudWatch metrics to monitor Amazon Managed Service for Prometheus resources",
+    https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-CW-usage-metrics.html)."""
     return [
         AlarmSpec("notifications-failed", "AWS/Prometheus", "AlertManagerNotificationsFailed",
                   {"Workspace": workspace_id}, "GreaterThanThreshold", 0,
                   "Alertmanager cannot publish to the alarm topic (key or topic policy?): SLO pages are not delivered",
                   statistic="Sum", period_seconds=300, evaluation_periods=1),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WorkspaceQueryAlarm:
+    """A CloudWatch alarm on the sum of one AWS/Prometheus metric of one workspace, over every dimension set."""
+
+    suffix: str
+    """Resource-name suffix."""
+    metric: str
+    """AWS/Prometheus metric name."""
+    description: str
+    """What the alarm means for a person woken by it."""
+    evaluation_periods: int
+    """Consecutive 5-minute periods with a sum above 0 before the alarm fires."""
+
+    def query(self, workspace_id: str) -> str:
+        """The CloudWatch Metrics Insights query: FROM the namespace without SCHEMA() matches the metric under every
+        dimension set that carries Workspace (CloudWatch User Guide, "Metrics Insights query components and
+        syntax": FROM namespace vs SCHEMA(namespace, dimensions))."""
+        return f"SELECT SUM({self.metric}) FROM \"AWS/Prometheus\" WHERE Workspace = '{workspace_id}'"
+
+
+WORKSPACE_QUERY_ALARMS = (
+    WorkspaceQueryAlarm("rule-evaluation-failures", "RuleEvaluationFailures",
+                        "Rules of the Prometheus workspace fail to evaluate: their SLO and platform alerts cannot fire "
+                        "(the workspace log group names the rule and the error)", 2),
+    WorkspaceQueryAlarm("rule-iterations-missed", "RuleGroupIterationsMissed",
+                        "Rule groups of the Prometheus workspace miss evaluations (too slow): alerts come late or not "
+                        "at all", 2),
+    WorkspaceQueryAlarm("discarded-samples", "DiscardedSamples",
+                        "The Prometheus workspace discards ingested samples (throttled, over a limit, out of order) "
+                        "for 15 minutes: dashboards and alerts miss data", 3),
+)  # fmt: skip
+"""The workspace's own failures beyond the Alertmanager: rule evaluation and ingestion. AMP vends
+RuleEvaluationFailures, RuleGroupIterationsMissed and DiscardedSamples in AWS/Prometheus (AMP User Guide, "Use
+CloudWatch metrics to monitor Amazon Managed Service for Prometheus resources"); they carry the Workspace dimension
+and, the rule metrics, also the rule group (DiscardedSamples the reason). A metric alarm must name the exact dimension
+set, and the excerpts of the guide read for this work did not show these sets whole, so the alarm sums the metric
+with a Metrics Insights query over every dimension set that has this Workspace: it cannot sit in INSUFFICIENT_DATA
+because of a wrong guess of the rule group's dimension value. Missing data is not breaching (the metrics are emitted
+when something fails or is evaluated). Not covered here: ingestion stopping altogether (a collector down), which the
+workspace's own rule MetricsCollectionStopped pages on (observability/rules/platform.yaml) and `ops verify` checks."""
+
+
+def create_workspace_query_alarms(
+    name: str, workspace_id: pulumi.Input[str], topic_arn: pulumi.Input[str], parent: pulumi.Resource
+) -> list[aws.cloudwatch.MetricAlarm]:
+    """The WORKSPACE_QUERY_ALARMS of one workspace, each notifying `topic_arn` on alarm and on recovery. Alarms on a
+    Metrics Insights query take the query, its period and return_data on one metric query; namespace, metric name,
+    dimensions and statistic stay unset (CloudWatch API PutMetricAlarm, "Metrics" with "Expression"). Life cycle:
+    PutMetricAlarm validates the query, so a malformed one fails `pulumi up` on the alarm; the query must return one
+    series (no GROUP BY) and reads the recent hours of data only, ample for 5-minute periods (CloudWatch User Guide,
+    "Create alarms on Metrics Insights queries"); a changed query is an in-place PutMetricAlarm."""
+    return [
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-{spec.suffix}",
+            alarm_description=spec.description,
+            metric_queries=[aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id="q1", expression=pulumi.Output.from_input(workspace_id).apply(spec.query), period=300,
+                return_data=True, label=spec.metric,
+            )],
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            evaluation_periods=spec.evaluation_periods,
+            treat_missing_data="notBreaching",
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for spec in WORKSPACE_QUERY_ALARMS
     ]  # fmt: skip

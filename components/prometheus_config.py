@@ -9,6 +9,13 @@ interval is at least 30 s. kubelet and cAdvisor metrics are read through the API
 guide's sample does), so the collector needs no route to the kubelet port. MSK brokers are scraped by a second,
 VPC-source collector through DNS discovery of the broker names on the open-monitoring ports
 (AMP User Guide, "Set up managed Prometheus collectors for Amazon MSK").
+
+One collector for both (issue 21's cost lever, about 29 USD a month per stack) was looked at and not built: the MSK
+jobs need `dns_sd_configs` (or `static_configs` of broker addresses), which the CloudWatch User Guide's "Scraper
+configuration" documents for VPC-source collectors, while an EKS-source collector discovers through
+`kubernetes_sd_configs` only (above). A selector-less Service with EndpointSlices of the broker IPs would let the EKS
+collector find the brokers through Kubernetes discovery; it would have to track broker IP changes and exist only in
+deploy phase complete, so it is left as a later option (docs/observability.md, "Life cycle").
 """
 
 from __future__ import annotations

@@ -295,6 +295,10 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "aps:TagResource", "aps:UntagResource", "aps:ListTagsForResource"),
     "aws:amp/alertManagerDefinition:AlertManagerDefinition": ("aps:CreateAlertManagerDefinition",
         "aps:DescribeAlertManagerDefinition", "aps:PutAlertManagerDefinition", "aps:DeleteAlertManagerDefinition"),
+    # X-Ray's encryption setting (components/traces.py): X-Ray takes a grant on the key with the caller's rights, so
+    # the caller needs kms:CreateGrant and kms:DescribeKey (X-Ray Developer Guide, "User permissions for encryption").
+    "aws:xray/encryptionConfig:EncryptionConfig": ("xray:PutEncryptionConfig", "xray:GetEncryptionConfig",
+        "kms:CreateGrant", "kms:DescribeKey"),
     # Amazon Managed Grafana (components/grafana.py, only with grafanaWorkspace): the workspace passes its role,
     # encrypts with the metrics key and, with AWS_SSO, registers an IAM Identity Center application (AMG User Guide,
     # "Required permissions for using IAM Identity Center"); the service account and its token are AMG API calls.

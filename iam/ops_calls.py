@@ -204,7 +204,9 @@ def command_calls(command: str) -> CommandCalls:
         by_module.setdefault(f.module, set()).update(by_function[f.qualname])
     calls: set[tuple[str, str]] = set()
     for f in functions:
-        for name in set(_constants(f)):
+        # The command's own name is its label (Report("verify", ...)), not an operation: without this, a command that
+        # also calls KMS would be given kms:Verify (KMS has an operation of that name) through the fallback below.
+        for name in set(_constants(f)) - {command}:
             having = {s for s in services if name in operations(s)}
             chosen = (having & by_function[f.qualname]) or (having & by_module[f.module]) or having
             calls |= {(s, operations(s)[name]) for s in chosen}

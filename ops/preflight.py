@@ -31,6 +31,7 @@ from ops.charts import ChartPin, chart_pins, check_chart_versions
 from ops.common import Clients, OpsError, Report, require_pinned_account
 from ops.images import check_images
 from ops.live_audit import thresholds
+from ops.verify_metrics import preflight_trace_encryption
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, primary_prefix, resource_prefix
 
@@ -89,6 +90,7 @@ def preflight(
     _addon_versions(report, config, clients)
     check_images(report, stack, config, clients, account, required=phase == "complete")
     _guardduty(report, stack, config, clients)
+    preflight_trace_encryption(report, clients, resource_prefix(stack), config.trace_encryption)
     _organization_trail(report, config, clients)
     _continuous_compliance(report, stack, config, clients)
     _global_database(report, stack, config, clients)

@@ -68,11 +68,12 @@ def verify(
     clients: Clients,
     progress: Progress = stderr_progress,
     read_nodes: NodeReader | None = None,
-    metrics: Callable[[Report, Clients, str], None] = check_metrics,
+    metrics: Callable[..., None] = check_metrics,
 ) -> Report:
     """Every check; the report fails when any check fails. `read_nodes(endpoint, ca_pem, token)` lists
     the Kubernetes nodes (default: GET /api/v1/nodes over TLS, verified against the cluster's CA); `metrics(report,
-    clients, prefix)` checks the Prometheus workspace and its collectors (default: ops/verify_metrics.py)."""
+    clients, prefix, trace_encryption=...)` checks the Prometheus workspace, its collectors and X-Ray's encryption
+    (default: ops/verify_metrics.py)."""
     require_pinned_account(stack, config, clients)
     report = Report("verify", stack)
     prefix = resource_prefix(stack)
@@ -81,7 +82,7 @@ def verify(
         ("target groups", lambda: check_target_groups(report, stack, clients)),
         ("topics", lambda: check_topics(report, clients, prefix)),
         ("alarms", lambda: check_alarms(report, stack, clients, prefix)),
-        ("metrics", lambda: metrics(report, clients, prefix)),
+        ("metrics", lambda: metrics(report, clients, prefix, trace_encryption=config.trace_encryption)),
         *([("grafana", lambda: check_grafana(report, clients, prefix))] if config.grafana_workspace else []),
         (
             "master secret rotation",

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.exceptions import ClientError
 
 from components.prometheus_config import SCRAPED_METRICS
 from ops.common import Clients, Report
@@ -50,9 +51,13 @@ def expected_rule_groups() -> list[str]:
     return sorted([path.stem for path in RULES_DIR.glob("*.yaml")] + ["slo-objectives"])
 
 
-def check_metrics(report: Report, clients: Clients, prefix: str, query: QueryRunner = query_workspace) -> None:
+def check_metrics(
+    report: Report, clients: Clients, prefix: str, query: QueryRunner = query_workspace, trace_encryption: bool = True
+) -> None:
     """Workspace ACTIVE, both collectors ACTIVE with the EKS one holding its access entry, every rule group ACTIVE,
-    the Alertmanager definition ACTIVE, and every scrape job's targets `up`."""
+    the Alertmanager definition ACTIVE, every scrape job's targets `up`, and X-Ray encrypting traces with a
+    customer-managed key (the stack's own unless `trace_encryption` is false; default true)."""
+    check_trace_encryption(report, clients, prefix, trace_encryption)
     amp = clients("amp")
     alias = f"{prefix}-metrics"
     workspaces = [w for w in amp.list_workspaces(alias=alias).get("workspaces", []) if w.get("alias") == alias]
@@ -74,6 +79,90 @@ def check_metrics(report: Report, clients: Clients, prefix: str, query: QueryRun
     report.add("alertmanager", am_state == "ACTIVE", f"state {am_state}", workspace_id,
                remedy=definition.get("status", {}).get("statusReason", ""))  # fmt: skip
     _check_targets_up(report, clients, str(described.get("prometheusEndpoint", "")), query)
+
+
+def trace_key_alias(prefix: str) -> str:
+    """The alias of the stack's X-Ray key (stacks/builders.py trace_encryption: PlatformKeys `<prefix>-traces`,
+    domain `xray`)."""
+    return f"alias/{prefix}-traces-xray"
+
+
+def check_trace_encryption(report: Report, clients: Clients, prefix: str, owned: bool = True) -> None:
+    """X-Ray's encryption setting - one per account and region, so another stack or a person can change it after
+    `pulumi up` - is KMS, ACTIVE and, where the stack owns it (`owned`, config traceEncryption; default true),
+    the stack's own key. Where another stack owns it, a customer-managed key is still required (not aws/xray)."""
+    try:
+        _trace_encryption(report, clients, prefix, owned)
+    except ClientError as err:  # AccessDenied, a key or alias that does not exist: this check's finding
+        report.add("trace-encryption", False, f"cannot read X-Ray's encryption or its key: {err}", "xray")
+
+
+def _trace_encryption(report: Report, clients: Clients, prefix: str, owned: bool) -> None:
+    setting = clients("xray").get_encryption_config().get("EncryptionConfig", {})
+    kind, status, key = setting.get("Type"), setting.get("Status"), str(setting.get("KeyId") or "")
+    if kind != "KMS" or not key:
+        report.add("trace-encryption", False, f"X-Ray encrypts traces with its default key (type {kind})", "xray",
+                   remedy="pulumi up (traceEncryption true) sets the stack's key again")  # fmt: skip
+        return
+    kms = clients("kms")
+    used = kms.describe_key(KeyId=key)["KeyMetadata"]
+    if used.get("KeyManager") != "CUSTOMER":
+        report.add("trace-encryption", False, f"X-Ray uses the AWS managed key {key}, not a customer-managed one", key)
+        return
+    if owned:
+        own = kms.describe_key(KeyId=trace_key_alias(prefix))["KeyMetadata"]
+        if own.get("KeyId") != used.get("KeyId"):
+            report.add("trace-encryption", False, f"X-Ray uses key {key}, not the stack's {trace_key_alias(prefix)} "
+                       "(another stack or a person changed the account's setting)", key,
+                       remedy="find who else sets X-Ray's encryption here; pulumi up")  # fmt: skip
+            return
+    report.add(
+        "trace-encryption",
+        status == "ACTIVE",
+        f"X-Ray encrypts traces with {key} (status {status})",
+        key,
+        remedy="" if status == "ACTIVE" else "X-Ray is still propagating the key: verify again in minutes",
+    )
+
+
+def preflight_trace_encryption(report: Report, clients: Clients, prefix: str, owned: bool = True) -> None:
+    """Before `pulumi up`: X-Ray's encryption (one setting per account and region) is not another owner's. With
+    `owned` (traceEncryption, default true) the stack will set its own key: a KMS setting naming another key fails (the
+    up would take it from its owner, or it is a destroyed stack's leftover). Without it, some customer-managed key must
+    already be set, by the owner. Unreadable (no permission): a warning."""
+    current: dict[str, Any] = {}
+    managed = False
+    try:
+        setting = clients("xray").get_encryption_config().get("EncryptionConfig", {})
+        key = str(setting.get("KeyId") or "")
+        kind = setting.get("Type")
+        ours = ""
+        if kind == "KMS" and key:
+            kms = clients("kms")
+            current = kms.describe_key(KeyId=key)["KeyMetadata"]
+            try:
+                ours = kms.describe_key(KeyId=trace_key_alias(prefix))["KeyMetadata"].get("KeyId", "")
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") != "NotFoundException":
+                    raise
+            managed = current.get("KeyManager") == "CUSTOMER"
+    except ClientError as err:
+        report.add("trace-encryption-owner", False, f"cannot read X-Ray's encryption setting: {err}", "xray",
+                   warn_only=True)  # fmt: skip
+        return
+    if owned and kind == "KMS" and key and current.get("KeyId") != ours:
+        report.add("trace-encryption-owner", False, f"X-Ray already encrypts with {key}, not this stack's "
+                   f"{trace_key_alias(prefix)}: pulumi up would replace it", key,
+                   remedy="another stack of this account and region owns it: set traceEncryption false (and the "
+                   "policy config trace-export-encrypted.required false); a destroyed stack's leftover: "
+                   "aws xray put-encryption-config --type NONE")  # fmt: skip
+    elif not owned and (kind != "KMS" or not managed):
+        report.add("trace-encryption-owner", False, f"traceEncryption is false, but X-Ray's setting is {kind} {key}: "
+                   "no stack encrypts the traces with a customer-managed key", "xray",
+                   remedy="deploy the owning stack first, or set traceEncryption true")  # fmt: skip
+    else:
+        report.add("trace-encryption-owner", True, f"X-Ray's setting is {kind} {key}".rstrip() + (
+            "; pulumi up sets this stack's key" if owned else "; another stack owns it"), "xray")  # fmt: skip
 
 
 def _check_collectors(report: Report, clients: Clients, prefix: str) -> None:

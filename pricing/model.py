@@ -80,6 +80,7 @@ REQUIRED_PRICES = (
     "securityhub_check", "amp_ingestion", "amp_storage", "amp_query", "amp_collector", "amp_collector_samples",
     "grafana_editor", "grafana_viewer", "aurora_iopt_storage", "aurora_iopt_instance_factor",
     "aurora_iopt_serverless_v2_acu", "logs_ingestion_infrequent_access", "secret_rotation", "serverless_application",
+    "xray_traces_recorded",
 )  # fmt: skip
 """Rows of prices.yaml the model reads by name; rows per instance type ('ec2:<type>', 'rds:<class>',
 'elasticache:<engine>:<type>', 'msk:<type>') are looked up from the plan."""
@@ -92,6 +93,7 @@ REQUIRED_USAGE = (
     "master_rotation_invocations", "master_rotation_gb_seconds",
     "config_items", "config_rule_evaluations", "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
     "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users", "grafana_viewers",
+    "traced_million_requests",
 )  # fmt: skip
 """Usage assumptions every tier of usage.yaml must give."""
 PRICE_FIELDS = ("price", "unit", "source", "date")
@@ -728,7 +730,20 @@ def _workspace(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     yield "query samples processed", query, query
 
 
+def _xray_traces(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
+    """Traces X-Ray records for the stack's workloads: requests a month x the sampling ratio their charts set
+    (values.telemetry.samplingRatio; none without workload charts). Priced on the stack's X-Ray setting, the one
+    X-Ray resource a stack has; the free tier (100,000 traces per account and month) is left out."""
+    ratios = [float(((chart["inputs"].get("values") or {}).get("telemetry") or {}).get("samplingRatio") or 0)
+              for chart in c.find("kubernetes:helm.sh/v4:Chart")]  # fmt: skip
+    ratio = max(ratios, default=0.0)
+    traces = c.usage["traced_million_requests"] * ratio
+    monthly = traces * c.table.get("xray_traces_recorded")
+    yield f"X-Ray traces recorded ({traces:g} million: sampling ratio {ratio:g})", monthly, monthly
+
+
 PRICERS: dict[str, Pricer] = {
+    "aws:xray/encryptionConfig:EncryptionConfig": _xray_traces,
     "eks:index:Cluster": _eks,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
     "aws:rds/clusterInstance:ClusterInstance": _aurora_instance,

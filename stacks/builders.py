@@ -47,6 +47,7 @@ from components.secret_rotation import DatabaseSecretRotation, DatabaseSecretRot
 from components.secrets import AppSecrets, AppSecretsArgs, GeneratedCredential
 from components.subnet_plan import plan_subnets
 from components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from components.traces import TraceEncryption, TraceEncryptionArgs
 from components.workload import CacheAccess, DatabaseAccess, KafkaAccess, Workload, WorkloadArgs, WorkloadRelease
 from stacks.aws_context import AwsContext
 from stacks.config import StackConfig
@@ -176,6 +177,31 @@ def metrics_workspace(ctx: Context) -> MetricsWorkspace:
     )  # fmt: skip
     workspace.grafana = grafana(ctx, workspace, key.arn("metrics"))
     return workspace
+
+
+TRACES_KEY_DOMAIN = KeyDomain("xray", "AWS X-Ray trace data of the workloads", via_services=("xray",))
+"""X-Ray's key: account principals use it only through X-Ray (which takes a grant for the AWS resource when the
+setting is made and decrypts for readers; X-Ray Developer Guide, "User permissions for encryption")."""
+
+
+def trace_encryption(ctx: Context) -> TraceEncryption | None:
+    """X-Ray encrypting the stack's traces with a key of its own (`alias/<prefix>-traces-xray`); None when
+    traceEncryption is false (another stack in the account and region owns X-Ray's one setting)."""
+    config = ctx.config
+    if not config.trace_encryption:
+        return None
+    key = PlatformKeys(
+        f"{ctx.prefix}-traces",
+        PlatformKeysArgs(
+            account_id=ctx.aws.account_id,
+            region=ctx.aws.region,
+            partition=ctx.aws.partition,
+            domains=(TRACES_KEY_DOMAIN,),
+            protect=config.protect_stateful,
+        ),
+        opts=ctx.options,
+    )
+    return TraceEncryption(ctx.prefix, TraceEncryptionArgs(kms_key_arn=key.arn("xray")), opts=ctx.options)
 
 
 def grafana(ctx: Context, metrics: MetricsWorkspace, key_arn: pulumi.Input[str]) -> GrafanaWorkspace | None:

@@ -32,6 +32,7 @@ from components.registry_replication import RegistryReplication
 from components.secret_rotation import DatabaseSecretRotation
 from components.secrets import AppSecrets
 from components.threat_detection import ThreatDetection
+from components.traces import TraceEncryption
 from components.workload import Workload
 from stacks import builders, region_switch
 from stacks.aws_context import aws_context, make_provider
@@ -75,6 +76,7 @@ class Platform:
     metrics_collection: MetricsCollection | None = None
     master_rotation: DatabaseSecretRotation | None = None
     """Secrets Manager rotation of the generated master credential (a region pair's primary only)."""
+    traces: TraceEncryption | None = None
 
     def outputs(self) -> dict[str, object]:
         """The stack outputs that workloads, operators and auditors need."""
@@ -166,6 +168,8 @@ class Platform:
         if self.metrics_collection:
             outputs["prometheusScraperArns"] = self.metrics_collection.scraper_arns
             outputs["prometheusRuleGroups"] = self.metrics_collection.rule_group_names
+        if self.traces:
+            outputs["traceEncryptionKeyArn"] = self.traces.key_arn
         return outputs
 
     def export(self) -> None:
@@ -234,10 +238,11 @@ def build_platform(config: StackConfig, stack: str) -> Platform:
     compliance_buckets = (compliance.bucket_arn,) if compliance else ()
     trail = builders.audit_trail(ctx, keys, alarms, edge, (*report_buckets, *compliance_buckets))
     collection = builders.metrics_collection(ctx, metrics, network, cluster, kafka, alarms)
+    traces = builders.trace_encryption(ctx)
     detection = builders.threat_detection(ctx, alarms)
     return Platform(
         keys, network, alarms, secrets, cluster, database, cache, kafka, backup, edge, addons, workloads, config,
         topics, database_users, audit_trail=trail, threat_detection=detection, runner=runner, cert_manager=tls,
         image_replication=replication, failover_record=dns, region_switch=switch, compliance=compliance,
-        metrics=metrics, metrics_collection=collection, master_rotation=rotation,
+        metrics=metrics, metrics_collection=collection, master_rotation=rotation, traces=traces,
     )  # fmt: skip

@@ -102,6 +102,7 @@ OTHER_ACCOUNT = "444455556666"
 FAILOVER_SWAP = {"PRIMARY": "SECONDARY", "SECONDARY": "PRIMARY"}
 """A Route 53 failover record's role swapped: the pair would have two records of one role and none of the other."""
 REGION_SWITCH_PLAN = "aws:arcregionswitch/plan:Plan"
+XRAY_ENCRYPTION = "aws:xray/encryptionConfig:EncryptionConfig"
 EKS_COMPONENT = "eks:index:Cluster"
 EKS_CHILD = "aws:eks/cluster:Cluster"
 VPC_CONFIG_KEYS = ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
@@ -386,6 +387,12 @@ def weakenings(
             return "recovery-plan", [(f"workflow activating {value} removed", path[:2], REMOVE)]
         if key == "bucketPath":
             return "recovery-plan", [("execution reports removed", path[:1], REMOVE)]
+    if type_token == XRAY_ENCRYPTION and key in ("type", "keyId"):
+        # X-Ray's account-and-region encryption setting (issue 18): back to X-Ray's default key, or to the AWS managed
+        # key aws/xray, or the key dropped.
+        if key == "type":
+            return "encryption", [] if value != "KMS" else [("X-Ray default encryption", path, "NONE")]
+        return "encryption", [("key removed", path, REMOVE), ("AWS managed key", path, "alias/aws/xray")]
     if key == "certificateArn" or key == "authToken" or (key == "finalSnapshotIdentifier" and value):
         return "credentials-and-recovery", [("removed", path, REMOVE)]
     if KEY_REFERENCE.search(key) and isinstance(value, str) and value:

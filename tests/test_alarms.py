@@ -21,6 +21,8 @@ Sources of the dimension sets:
 
 from __future__ import annotations
 
+import re
+
 from components.cache import member_cluster_ids
 from offline.engine import OfflineRun
 from tests.helpers import one
@@ -61,7 +63,7 @@ DOCUMENTED: dict[tuple[str, str], list[set[str]]] = {
 
 
 def _alarms(run: OfflineRun, namespace: str) -> list[dict[str, object]]:
-    return [a.inputs for a in run.of_type(ALARM) if a.inputs["namespace"] == namespace]
+    return [a.inputs for a in run.of_type(ALARM) if a.inputs.get("namespace") == namespace]
 
 
 def test_every_alarm_uses_a_documented_metric_and_dimension_set(stack_run: OfflineRun) -> None:
@@ -75,6 +77,8 @@ def test_every_alarm_uses_a_documented_metric_and_dimension_set(stack_run: Offli
         for t in [f.inputs["metricTransformation"]]
     }
     for alarm in alarms:
+        if alarm.inputs.get("metricQueries"):
+            continue  # Metrics Insights alarms name no dimension set: test_insights_alarms_query_documented_metrics
         key = (alarm.inputs["namespace"], alarm.inputs["metricName"])
         if not key[0].startswith("AWS/"):
             assert key in filters, f"{alarm.name}: no log metric filter publishes {key}"
@@ -82,6 +86,28 @@ def test_every_alarm_uses_a_documented_metric_and_dimension_set(stack_run: Offli
             continue
         assert key in DOCUMENTED, f"{alarm.name}: {key} has no documented dimensions in this test"
         assert set(alarm.inputs["dimensions"]) in DOCUMENTED[key], f"{alarm.name}: {alarm.inputs['dimensions']}"
+
+
+INSIGHTS_METRICS = {("AWS/Prometheus", "RuleEvaluationFailures"), ("AWS/Prometheus", "RuleGroupIterationsMissed"),
+                    ("AWS/Prometheus", "DiscardedSamples")}  # fmt: skip
+"""Metrics alarmed through a Metrics Insights query (components/metrics.py WORKSPACE_QUERY_ALARMS): AMP User Guide,
+"Use CloudWatch metrics to monitor Amazon Managed Service for Prometheus resources" lists them in AWS/Prometheus."""
+INSIGHTS_QUERY = re.compile(r"^SELECT SUM\((\w+)\) FROM \"([\w/]+)\" WHERE Workspace = '(ws-[\w-]+)'$")
+
+
+def test_insights_alarms_query_documented_metrics_of_the_stacks_workspace(stack_run: OfflineRun) -> None:
+    """An alarm on a query names no dimension set, so nothing can be wrong there; what can be wrong is the metric,
+    the namespace or the workspace."""
+    workspace = stack_run.outputs["prometheusWorkspaceId"]
+    found = set()
+    for alarm in stack_run.of_type(ALARM):
+        for query in alarm.inputs.get("metricQueries") or []:
+            match = INSIGHTS_QUERY.match(query["expression"])
+            assert match, query["expression"]
+            metric, namespace, queried = match.groups()
+            assert (namespace, metric) in INSIGHTS_METRICS and queried == workspace, alarm.name
+            found.add((namespace, metric))
+    assert found == INSIGHTS_METRICS
 
 
 def test_cache_alarms_name_member_clusters(stack_run: OfflineRun) -> None:

@@ -315,6 +315,7 @@ CASES = [
         also={"grafanaWorkspace": "true"},
     ),
     Bad("grafanaSamlMetadataUrl", "http://idp.example.com/metadata", "must be an https:// URL"),
+    Bad("traceEncryption", "yes", "allowed: true, false"),
 ]
 
 

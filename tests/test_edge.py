@@ -158,7 +158,7 @@ def test_waf_logs_redact_credentials_into_an_encrypted_log_group(stack_run: Offl
 
 def test_edge_alarms(stack_run: OfflineRun) -> None:
     metrics = sorted(a.inputs["metricName"] for a in stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-                     if a.inputs["namespace"] in ("AWS/ApplicationELB", "AWS/WAFV2"))  # fmt: skip
+                     if a.inputs.get("namespace") in ("AWS/ApplicationELB", "AWS/WAFV2"))  # fmt: skip
     assert metrics == sorted(["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime",
                               "BlockedRequests", "UnHealthyHostCount", "UnHealthyHostCount", "HealthyHostCount",
                               "HealthyHostCount"])  # fmt: skip

@@ -199,8 +199,34 @@ def test_no_grafana_workspace_without_the_switch(dev_run: OfflineRun) -> None:
 
 def test_a_silent_alert_path_raises_a_cloudwatch_alarm(stack_run: OfflineRun) -> None:
     alarms = {a.inputs["metricName"]: a.inputs for a in stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-              if a.inputs["namespace"] == "AWS/Prometheus"}  # fmt: skip
+              if a.inputs.get("namespace") == "AWS/Prometheus"}  # fmt: skip
     assert set(alarms) == {"AlertManagerNotificationsFailed"}
     workspace = stack_run.outputs["prometheusWorkspaceId"]
     topic = stack_run.outputs["alarmTopicArn"]
     assert all(a["dimensions"] == {"Workspace": workspace} and a["alarmActions"] == [topic] for a in alarms.values())
+
+
+def test_rule_and_ingestion_failures_of_the_workspace_raise_cloudwatch_alarms(stack_run: OfflineRun) -> None:
+    """Metrics Insights alarms: the sum of the AWS/Prometheus metric over every dimension set of this workspace."""
+    workspace = stack_run.outputs["prometheusWorkspaceId"]
+    topic = stack_run.outputs["alarmTopicArn"]
+    queried = {}
+    for alarm in stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        queries = alarm.inputs.get("metricQueries") or []
+        if not queries:
+            continue
+        (query,) = queries
+        assert "namespace" not in alarm.inputs and "metricName" not in alarm.inputs and "dimensions" not in alarm.inputs
+        assert query["returnData"] is True and query["period"] == 300
+        assert (alarm.inputs["threshold"], alarm.inputs["comparisonOperator"]) == (0, "GreaterThanThreshold")
+        assert alarm.inputs["treatMissingData"] == "notBreaching"
+        assert alarm.inputs["alarmActions"] == [topic] and alarm.inputs["okActions"] == [topic]
+        queried[query["label"]] = (query["expression"], alarm.inputs["evaluationPeriods"])
+    assert queried == {
+        metric: (f"SELECT SUM({metric}) FROM \"AWS/Prometheus\" WHERE Workspace = '{workspace}'", periods)
+        for metric, periods in [
+            ("RuleEvaluationFailures", 2),
+            ("RuleGroupIterationsMissed", 2),
+            ("DiscardedSamples", 3),
+        ]
+    }

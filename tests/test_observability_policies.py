@@ -54,6 +54,8 @@ def _alertmanager(definition: str, topic: ResourceView | None = TOPIC) -> Resour
 
 
 ROUTED = alertmanager_definition(TOPIC_ARN, "us-east-1")
+TRACE_ADDON = _r("aws:eks/addon:Addon", "cw", {"addonName": "amazon-cloudwatch-observability"})
+XRAY = "aws:xray/encryptionConfig:EncryptionConfig"
 NO_RECEIVER = yaml.safe_dump({"alertmanager_config": yaml.safe_dump({"route": {"receiver": "x"},
                                                                       "receivers": [{"name": "x"}]})})  # fmt: skip
 
@@ -62,6 +64,8 @@ STACK_CASES: dict[str, tuple[list[ResourceView], list[ResourceView], list[Resour
     "alerts-to-encrypted-topic": ([TOPIC, _alertmanager(ROUTED)], [PLAIN_TOPIC, _alertmanager(ROUTED, PLAIN_TOPIC)],
                                   [TOPIC, _alertmanager(NO_RECEIVER)]),
     "amp-workspace-alerting": ([WS, _alertmanager(ROUTED)], [WS, _r("aws:sns/topic:Topic", "t")], [WS]),
+    "trace-export-encrypted": ([TRACE_ADDON, _r(XRAY, "x", {"type": "KMS", "keyId": KEY})],
+                               [TRACE_ADDON, _r(XRAY, "x", {"type": "NONE"})], [TRACE_ADDON]),
 }  # fmt: skip
 
 
@@ -75,6 +79,16 @@ def test_a_topic_outside_the_stack_cannot_be_judged_and_fails() -> None:
     assert [message for _, message in violations] == [
         "the alert topic is not a topic of this stack: its encryption cannot be checked"
     ]
+
+
+def test_trace_encryption_refuses_the_aws_managed_key_and_may_be_owned_by_another_stack() -> None:
+    rule = next(rule for rule in RULES if rule.name == "trace-export-encrypted")
+    managed = rule.evaluate_stack([TRACE_ADDON, _r(XRAY, "x", {"type": "KMS", "keyId": "alias/aws/xray"})], {})
+    assert [message for _, message in managed] == [
+        "X-Ray's key 'alias/aws/xray' is not a customer-managed key of the platform"
+    ]
+    assert rule.evaluate_stack([TRACE_ADDON], {"required": False}) == []
+    assert rule.evaluate_stack([_r("aws:eks/addon:Addon", "cni", {"addonName": "vpc-cni"})], {}) == []
 
 
 def test_the_programs_workspace_collectors_and_alertmanager_pass(stack_run: OfflineRun) -> None:

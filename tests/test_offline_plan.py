@@ -61,6 +61,7 @@ def test_json_plan_counts_match_the_run(tmp_path: Path, prod_run: OfflineRun,
         "fintech:region-switch:RegionSwitchActions",
         "fintech:metrics:MetricsWorkspace",
         "fintech:metrics:MetricsCollection", "fintech:secret_rotation:DatabaseSecretRotation",
+        "fintech:traces:TraceEncryption",
     }  # fmt: skip
 
 

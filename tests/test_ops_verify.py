@@ -172,9 +172,10 @@ def _run(config: StackConfig | None = None, topics: tuple[str, ...] = TOPICS, **
     return report
 
 
-def _working_metrics(report: Report, clients: Clients, prefix: str) -> None:
-    """The metrics step against a deployed workspace (tests/test_ops_verify_metrics.py: moto has no AMP scrapers)."""
-    assert prefix == "fintech-prod"
+def _working_metrics(report: Report, clients: Clients, prefix: str, trace_encryption: bool) -> None:
+    """The metrics step against a deployed workspace (tests/test_ops_verify_metrics.py: moto has no AMP scrapers nor
+    X-Ray encryption settings)."""
+    assert prefix == "fintech-prod" and trace_encryption
     check_metrics(report, verify_metrics_cases.stubbed_clients(), prefix, verify_metrics_cases.up_answer())
 
 
@@ -264,6 +265,7 @@ def test_nothing_deployed_fails_clearly(aws: None) -> None:
     assert statuses["database"] == "fail" and statuses["alarm-topic"] == "fail"
     assert statuses["targets-validator"] == "fail"
     assert "cluster fintech-prod not found" in report.text()
+    assert statuses["trace-encryption"] == "fail" and "cannot read X-Ray's encryption" in report.text()
 
 
 def test_a_database_without_the_data_api_is_not_checked_and_says_so(aws: None) -> None:

@@ -20,7 +20,13 @@ from botocore.stub import Stubber
 
 from components.prometheus_config import SCRAPED_METRICS
 from ops.common import Clients, Report
-from ops.verify_metrics import UP_QUERY, check_metrics, expected_rule_groups, query_workspace
+from ops.verify_metrics import (
+    UP_QUERY,
+    check_metrics,
+    expected_rule_groups,
+    preflight_trace_encryption,
+    query_workspace,
+)
 from tests.helpers import PROD_ACCOUNT
 
 WORKSPACE = "ws-11111111-2222-3333-4444-555555555555"
@@ -34,11 +40,40 @@ def _status(code: str) -> dict[str, str]:
     return {"statusCode": code}
 
 
+TRACE_KEY = f"arn:aws:kms:us-east-1:{PROD_ACCOUNT}:key/7e1a0c52-0000-4000-8000-000000000001"
+OTHER_KEY = f"arn:aws:kms:us-east-1:{PROD_ACCOUNT}:key/7e1a0c52-0000-4000-8000-000000000002"
+
+
+def _key(arn: str, manager: str = "CUSTOMER") -> dict[str, Any]:
+    return {"KeyMetadata": {"KeyId": arn.rsplit("/", 1)[-1], "Arn": arn, "KeyManager": manager}}
+
+
+def stub_trace_encryption(clients: Clients, xray_key: str = TRACE_KEY, kind: str = "KMS", status: str = "ACTIVE",
+                          manager: str = "CUSTOMER", owned: bool = True) -> None:  # fmt: skip
+    """X-Ray's setting as GetEncryptionConfig answers it, and the key look-ups the check makes."""
+    xray = Stubber(clients("xray"))
+    setting = {"Type": kind, "Status": status, **({"KeyId": xray_key} if kind == "KMS" else {})}
+    xray.add_response("get_encryption_config", {"EncryptionConfig": setting}, {})
+    xray.activate()
+    if kind != "KMS":
+        return
+    kms = Stubber(clients("kms"))
+    kms.add_response("describe_key", _key(xray_key, manager), {"KeyId": xray_key})
+    if owned and manager == "CUSTOMER":
+        kms.add_response("describe_key", _key(TRACE_KEY), {"KeyId": "alias/fintech-prod-traces-xray"})
+    kms.activate()
+
+
 def stubbed_clients(
-    scraper_state: str = "ACTIVE", access_entry: bool = True, missing_group: str = "", alertmanager: str = "ACTIVE"
+    scraper_state: str = "ACTIVE",
+    access_entry: bool = True,
+    missing_group: str = "",
+    alertmanager: str = "ACTIVE",
+    **traces: Any,
 ) -> Clients:
-    """Clients whose AMP and EKS calls answer as a deployed prod stack (with the given faults)."""
+    """Clients whose AMP, EKS, X-Ray and KMS calls answer as a deployed prod stack (with the given faults)."""
     clients = Clients("us-east-1", session=boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"))
+    stub_trace_encryption(clients, **traces)
     amp = Stubber(clients("amp"))
     ws = {"workspaceId": WORKSPACE, "alias": "fintech-prod-metrics", "status": _status("ACTIVE"), "createdAt": NOW,
           "arn": f"arn:aws:aps:us-east-1:1:workspace/{WORKSPACE}"}  # fmt: skip
@@ -93,8 +128,8 @@ def test_a_working_workspace_passes_every_check() -> None:
     check_metrics(report, stubbed_clients(), "fintech-prod", up_answer())
     findings = _findings(report)
     assert not report.failed, report.text()
-    assert {"metrics-workspace", "metrics-workspace-cmk", "collector-eks", "collector-msk", "collector-access-entry",
-            "alertmanager", *(f"rule-group-{g}" for g in expected_rule_groups()),
+    assert {"trace-encryption", "metrics-workspace", "metrics-workspace-cmk", "collector-eks", "collector-msk",
+            "collector-access-entry", "alertmanager", *(f"rule-group-{g}" for g in expected_rule_groups()),
             *(f"scrape-job-{job}" for job in SCRAPED_METRICS)} == set(findings)  # fmt: skip
 
 
@@ -106,6 +141,10 @@ def test_a_working_workspace_passes_every_check() -> None:
         ({"missing_group": "slo-alerts"}, "", "", {"rule-group-slo-alerts"}),
         ({"alertmanager": "CREATION_FAILED"}, "", "", {"alertmanager"}),
         ({}, "msk-jmx", "workloads", {"scrape-job-msk-jmx", "scrape-job-workloads"}),
+        ({"kind": "NONE"}, "", "", {"trace-encryption"}),
+        ({"xray_key": OTHER_KEY}, "", "", {"trace-encryption"}),
+        ({"xray_key": OTHER_KEY, "manager": "AWS"}, "", "", {"trace-encryption"}),
+        ({"status": "UPDATING"}, "", "", {"trace-encryption"}),
     ],
 )
 def test_each_failure_is_named(faults: dict[str, Any], down: str, absent: str, failed: set[str]) -> None:
@@ -114,14 +153,29 @@ def test_each_failure_is_named(faults: dict[str, Any], down: str, absent: str, f
     assert {f.check for f in report.findings if f.status == "fail"} == failed
 
 
+def test_a_stack_that_does_not_own_x_ray_encryption_still_needs_a_customer_managed_key() -> None:
+    """traceEncryption false: another stack's key passes, X-Ray's default or the AWS managed key does not."""
+    cases: list[tuple[dict[str, Any], bool]] = [({"xray_key": OTHER_KEY}, True), ({"kind": "NONE"}, False),
+                                                ({"xray_key": OTHER_KEY, "manager": "AWS"}, False)]  # fmt: skip
+    for faults, ok in cases:
+        report = Report("verify", "prod")
+        check_metrics(report, stubbed_clients(owned=False, **faults), "fintech-prod", up_answer(),
+                      trace_encryption=False)  # fmt: skip
+        assert _findings(report)["trace-encryption"] == ("pass" if ok else "fail"), (faults, report.text())
+
+
 def test_no_workspace_fails_at_once() -> None:
     clients = Clients("us-east-1")
+    stub_trace_encryption(clients)
     amp = Stubber(clients("amp"))
     amp.add_response("list_workspaces", {"workspaces": []}, {"alias": "fintech-prod-metrics"})
     amp.activate()
     report = Report("verify", "prod")
     check_metrics(report, clients, "fintech-prod", up_answer())
-    assert [(f.check, f.status) for f in report.findings] == [("metrics-workspace", "fail")]
+    assert [(f.check, f.status) for f in report.findings] == [
+        ("trace-encryption", "pass"),
+        ("metrics-workspace", "fail"),
+    ]
 
 
 @pytest.fixture
@@ -158,3 +212,48 @@ def test_the_workspace_query_is_sigv4_signed_for_aps(query_server: tuple[str, li
     assert request["path"] == f"/workspaces/{WORKSPACE}/api/v1/query?" + urllib.parse.urlencode({"query": UP_QUERY})
     assert request["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/us-east-1/aps/aws4_request" in request["authorization"]
+
+
+def _preflight_clients(kind: str, xray_key: str = "", ours: str | None = TRACE_KEY, manager: str = "CUSTOMER",
+                       readable: bool = True) -> Clients:  # fmt: skip
+    clients = Clients("us-east-1", session=boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"))
+    xray = Stubber(clients("xray"))
+    if not readable:
+        xray.add_client_error("get_encryption_config", "AccessDeniedException", http_status_code=403)
+    else:
+        setting = {"Type": kind, "Status": "ACTIVE", **({"KeyId": xray_key} if xray_key else {})}
+        xray.add_response("get_encryption_config", {"EncryptionConfig": setting}, {})
+    xray.activate()
+    if kind == "KMS" and readable:
+        kms = Stubber(clients("kms"))
+        kms.add_response("describe_key", _key(xray_key, manager), {"KeyId": xray_key})
+        alias = {"KeyId": "alias/fintech-prod-traces-xray"}
+        if ours:
+            kms.add_response("describe_key", _key(ours), alias)
+        else:
+            kms.add_client_error("describe_key", "NotFoundException", expected_params=alias)
+        kms.activate()
+    return clients
+
+
+@pytest.mark.parametrize(
+    ("owned", "setting", "status"),
+    [
+        (True, {"kind": "NONE"}, "pass"),
+        (True, {"kind": "KMS", "xray_key": TRACE_KEY}, "pass"),
+        (True, {"kind": "KMS", "xray_key": OTHER_KEY}, "fail"),
+        (True, {"kind": "KMS", "xray_key": OTHER_KEY, "ours": None}, "fail"),
+        (False, {"kind": "KMS", "xray_key": OTHER_KEY, "ours": None}, "pass"),
+        (False, {"kind": "KMS", "xray_key": OTHER_KEY, "manager": "AWS", "ours": None}, "fail"),
+        (False, {"kind": "NONE"}, "fail"),
+        (True, {"kind": "NONE", "readable": False}, "warn"),
+    ],
+)
+def test_preflight_refuses_to_take_x_ray_encryption_from_another_owner(
+    owned: bool, setting: dict[str, Any], status: str
+) -> None:
+    """X-Ray's setting is one per account and region: a stack that owns it must not find another key there; one that
+    does not must find a customer-managed key set by the owner."""
+    report = Report("preflight", "prod")
+    preflight_trace_encryption(report, _preflight_clients(**setting), "fintech-prod", owned)
+    assert [(f.check, f.status) for f in report.findings] == [("trace-encryption-owner", status)], report.text()

@@ -111,6 +111,18 @@ def test_the_region_switch_plan_is_weakened_and_caught() -> None:
         assert rule in caught[mutation], (mutation, caught.get(mutation))
 
 
+def test_x_ray_encryption_is_weakened_and_caught_on_every_stack() -> None:
+    """Issue 18: X-Ray's setting back to its default key, to the AWS managed key, or without a key."""
+    _, outcomes = _audit()
+    caught = {(o.mutation.setting.stack, o.mutation.setting.name, o.mutation.weakening): o.failed_rules
+              for o in outcomes if o.mutation.setting.type == "aws:xray/encryptionConfig:EncryptionConfig"}  # fmt: skip
+    expected = {(stack, name, weakening) for stack in STACKS
+                for name, weakening in [("type", "X-Ray default encryption"), ("keyId", "key removed"),
+                                        ("keyId", "AWS managed key")]}  # fmt: skip
+    assert set(caught) == expected
+    assert all("trace-export-encrypted" in rules for rules in caught.values()), caught
+
+
 def test_every_allowlist_entry_names_a_setting_the_program_has() -> None:
     settings, outcomes = _audit()
     present = {(s.type, s.name) for s in settings}

@@ -211,7 +211,7 @@ def test_backups_and_the_lag_alarm_follow_the_writer_role() -> None:
             f"backup.{other_region}.amazonaws.com",
             f"rds.{other_region}.amazonaws.com",
         }
-        alarms = {a.inputs["metricName"]: a.inputs for a in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+        alarms = {a.inputs.get("metricName"): a.inputs for a in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
         for metric in ("NumberOfCopyJobsFailed", "NumberOfBackupJobsFailed"):
             assert alarms[metric]["namespace"] == "AWS/Backup" and alarms[metric]["threshold"] == 0
             assert alarms[metric]["dimensions"]["BackupVaultName"].endswith("-vault")

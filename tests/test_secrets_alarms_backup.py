@@ -16,12 +16,12 @@ from tests.helpers import key_arn, one
 
 STATEFUL_LEAVES = {
     "aws:rds/cluster:Cluster": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1, "aws:msk/cluster:Cluster": 1,
-    "aws:kms/key:Key": 8, "aws:backup/vault:Vault": 2, "aws:s3/bucket:Bucket": 1, "aws:msk/topic:Topic": 3,
+    "aws:kms/key:Key": 9, "aws:backup/vault:Vault": 2, "aws:s3/bucket:Bucket": 1, "aws:msk/topic:Topic": 3,
     "aws:rds/globalCluster:GlobalCluster": 1, "aws:secretsmanager/secret:Secret": 1, "aws:amp/workspace:Workspace": 1,
 }  # fmt: skip
 """What prod protects outside the EKS components: data stores, the global database, keys (5 + the metrics key + the
-two DR-region keys of backup copies and secret replicas), the Prometheus workspace, vaults, the log bucket, the
-master credential and the Kafka topics (deleting one deletes its records)."""
+X-Ray traces key + the two DR-region keys of backup copies and secret replicas), the Prometheus workspace, vaults,
+the log bucket, the master credential and the Kafka topics (deleting one deletes its records)."""
 EKS_COMPONENTS = ("fintech:eks:", "fintech:addons:")
 """Components whose protection engineer h1 owns (EKS cluster and add-ons)."""
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"

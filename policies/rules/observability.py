@@ -2,7 +2,8 @@
 workloads, and alerts routed to an encrypted topic.
 
 PCI DSS v4.0.1 requirements: 3.5.1 (stored data rendered unreadable - the workspace holds the platform's
-operational data, under a customer-managed key like every other store here), 10.2.1 (audit logs enabled and
+operational data, and X-Ray the workloads' traces (URLs, attributes), under a customer-managed key like every
+other store here), 10.2.1 (audit logs enabled and
 active - the workspace's own log), 10.4.1 (security events and logs reviewed: the collector feeds the alert rules
 that review them) and 10.7.2 (failures of critical security control systems detected, alerted and addressed
 promptly: alerts reach an encrypted topic)."""
@@ -23,6 +24,10 @@ WORKSPACE = "aws:amp/workspace:Workspace"
 SCRAPER = "aws:amp/scraper:Scraper"
 ALERTMANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
 TOPIC = "aws:sns/topic:Topic"
+XRAY_ENCRYPTION = "aws:xray/encryptionConfig:EncryptionConfig"
+ADDON = "aws:eks/addon:Addon"
+TRACE_COLLECTOR_ADDONS = ("amazon-cloudwatch-observability", "adot")
+"""Managed EKS add-ons whose collector exports the workloads' traces to AWS X-Ray (CloudWatch agent, ADOT)."""
 CLUSTERS = ("eks:index:Cluster", "aws:eks/cluster:Cluster")
 """An EKS cluster as the offline plan (pulumi-eks component inputs) and a real preview (its control plane) show it."""
 
@@ -86,6 +91,24 @@ def _alertmanager_required(resources: Sequence[ResourceView], _: Mapping[str, An
             yield workspace.urn, "the workspace has no Alertmanager definition: its alert rules notify no one"
 
 
+def _trace_export_encrypted(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """X-Ray's setting, where the stack makes it, names a customer-managed key; a stack whose cluster exports traces
+    makes it unless its policy config says another stack of the account and region owns it (`required` false)."""
+    settings = of_type(resources, XRAY_ENCRYPTION)
+    for setting in settings:
+        key = setting.get("keyId")
+        if str(setting.get("type") or "") != "KMS":
+            yield setting.urn, f"X-Ray encrypts traces with its default key (type '{setting.get('type')}', not KMS)"
+        elif not arn_or_id_set(key):
+            yield setting.urn, f"X-Ray's key '{key or ''}' is not a customer-managed key of the platform"
+    if settings or not config.get("required", True):
+        return
+    for addon in of_type(resources, ADDON):
+        if str(addon.get("addonName") or "") in TRACE_COLLECTOR_ADDONS:
+            yield addon.urn, (f"the {addon.get('addonName')} add-on exports traces to X-Ray, but the stack sets no "
+                              "X-Ray encryption with a customer-managed key")  # fmt: skip
+
+
 RULES = [
     Rule("amp-workspace-cmk", AREA, "Prometheus workspaces encrypt samples with a customer-managed key.",
          Severity.HIGH, "3.5.1", "Set kmsKeyArn on the aws.amp.Workspace (it forces a new workspace).",
@@ -101,4 +124,9 @@ RULES = [
     Rule("amp-workspace-alerting", AREA, "Every Prometheus workspace has an Alertmanager definition.",
          Severity.MEDIUM, "10.7.2", "Add an aws.amp.AlertManagerDefinition for the workspace.",
          stack_check=_alertmanager_required),
+    Rule("trace-export-encrypted", AREA, "Exported traces are stored under a customer-managed key (X-Ray KMS "
+         "encryption).", Severity.HIGH, "3.5.1", "Add an aws.xray.EncryptionConfig with type KMS and keyId the "
+         "stack's key (traceEncryption=true), or, where another stack of the account and region owns X-Ray's one "
+         "setting, set this rule's config required=false.", stack_check=_trace_export_encrypted,
+         config={"required": {"type": "boolean", "default": True}}),
 ]  # fmt: skip

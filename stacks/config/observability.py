@@ -37,6 +37,11 @@ class ObservabilityConfig(ConfigBase):
     organization) or SAML (an identity provider's metadata URL); required with grafanaWorkspace. Default: empty."""
     grafana_saml_metadata_url: str = ""
     """HTTPS URL of the SAML identity provider's metadata; required with grafanaAuthentication SAML. Default: empty."""
+    trace_encryption: bool = True
+    """Set X-Ray's encryption to the stack's own customer-managed key (alias `<prefix>-traces-xray`). X-Ray keeps one
+    encryption setting per account and region: false only in a stack that shares its account and region with
+    another stack that owns the setting (then set the policy config `trace-export-encrypted.required` false too).
+    Not a tier choice. Default: true."""
 
     @field_validator("slo_availability_target", "slo_latency_target", "slo_processing_target")
     @classmethod
