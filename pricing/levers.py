@@ -3,13 +3,12 @@ one choice changed, so its amount comes from the same price table and rules as t
 
     python -m pricing.levers prod        # the levers of prod and what each is worth per month
 
-A lever is either taken (the stack's config already makes the cheaper choice: its amount is what that choice
-saves against the alternative) or open (not taken: its amount is what taking it would save). Most levers know
-their state from the stack; one reads it from the plan (one metrics collector per stack: taken once the plan has
-one collector, open while it has more). Every lever of a primary keeps the security baseline, zone-failure
-tolerance and production classes; a standby's are the sizes it runs below its tier until `ops failover` (allowed
-by config, warned by the program); what each gives up is said next to it. The plan copy changes the priced inputs
-only (instance classes, Serverless v2 minimum, Aurora storage type, a log group's class, interface endpoints);
+A lever is either taken (the stack's config already makes the cheaper choice: its amount is what that choice saves
+against the alternative) or open (not taken: its amount is what taking it would save). A lever knows its state from
+the stack's config (`taken` may also read it from the plan). Every lever of a primary keeps the security baseline,
+zone-failure tolerance and production classes; a standby's are the sizes it runs below its tier until `ops failover`
+(allowed by config, warned by the program); what each gives up is said next to it. The plan copy changes the priced
+inputs only (instance classes, Serverless v2 minimum, Aurora storage type, a log group's class, interface endpoints);
 tests/test_tiers.py checks one lever against a real run of the program with the same config, so the copy and the
 program agree.
 
@@ -43,7 +42,6 @@ CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 BROKERS = "aws:msk/cluster:Cluster"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-SCRAPER = "aws:amp/scraper:Scraper"
 
 
 def _resources(plan: Plan, type_token: str) -> list[dict[str, Any]]:
@@ -126,26 +124,6 @@ def log_class(suffix: str, log_group_class: str) -> Callable[[Plan], None]:
     return change
 
 
-def collectors(plan: Plan) -> int:
-    """AMP managed collectors (scrapers) the plan registers."""
-    return len(_resources(plan, SCRAPER))
-
-
-def one_collector_taken(plan: Plan) -> bool:
-    """Whether the plan runs at most one managed collector (the lever is then taken)."""
-    return collectors(plan) <= 1
-
-
-def one_collector_amount(plan: Plan, table: PriceTable) -> float:
-    """Collector-hours of every collector beyond one (open), or of the one a second collector would add (taken). The
-    samples are billed per sample collected and ingested whichever collector scrapes them (AMP pricing), so only the
-    collector-hours change."""
-    count = collectors(plan)
-    if count == 0:
-        return 0.0
-    return table.hourly("amp_collector") * max(1, count - 1)
-
-
 def no_interface_endpoints(plan: Plan) -> None:
     """The plan without its interface endpoints (interfaceEndpoints=false); the NAT data they would add is not
     in the copy (the usage assumption nat_data_gb stays), so the amount is the endpoints' own price."""
@@ -179,19 +157,8 @@ class Lever:
         return self.taken(plan) if callable(self.taken) else self.taken
 
 
-ONE_COLLECTOR = Lever(
-    "One metrics collector per stack (the EKS and MSK scrape jobs in one AMP managed collector)",
-    "components/metrics.py", one_collector_taken, None,
-    "none besides the change itself: the same series at the same interval; one collector to watch instead of two",
-    one_collector_amount,
-)  # fmt: skip
-"""The same lever in every stack: the plan says whether it is taken (issue 21: another branch folds the two
-collectors into one; this lever then reads taken)."""
-
-
 LEVERS: dict[str, tuple[Lever, ...]] = {
     "dev": (
-        ONE_COLLECTOR,
         Lever("Aurora Standard storage instead of I/O-Optimized at the assumed I/O", "storageType unset = Standard",
               True, aurora_storage(AURORA_IO_OPTIMIZED),
               "none while I/O stays at the usage assumption; I/O-Optimized pays off only at much higher I/O"),
@@ -211,7 +178,6 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
               "interfaceEndpoints=false", False, no_interface_endpoints,
               "AWS API calls leave through the NAT gateways (still TLS and IAM-signed, from private subnets); adds "
               "NAT data processing for that traffic (not in this amount)"),
-        ONE_COLLECTOR,
         Lever("Aurora Standard storage instead of I/O-Optimized at the assumed I/O", "storageType unset = Standard",
               True, aurora_storage(AURORA_IO_OPTIMIZED),
               "none while I/O stays at the usage assumption; I/O-Optimized pays off only at much higher I/O"),
@@ -233,7 +199,6 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
               cache_type("cache.r6g.large"), "a small cache, rebuilt from the database after failover (warned)"),
         Lever("Standby brokers kafka.t3.small instead of kafka.m7g.large", "kafkaBrokerType=kafka.t3.small", True,
               broker_type("kafka.m7g.large"), "burstable brokers until their class is changed after failover (warned)"),
-        ONE_COLLECTOR,
     ),
 }  # fmt: skip
 """The levers of each stack (a stack without an entry has none listed)."""

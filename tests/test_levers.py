@@ -1,5 +1,5 @@
-"""Issue 21's levers: the model prices Aurora I/O-Optimized and the Infrequent Access log class from their rows, the
-one-collector lever reads its state from the plan, and each stack's outlook (open levers against the gap, what
+"""Issue 21's levers: the model prices Aurora I/O-Optimized and the Infrequent Access log class from their rows, and
+each stack's outlook (open levers against the gap, what
 commitments could cover) is computed, not written."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from offline.docs import block_body
 from offline.engine import PROJECT_DIR
 from offline.plan import summarize
-from pricing.levers import ONE_COLLECTOR, Outlook, committable, price_levers
+from pricing.levers import Outlook, committable
 from pricing.model import PriceTable, load_prices, price_plan
 from pricing.tier_report import CLASS_FIELDS
 from stacks.tiers import TIER_PRESETS
@@ -73,22 +73,6 @@ def test_a_log_group_is_ingested_at_its_class_price(log_class: str | None, price
     lines = price_plan(_plan(_resource("aws:cloudwatch/logGroup:LogGroup", "fintech-prod-flow-logs", inputs)),
                        _table()).lines  # fmt: skip
     assert {line.item: line.baseline for line in lines}["ingestion"] == pytest.approx(10 * price)
-
-
-def _scrapers(count: int) -> dict[str, Any]:
-    config = {"scrapeConfiguration": "global:\n  scrape_interval: 30s\n"}
-    return _plan(*(_resource("aws:amp/scraper:Scraper", f"fintech-prod-{i}-collector", config) for i in range(count)))
-
-
-@pytest.mark.parametrize(
-    ("count", "taken", "collectors_saved"), [(3, False, 2), (2, False, 1), (1, True, 1), (0, True, 0)]
-)
-def test_the_one_collector_lever_reads_its_state_from_the_plan(count: int, taken: bool, collectors_saved: int) -> None:
-    """Open while the plan has more than one collector (saving every extra one's hours), taken with one (saving
-    the hours of the second it avoids); samples are billed whichever collector scrapes them."""
-    (priced,) = price_levers(_scrapers(count), _table(), (ONE_COLLECTOR,))
-    assert priced.taken is taken
-    assert priced.saving == round(collectors_saved * 0.04 * HOURS, 2)
 
 
 def test_the_outlook_adds_the_open_levers_and_the_discount_that_would_close_the_rest() -> None:
