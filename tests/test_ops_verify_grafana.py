@@ -92,13 +92,14 @@ def test_verify_checks_grafana_only_with_the_switch(switch: bool, monkeypatch: p
     from ops import verify as verify_module
     from ops.common import load_config
 
-    for step in ("require_pinned_account", "check_nodes", "check_target_groups", "check_topics", "check_alarms",
-                 "check_database_users", "check_master_rotation", "check_region_switch"):  # fmt: skip
+    # Every other step is a no-op here (each has its own tests): only whether the Grafana step runs is under test.
+    others = [name for name in vars(verify_module) if name.startswith("check_") and name != "check_grafana"]
+    for step in ("require_pinned_account", *others):
         monkeypatch.setattr(verify_module, step, lambda *args, **kwargs: None)
     called: list[str] = []
     monkeypatch.setattr(verify_module, "check_grafana", lambda report, clients, prefix: called.append(prefix))
     config = load_config("prod").model_copy(update={"grafana_workspace": switch, "grafana_authentication": "AWS_SSO"})
     lines: list[str] = []
-    verify_module.verify("prod", config, _clients(), progress=lines.append, metrics=lambda *args: None)
+    verify_module.verify("prod", config, _clients(), progress=lines.append, metrics=lambda *args, **kwargs: None)
     assert called == (["fintech-prod"] if switch else [])
     assert any("checking grafana of fintech-prod" in line for line in lines) == switch
