@@ -34,6 +34,9 @@ from iam.ops_calls import command_actions
 from iam.scoping import OPS_CONDITIONS, check_names, resources
 
 IAM_DIR = Path(__file__).resolve().parent
+"""Where the policies are written (tests point it elsewhere)."""
+WORKFLOWS_DIR = IAM_DIR.parent / ".github" / "workflows"
+"""The CI workflows whose `ops` commands each CI role runs (read from the repository, wherever IAM_DIR points)."""
 OPS_ROLES: dict[str, tuple[str, ...]] = {
     "ops-auditor": ("audit", "preflight"),
     "ops-verifier": ("verify",),
@@ -64,7 +67,7 @@ def preflight_actions() -> tuple[str, ...]:
 def workflow_commands(role: str) -> tuple[str, ...]:
     """The ops commands a CI role's workflow runs (`python -m ops <command>` in its file): the deploy workflow runs
     preflight, verify and audit with the deploy role, so the deploy policy covers them too."""
-    text = (IAM_DIR.parent / ".github" / "workflows" / WORKFLOWS[role]).read_text()
+    text = (WORKFLOWS_DIR / WORKFLOWS[role]).read_text()
     return tuple(sorted(set(re.findall(r"python -m ops ([a-z][a-z-]*)", text))))
 
 
