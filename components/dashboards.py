@@ -18,10 +18,12 @@ from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeser
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
+from components.grafana import DATASOURCE_PLUGIN
+
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "observability" / "dashboards"
-DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
-"""Every panel reads the Prometheus data source chosen on import (the Amazon Managed Service for Prometheus
-workspace, with SigV4)."""
+DATASOURCE = DataSourceRef(type_val=DATASOURCE_PLUGIN, uid="${datasource}")
+"""Every panel reads the data source chosen on import (the stack's Amazon Managed Service for Prometheus
+workspace)."""
 WORKLOADS = ("validator", "payments", "ledger")
 
 
@@ -38,7 +40,7 @@ def _stat(title: str, expr: str, unit: str) -> stat.Panel:
 
 
 def _board(uid: str, title: str, tags: list[str]) -> dashboard.Dashboard:
-    source = dashboard.DatasourceVariable("datasource").label("Prometheus").type("prometheus")
+    source = dashboard.DatasourceVariable("datasource").label("Prometheus").type(DATASOURCE_PLUGIN)
     board = dashboard.Dashboard(title).uid(uid).tags(["fintech-platform", *tags]).refresh("1m").time("now-6h", "now")
     return board.with_variable(source)
 

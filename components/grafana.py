@@ -46,9 +46,14 @@ QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetM
 """What the Prometheus data source needs of one workspace (AMP User Guide, 'Set up Amazon Managed Grafana')."""
 GRAFANA_VERSION = "12.4"
 """The workspace's Grafana. Service accounts need 9 or newer (AMG API Reference, CreateWorkspaceServiceAccount); the
-dashboards are built with grafana-foundation-sdk 11.6 (dashboard schemaVersion 41, which 10.4 predates); 13.x
-migrates SigV4 Prometheus data sources to another plugin type on start (Grafana docs, "Migrate from Prometheus SigV4
-to Amazon Managed Service for Prometheus"), which would fight the data source declared here."""
+dashboards are built with grafana-foundation-sdk 11.6 (dashboard schemaVersion 41, which 10.4 predates); the Amazon
+Managed Service for Prometheus data source plugin (DATASOURCE_PLUGIN) needs Grafana 12.2.5 or newer (its
+plugin.json)."""
+DATASOURCE_PLUGIN = "grafana-amazonprometheus-datasource"
+"""The data source plugin the dashboards read: Amazon Managed Service for Prometheus (SigV4). From Grafana 12 the core
+`prometheus` plugin no longer signs with SigV4 and Amazon Managed Grafana moves such data sources to this plugin
+(AMG User Guide, "Manually add the Prometheus data source"; terraform-provider-grafana checkDeprecatedPrometheusAuth);
+a dashboard variable lists only data sources of its own plugin id (grafana/scenes DataSourceVariable)."""
 DATASOURCE_UID = "fintech-amp"
 """uid of the Prometheus data source: every loaded dashboard's `datasource` variable defaults to it."""
 DATASOURCE_VARIABLE = "datasource"
@@ -87,7 +92,11 @@ def wire_datasource(document: Mapping[str, Any], uid: str, name: str) -> dict[st
     title = document.get("title", "?")
     wired: dict[str, Any] = json.loads(json.dumps(document))
     variables = [v for v in wired.get("templating", {}).get("list", []) if v.get("name") == DATASOURCE_VARIABLE]
-    if len(variables) != 1 or variables[0].get("type") != "datasource" or variables[0].get("query") != "prometheus":
+    if (
+        len(variables) != 1
+        or variables[0].get("type") != "datasource"
+        or variables[0].get("query") != DATASOURCE_PLUGIN
+    ):
         raise InvalidArgumentError(
             f"dashboards: '{title}' needs one Prometheus data source variable '{DATASOURCE_VARIABLE}' "
             "(components/dashboards.py builds it)"
@@ -162,14 +171,17 @@ class GrafanaWorkspace(pulumi.ComponentResource):
         workspace = self._workspace(name, args, child)
         grafana_api = self._api_provider(name, args, workspace, child)
         on_api = pulumi.ResourceOptions(parent=self, provider=grafana_api)
-        # The data source (Grafana HTTP API, POST /api/datasources). jsonData as Amazon Managed Grafana documents it
-        # for Amazon Managed Service for Prometheus: SigV4 with the workspace's IAM role (sigV4AuthType
+        # The data source (Grafana HTTP API, POST /api/datasources), of the Amazon Managed Service for Prometheus
+        # plugin: from Grafana 12 the core `prometheus` type no longer signs with SigV4 and AMG migrates such a data
+        # source to this plugin, which would then fight a declared `prometheus` type on every `pulumi up` (AMG User
+        # Guide, "Manually add the Prometheus data source"). jsonData as the plugin's provisioning documents it: SigV4
+        # with the workspace's IAM role (sigV4AuthType
         # 'ec2_iam_role', labelled "Workspace IAM role" in the editor; grafana-aws-sdk awsds.AuthTypeEC2IAMRole),
         # signed for the workspace's region; POST queries (long PromQL of the SLO panels).
         datasource_name = f"{name} Prometheus"
         datasource = grafana.oss.DataSource(
             f"{name}-prometheus",
-            type="prometheus",
+            type=DATASOURCE_PLUGIN,
             name=datasource_name,
             uid=DATASOURCE_UID,
             url=args.prometheus_endpoint,

@@ -13,6 +13,7 @@ from pulumi.runtime import rpc
 
 from components.errors import InvalidArgumentError
 from components.grafana import (
+    DATASOURCE_PLUGIN,
     DATASOURCE_UID,
     GRAFANA_VERSION,
     MAX_TOKEN_SECONDS_TO_LIVE,
@@ -75,7 +76,7 @@ def test_the_prometheus_data_source_signs_with_the_workspace_role(run: OfflineRu
     source = one(run, DATASOURCE)
     provider = one(run, "pulumi:providers:grafana")
     assert _provider_urn(source.provider) == provider.urn
-    assert source.inputs["type"] == "prometheus" and source.inputs["uid"] == DATASOURCE_UID
+    assert source.inputs["type"] == DATASOURCE_PLUGIN and source.inputs["uid"] == DATASOURCE_UID
     assert source.inputs["url"] == run.outputs["prometheusEndpoint"]
     signing = {"sigV4Auth": True, "sigV4AuthType": "ec2_iam_role", "sigV4Region": "us-east-1"}
     assert json.loads(source.inputs["jsonDataEncoded"]) == {"httpMethod": "POST", **signing}
@@ -115,7 +116,7 @@ def test_a_token_rotated_each_window_never_expires_for_a_stack_updated_every_16_
 
 def test_a_dashboard_not_reading_the_variable_is_refused() -> None:
     document = json.loads((DASHBOARDS_DIR / "kafka.json").read_text())
-    document["panels"][0]["datasource"] = {"type": "prometheus", "uid": "some-other"}
+    document["panels"][0]["datasource"] = {"type": DATASOURCE_PLUGIN, "uid": "some-other"}
     with pytest.raises(InvalidArgumentError, match="panel 'Offline partitions' of 'Kafka' reads data source"):
         wire_datasource(document, DATASOURCE_UID, "p")
     with pytest.raises(InvalidArgumentError, match="needs one Prometheus data source variable 'datasource'"):
