@@ -5,9 +5,12 @@ to, and the EventBridge rule that sends its evaluation warnings and failed execu
 The workflows come from components/region_switch_model.py (plain data, also printed by `ops failover --dry-run`).
 
 Life cycle, as relied on here (pulumi-aws 7.51.1 `aws.arcregionswitch.Plan`; arc-region-switch API 2022-07-26):
-- The plan's ARN has no region (arn:aws:arc-region-switch::<account>:plan/<name>:<suffix>); it is managed
-  through the provider's region (the primary's) and executed through the data plane of the region being
-  activated (StartPlanExecution in that region), so a failover does not need the primary region
+- The plan's ARN has no region (arn:aws:arc-region-switch::<account>:plan/<name>:<suffix>). It is managed through
+  the partition's control plane in us-east-1 whatever the provider's region (it happens to be the primary's
+  here): botocore 1.44.18's endpoint rules send CreatePlan/UpdatePlan/GetPlan/ListPlans (UseControlPlaneEndpoint)
+  to https://arc-region-switch-control-plane.us-east-1.api.aws from a client of any region. It is executed
+  through the data plane of the region being activated (StartPlanExecution -> arc-region-switch.<region>.api.aws),
+  so a failover does not need us-east-1, but while us-east-1 is down the plan cannot be changed
   (https://docs.aws.amazon.com/r53recovery/latest/dg/region-switch.html: "A data plane in each AWS Region").
 - The execution role and its policy exist before the plan (depends_on): ARC evaluates the plan's permissions
   every 30 minutes and reports what the role lacks as an evaluation warning.
@@ -90,12 +93,28 @@ class RegionSwitchPlanArgs:
                 raise InvalidArgumentError(f"{key}: '{value}' must be 1-64 characters (IAM role names)")
 
 
-def execution_policy(model: PlanModel, account: str, partition: str, bucket_arn: str, key_arn: str) -> str:
-    """What the plan's blocks call, on the pair's resources only (ARC developer guide, "Execution block
-    permissions" and "Automatic plan execution reports permissions")."""
+def execution_policy(
+    model: PlanModel, account: str, partition: str, role_name: str, bucket_arn: str, key_arn: str
+) -> str:
+    """What ARC and the plan's blocks call, on the pair's resources only (ARC developer guide, "Complete plan
+    execution role permissions", "Execution block permissions" and "Automatic plan execution reports
+    permissions")."""
     arn = f"arn:{partition}"
     sides = (model.primary, model.standby)
     statements: list[dict[str, Any]] = [
+        # The baseline every plan's role needs (ARC developer guide, security_iam_region_switch_complete_policy.html,
+        # and the managed policy AmazonApplicationRecoveryControllerRegionSwitchPlanExecutionPolicy, which grants
+        # the same on "*" and every role): plan evaluation simulates the role's own policy, and ARC reads the plan
+        # and its executions with the role. Both ARNs are built from names, not from the role's or the plan's
+        # outputs: the plan depends on this policy (depends_on), so naming plan.arn here would be a cycle. Plan ARN
+        # format arn:<p>:arc-region-switch::<account>:plan/<name>:<suffix> (Service Authorization Reference,
+        # resource type plan: plan/${ResourceId}; the guide's approval sample names plan/sample-plan:0123abc).
+        {"Sid": "PlanEvaluation", "Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy",
+         "Resource": f"{arn}:iam::{account}:role/{role_name}"},
+        {"Sid": "PlanAndExecutions", "Effect": "Allow",
+         "Action": ["arc-region-switch:GetPlan", "arc-region-switch:GetPlanExecution",
+                    "arc-region-switch:ListPlanExecutions"],
+         "Resource": plan_arn_pattern(model.name, account, partition)},
         {"Sid": "AuroraGlobalDatabase", "Effect": "Allow",
          "Action": ["rds:DescribeGlobalClusters", "rds:DescribeDBClusters", "rds:SwitchoverGlobalCluster",
                     "rds:FailoverGlobalCluster"],
@@ -103,8 +122,15 @@ def execution_policy(model: PlanModel, account: str, partition: str, bucket_arn:
                       *(side.db_cluster_arn for side in sides)]},
         {"Sid": "CustomActions", "Effect": "Allow", "Action": ["lambda:InvokeFunction", "lambda:GetFunction"],
          "Resource": [arn for side in sides for arn in (side.action_function_arn, side.readers_function_arn)]},
+        # ARC developer guide, "Amazon EKS resource scaling execution block sample policy"
+        # (security_iam_region_switch_eks.html): DescribeCluster on both clusters and ListAssociatedAccessPolicies on
+        # their access entries (resource type access-entry: access-entry/${ClusterName}/..., Service Authorization
+        # Reference); the Kubernetes side is the AmazonARCRegionSwitchScalingPolicy access entry
+        # (components/region_switch_actions.py).
         {"Sid": "EksResourceScaling", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
          "Resource": [side.eks_cluster_arn for side in sides]},
+        {"Sid": "EksAccessEntries", "Effect": "Allow", "Action": "eks:ListAssociatedAccessPolicies",
+         "Resource": [access_entries(side.eks_cluster_arn) for side in sides]},
         {"Sid": "Route53HealthCheck", "Effect": "Allow", "Action": ["route53:ListResourceRecordSets"],
          "Resource": f"{arn}:route53:::hostedzone/{model.hosted_zone_id}"},
         {"Sid": "ExecutionReports", "Effect": "Allow", "Action": "s3:PutObject",
@@ -113,6 +139,19 @@ def execution_policy(model: PlanModel, account: str, partition: str, bucket_arn:
          "Resource": key_arn},
     ]  # fmt: skip
     return policy_document(*statements)
+
+
+def plan_arn_pattern(plan_name: str, account: str, partition: str) -> str:
+    """Every ARN the plan named `plan_name` can have (ARC appends a suffix it chooses after a colon)."""
+    return f"arn:{partition}:arc-region-switch::{account}:plan/{plan_name}:*"
+
+
+def access_entries(cluster_arn: str) -> str:
+    """The access entries of an EKS cluster, from its ARN (arn:<p>:eks:<region>:<account>:cluster/<name>)."""
+    head, sep, name = cluster_arn.partition(":cluster/")
+    if not sep or not name or "/" in name:
+        raise InvalidArgumentError(f"eks_cluster_arn: '{cluster_arn}' is not an EKS cluster ARN (...:cluster/<name>)")
+    return f"{head}:access-entry/{name}/*"
 
 
 def event_pattern() -> str:
@@ -162,7 +201,7 @@ class RegionSwitchPlan(pulumi.ComponentResource):
             description=f"{model.name}: the people who approve moving the database writer",
             opts=child,
         )
-        plans = f"arn:{args.partition}:arc-region-switch::{args.account_id}:plan/{model.name}:*"
+        plans = plan_arn_pattern(model.name, args.account_id, args.partition)
         aws.iam.RolePolicy(
             f"{name}-approver",
             role=approver.id,
@@ -198,7 +237,9 @@ class RegionSwitchPlan(pulumi.ComponentResource):
             f"{name}-execution",
             role=role.id,
             policy=pulumi.Output.all(reports.bucket.arn, args.report_kms_key_arn).apply(
-                lambda values: execution_policy(model, args.account_id, args.partition, values[0], values[1])
+                lambda values: execution_policy(
+                    model, args.account_id, args.partition, args.execution_role_name, values[0], values[1]
+                )
             ),
             opts=child,
         )

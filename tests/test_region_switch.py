@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from components.errors import InvalidArgumentError
-from components.region_switch import EVALUATION, EXECUTION, event_pattern
+from components.region_switch import EVALUATION, EXECUTION, access_entries, event_pattern
 from components.region_switch_model import PlanModel
 from lambdas.region_switch import handler
 from ops.common import load_config
@@ -96,6 +96,36 @@ def test_the_execution_role_is_least_privilege() -> None:
     actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert {"rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster", "lambda:InvokeFunction", "s3:PutObject",
             "route53:ListResourceRecordSets"} <= actions  # fmt: skip
+
+
+def test_the_execution_role_has_the_guide_s_baseline_and_eks_statements() -> None:
+    """ARC developer guide: "Complete plan execution role permissions" (SimulatePrincipalPolicy on the role itself;
+    GetPlan, GetPlanExecution, ListPlanExecutions) and the EKS scaling block's sample policy (DescribeCluster on
+    the clusters, ListAssociatedAccessPolicies on their access entries)."""
+    run = offline_run("prod")
+    policy = json.loads(plain(one(run, "aws:iam/rolePolicy:RolePolicy", "region-switch-execution").inputs)["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    role = plain(one(run, "aws:iam/role:Role", "region-switch-execution").inputs)
+    assert by_sid["PlanEvaluation"]["Action"] == "iam:SimulatePrincipalPolicy"
+    assert by_sid["PlanEvaluation"]["Resource"] == f"arn:aws:iam::{PROD_ACCOUNT}:role/{role['name']}"
+    assert set(by_sid["PlanAndExecutions"]["Action"]) == {
+        "arc-region-switch:GetPlan", "arc-region-switch:GetPlanExecution", "arc-region-switch:ListPlanExecutions"}
+    plan = plain(one(run, PLAN).inputs)
+    assert by_sid["PlanAndExecutions"]["Resource"] == (
+        f"arn:aws:arc-region-switch::{PROD_ACCOUNT}:plan/{plan['name']}:*")  # fmt: skip
+    clusters = [c["clusterArn"] for c in
+                plan["workflows"][0]["steps"][0]["eksResourceScalingConfigs"][0]["eksClusters"]]  # fmt: skip
+    assert by_sid["EksResourceScaling"]["Resource"] == clusters
+    assert by_sid["EksAccessEntries"] == {
+        "Sid": "EksAccessEntries", "Effect": "Allow", "Action": "eks:ListAssociatedAccessPolicies",
+        "Resource": [f"arn:aws:eks:us-east-1:{PROD_ACCOUNT}:access-entry/fintech-prod/*",
+                     f"arn:aws:eks:us-west-2:{PROD_ACCOUNT}:access-entry/fintech-prod-dr/*"]}  # fmt: skip
+
+
+def test_access_entries_need_a_cluster_arn() -> None:
+    assert access_entries("arn:aws:eks:us-west-2:1:cluster/c") == "arn:aws:eks:us-west-2:1:access-entry/c/*"
+    with pytest.raises(InvalidArgumentError, match="eks_cluster_arn: 'arn:aws:eks:us-west-2:1:nodegroup/c/n/x'"):
+        access_entries("arn:aws:eks:us-west-2:1:nodegroup/c/n/x")
 
 
 def test_warnings_and_failed_executions_reach_the_alarm_topic() -> None:
