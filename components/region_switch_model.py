@@ -47,10 +47,11 @@ TRAFFIC_TIMEOUT_MINUTES = 5
 READERS_TIMEOUT_MINUTES = 20
 """How long ARC reruns the add-readers function until every reader is available (a new Aurora instance takes
 minutes; no published figure - the drill measures it)."""
-STEP_NAMES = ("scale-capacity", "add-readers", "decide", "promote-database", "region-actions", "peer-actions",
-              "remove-readers", "move-traffic")  # fmt: skip
+STEP_NAMES = ("scale-capacity", "add-readers", "decide", "promote-database", "region-actions", "move-traffic",
+              "peer-actions", "remove-readers")  # fmt: skip
 """The steps of the activate workflows, in order; add-readers only in the failover, peer-actions and remove-readers
-only in the failback (ops/recovery_budget.py maps them to the budget)."""
+only in the failback, after move-traffic (the failover ends with move-traffic; ops/recovery_budget.py maps them to
+the budget)."""
 
 
 @dataclass(frozen=True)
@@ -149,10 +150,12 @@ class PlanModel:
                 self._approve(target, other),
                 self._database(target),
                 self._actions("region-actions", "activatingRegion", target),
-                # Only the failback has work in the region handing over: the standby's cache back to its size.
+                self._traffic(target),
+                # Only the failback has work in the region handing over: the standby's cache back to its size and
+                # its added readers removed. Both come AFTER move-traffic: until the health checks move the
+                # record, the standby still serves all traffic and must keep the capacity it was given.
                 *([self._actions("peer-actions", "deactivatingRegion", other)] if other is self.standby else []),
                 *([self._readers("remove-readers", "deactivatingRegion")] if other is self.standby else []),
-                self._traffic(target),
             ],
         }
 
@@ -243,8 +246,11 @@ class PlanModel:
                     "retry_interval_minutes": ACTION_RETRY_MINUTES,
                     "timeout_minutes": ACTION_TIMEOUT_MINUTES,
                     "lambdas": [{"arn": s.action_function_arn} for s in (self.primary, self.standby)],
-                    # Ungraceful: the deactivating region may be gone, so its function is skipped; the activating
-                    # region's function (the credential's promotion) must run in every mode.
+                    # Ungraceful: the deactivating region may be gone, so its function is skipped. The activating
+                    # region's function (the credential's promotion) is not marked skip, but whether ARC runs it in
+                    # an ungraceful execution is open: the ARC developer guide ("Custom action Lambda execution
+                    # block") says "In ungraceful execution mode, Region switch skips the Lambda execution block
+                    # step" - see docs/region-switch.md, "Not exercised here".
                     **({"ungracefuls": [{"behavior": "skip"}]} if where == "deactivatingRegion" else {}),
                 }
             ],
@@ -278,7 +284,12 @@ class PlanModel:
         return {
             "name": "move-traffic",
             "execution_block_type": "Route53HealthCheck",
-            "description": f"last: ARC's health checks send {self.record_name} to {target.stack}'s record",
+            "description": (
+                f"last: ARC's health checks send {self.record_name} to {target.stack}'s record"
+                if target is self.standby
+                else f"ARC's health checks send {self.record_name} to {target.stack}'s record, before the standby "
+                "gives its capacity back"
+            ),
             "route53_health_check_configs": [
                 {
                     "hosted_zone_id": self.hosted_zone_id,

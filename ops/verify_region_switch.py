@@ -8,9 +8,13 @@ passed|actionRequired|pendingEvaluation|unknown, lastEvaluationTime, warnings[] 
 active|resolved, warningMessage, stepName, resourceArn, workflow).
 
 Which endpoint: GetPlanEvaluationStatus and ListPlansInRegion carry no UseControlPlaneEndpoint context parameter
-in the service model (CreatePlan, GetPlan, ListPlans do), so they go to the regional data-plane endpoint
-`arc-region-switch.<region>.amazonaws.com`. The check asks the stack's own region: verify of prod-dr reads the
-status from us-west-2, the region a failover activates and has to work without us-east-1.
+in the service model (CreatePlan, GetPlan, ListPlans, UpdatePlan do), so botocore 1.44.18's endpoint rules
+(arc-region-switch endpoint-rule-set-1.json) send them to the regional data plane `arc-region-switch.<region>.api.aws`
+(us-west-2: https://arc-region-switch.us-west-2.api.aws), while the control-plane operations go to
+`arc-region-switch-control-plane.us-east-1.api.aws` whatever the client's region. (The client's
+`meta.endpoint_url`, arc-region-switch.<region>.amazonaws.com, is not where the requests go: the rules resolve per
+operation.) The check asks the stack's own region: verify of prod-dr reads the status from us-west-2, the region
+a failover activates and has to work without us-east-1.
 """
 
 from __future__ import annotations

@@ -53,6 +53,11 @@ def _check(stub: Any, region: str = "us-east-1") -> tuple[Report, Clients]:
 
 def test_a_passed_evaluation_passes() -> None:
     clients = Clients("us-west-2")
+    urls: list[str] = []
+    # the URL botocore's endpoint rules resolved for each operation (before the Stubber answers)
+    clients("arc-region-switch").meta.events.register_first(
+        "before-call.*.*", lambda params, model, **_: urls.append(f"{model.name} {params['url']}")
+    )
     stubber = passing_plan(clients("arc-region-switch"), evaluated=NOW - datetime.timedelta(minutes=20))
     report = Report("verify", "prod-dr")
     check_region_switch(report, clients, "fintech-prod-switch", now=NOW)
@@ -60,8 +65,10 @@ def test_a_passed_evaluation_passes() -> None:
     (finding,) = report.findings
     assert (finding.check, finding.status, finding.resource) == ("region-switch-evaluation", "pass", ARN)
     assert "evaluationState passed, no active warning, last evaluated 2026-12-05 11:40 UTC" in finding.detail
-    # the data plane of the stack's own region (the one a failover activates for prod-dr)
-    assert clients("arc-region-switch").meta.endpoint_url == "https://arc-region-switch.us-west-2.amazonaws.com"
+    # the data plane of the stack's own region (the one a failover activates for prod-dr), never us-east-1's
+    # control plane
+    assert sorted(set(urls)) == ["GetPlanEvaluationStatus https://arc-region-switch.us-west-2.api.aws/",
+                                 "ListPlansInRegion https://arc-region-switch.us-west-2.api.aws/"]  # fmt: skip
 
 
 def test_active_warnings_fail_and_are_named() -> None:
@@ -141,3 +148,21 @@ def test_an_api_error_is_named_without_a_traceback() -> None:
     assert finding.detail == ("could not read the plan's evaluation in us-east-1: AccessDeniedException: not "
                               "authorized to perform arc-region-switch:GetPlanEvaluationStatus")  # fmt: skip
     assert "Traceback" not in report.text()
+
+
+def test_plan_changes_go_to_the_us_east_1_control_plane_from_any_region() -> None:
+    """What docs/region-switch.md and components/region_switch.py say of the endpoints: botocore's rules send the
+    plan's control-plane operations to us-east-1 whatever the client's region, executions to the region's own."""
+    clients = Clients("us-west-2")
+    arc = clients("arc-region-switch")
+    urls: list[str] = []
+    arc.meta.events.register_first("before-call.*.*", lambda params, model, **_: urls.append(params["url"]))
+    stubber = Stubber(arc)
+    stubber.add_response("get_plan", {}, {"arn": ARN})
+    stubber.add_response("start_plan_execution", {"executionId": "e"},
+                         {"planArn": ARN, "targetRegion": "us-west-2", "action": "activate"})  # fmt: skip
+    stubber.activate()
+    arc.get_plan(arn=ARN)
+    arc.start_plan_execution(planArn=ARN, targetRegion="us-west-2", action="activate")
+    assert urls == ["https://arc-region-switch-control-plane.us-east-1.api.aws/",
+                    "https://arc-region-switch.us-west-2.api.aws/"]  # fmt: skip

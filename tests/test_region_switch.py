@@ -50,11 +50,14 @@ def test_the_primary_holds_one_active_passive_plan_of_both_regions_with_rto_30()
     assert traffic["recordName"] == "api.fintech.example.com"
     assert traffic["recordSets"] == [{"recordSetIdentifier": "prod", "region": "us-east-1"},
                                      {"recordSetIdentifier": "prod-dr", "region": "us-west-2"}]  # fmt: skip
-    # The failback also returns the standby's cache to its size, in the region handing over.
+    # The failback also returns the standby's cache to its size, in the region handing over, once the traffic
+    # has moved back (the standby serves everything until move-traffic).
     failback = plan["workflows"][1]["steps"]
-    assert failback[4]["customActionLambdaConfigs"][0]["regionToRun"] == "deactivatingRegion"
-    assert failback[4]["customActionLambdaConfigs"][0]["ungracefuls"] == [{"behavior": "skip"}]
-    # The activating region's action (the credential's promotion) runs in every mode: never skipped.
+    assert [s["name"] for s in failback[4:6]] == ["move-traffic", "peer-actions"]
+    assert failback[5]["customActionLambdaConfigs"][0]["regionToRun"] == "deactivatingRegion"
+    assert failback[5]["customActionLambdaConfigs"][0]["ungracefuls"] == [{"behavior": "skip"}]
+    # The activating region's action (the credential's promotion) is not marked skip (whether ARC runs a Lambda
+    # step in an ungraceful execution at all is open: docs/region-switch.md, "Not exercised here").
     assert "ungracefuls" not in failover[4]["customActionLambdaConfigs"][0]
     report = plan["reportConfigurations"][0]["reportOutputs"][0]["s3Configurations"][0]
     assert report["bucketOwner"] == PROD_ACCOUNT and report["bucketPath"].endswith("/region-switch")

@@ -60,7 +60,7 @@ def _created(stubber: Stubber, number: int, zone: str) -> None:
     expected = {
         "DBInstanceIdentifier": f"{PREFIX}{number}", "DBClusterIdentifier": CLUSTER, "Engine": "aurora-postgresql",
         "DBInstanceClass": "db.serverless", "AvailabilityZone": zone, "PromotionTier": 15,
-        "PubliclyAccessible": False, "AutoMinorVersionUpgrade": False, "CopyTagsToSnapshot": True, "Tags": TAG,
+        "PubliclyAccessible": False, "AutoMinorVersionUpgrade": False, "Tags": TAG,
         "DBParameterGroupName": f"{CLUSTER}-instance-5f3a2b1", "CACertificateIdentifier": "rds-ca-rsa2048-g1",
         "EnablePerformanceInsights": True, "PerformanceInsightsKMSKeyId": WRITER["PerformanceInsightsKMSKeyId"],
         "PerformanceInsightsRetentionPeriod": 7, "MonitoringInterval": 60,
@@ -70,6 +70,11 @@ def _created(stubber: Stubber, number: int, zone: str) -> None:
 
 
 # --- the handler ------------------------------------------------------------------------------------------------
+
+
+def test_the_request_sets_nothing_aurora_ignores() -> None:
+    # RDS API reference, CreateDBInstance.CopyTagsToSnapshot: "doesn't apply to Amazon Aurora DB instances".
+    assert "CopyTagsToSnapshot" not in readers.reader_request(WRITER, CLUSTER, f"{PREFIX}1", "us-west-2b")
 
 
 def test_add_readers_creates_them_like_the_writer_in_other_zones_and_waits() -> None:
@@ -151,20 +156,21 @@ def _steps(workflow: dict[str, Any]) -> list[str]:
     return [step["name"] for step in workflow["steps"]]
 
 
-def test_the_workflows_add_readers_before_the_database_and_remove_them_after_it_dns_last() -> None:
+def test_the_failover_adds_readers_before_the_database_and_the_failback_removes_them_after_the_traffic() -> None:
     plan = plain(one(offline_run("prod"), "aws:arcregionswitch/plan:Plan").inputs)
     failover, failback = plan["workflows"]
+    # failover: DNS last; failback: the standby gives its capacity back only once the traffic has left it
     assert _steps({"steps": failover["steps"]}) == [
         "scale-capacity", "add-readers", "decide", "promote-database", "region-actions", "move-traffic"]  # fmt: skip
     assert _steps({"steps": failback["steps"]}) == [
-        "scale-capacity", "decide", "promote-database", "region-actions", "peer-actions", "remove-readers",
-        "move-traffic"]  # fmt: skip
+        "scale-capacity", "decide", "promote-database", "region-actions", "move-traffic", "peer-actions",
+        "remove-readers"]  # fmt: skip
     add = failover["steps"][1]["customActionLambdaConfigs"][0]
     lambdas = [f"arn:aws:lambda:{r}:{PROD_ACCOUNT}:function:fintech-{s}-region-switch-readers"
                for r, s in (("us-east-1", "prod"), ("us-west-2", "prod-dr"))]  # fmt: skip
     assert add["regionToRun"] == "activatingRegion" and add["lambdas"] == [{"arn": arn} for arn in lambdas]
     assert add["timeoutMinutes"] == 20 and "ungracefuls" not in add  # a real failover needs the readers too
-    remove = failback["steps"][5]["customActionLambdaConfigs"][0]
+    remove = failback["steps"][6]["customActionLambdaConfigs"][0]
     assert remove["regionToRun"] == "deactivatingRegion" and remove["ungracefuls"] == [{"behavior": "skip"}]
     policy = json.loads(plain(one(offline_run("prod"), "aws:iam/rolePolicy:RolePolicy",
                                   "region-switch-execution").inputs)["policy"])  # fmt: skip
@@ -209,7 +215,8 @@ def test_the_dry_run_shows_the_readers_steps() -> None:
     failover = plan_report(pair, "failover", "switchover", dry_run=True).text()
     assert "2. add-readers" in failover and "prod-dr's readers function: add the configured readers" in failover
     failback = plan_report(pair, "failback", "switchover", dry_run=True).text()
-    assert "6. remove-readers" in failback and "add-readers" not in failback.split("remove-readers")[0]
+    assert "5. move-traffic" in failback and "7. remove-readers" in failback
+    assert "add-readers" not in failback.split("remove-readers")[0]
 
 
 def test_the_readers_cost_nothing_at_baseline_and_the_writers_peak_each_at_peak() -> None:

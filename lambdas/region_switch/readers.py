@@ -9,7 +9,7 @@ What ARC offers, and why it does not fit (arc-region-switch 2022-07-26 in botoco
   on the way back;
 - RdsCreateCrossRegionReplica creates an RDS (not Aurora) read replica in another region.
 So the plan's `add-readers` step (the failover workflow, before the database step) runs this function in the
-standby's region, and the failback's `remove-readers` step (after the database step) removes what it added.
+standby's region, and the failback's `remove-readers` step (its last, after move-traffic) removes what it added.
 
     add-readers    create READERS instances `<cluster>-switch-reader-<n>` in the cluster, of the writer's class,
                    spread over the cluster's zones other than the writer's, tagged region-switch-reader=<cluster>;
@@ -18,9 +18,13 @@ standby's region, and the failback's `remove-readers` step (after the database s
     remove-readers delete the instances this function created (name prefix AND tag); already deleting or gone
                    counts as done.
 
-The step comes from the event: with no payload configured, ARC invokes the function with the execution's metadata,
-InvokedBy, PlanArn, ExecutionId and StepName (arc-region-switch API reference, Lambdas.payload). An unknown or
-missing StepName raises, so a misconfigured plan fails the step instead of doing the wrong thing.
+The step comes from the event's StepName. What the API reference (Lambdas.payload, botocore 1.44.18) says: with no
+payload, "Region switch invokes the function with only the execution metadata"; with a JSON object payload it
+"merges execution metadata keys (InvokedBy, PlanArn, ExecutionId, StepName) into the top level". It names the keys
+only for the merge case; that the payload-less event carries the same keys is our reading, not seen live. A payload
+cannot be set here anyway: pulumi-aws 7.51.1's PlanWorkflowStepCustomActionLambdaConfigLambdaArgs has arn,
+cross_account_role and external_id only. An unknown or missing StepName raises, so a misconfigured plan (or an
+event without it) fails the step instead of doing the wrong thing.
 
 The instances are created by this function, not by Pulumi: they are not in any stack's state, so a `pulumi up` of
 the promoted stack - refreshed or not - neither sees nor deletes them (a refresh re-reads only the resources in
@@ -122,7 +126,8 @@ def reader_request(writer: dict[str, Any], cluster_id: str, name: str, zone: str
         "PromotionTier": PROMOTION_TIER,
         "PubliclyAccessible": False,
         "AutoMinorVersionUpgrade": bool(writer.get("AutoMinorVersionUpgrade", False)),
-        "CopyTagsToSnapshot": True,
+        # No CopyTagsToSnapshot: it "doesn't apply to Amazon Aurora DB instances" (RDS API reference,
+        # CreateDBInstance); the cluster's copy_tags_to_snapshot governs Aurora snapshots.
         "Tags": [{"Key": TAG_KEY, "Value": cluster_id}],
     }
     groups = [g["DBParameterGroupName"] for g in writer.get("DBParameterGroups", []) if g.get("DBParameterGroupName")]
