@@ -112,7 +112,10 @@ def test_the_execution_role_has_the_guide_s_baseline_and_eks_statements() -> Non
     assert by_sid["PlanEvaluation"]["Action"] == "iam:SimulatePrincipalPolicy"
     assert by_sid["PlanEvaluation"]["Resource"] == f"arn:aws:iam::{PROD_ACCOUNT}:role/{role['name']}"
     assert set(by_sid["PlanAndExecutions"]["Action"]) == {
-        "arc-region-switch:GetPlan", "arc-region-switch:GetPlanExecution", "arc-region-switch:ListPlanExecutions"}
+        "arc-region-switch:GetPlan",
+        "arc-region-switch:GetPlanExecution",
+        "arc-region-switch:ListPlanExecutions",
+    }
     plan = plain(one(run, PLAN).inputs)
     assert by_sid["PlanAndExecutions"]["Resource"] == (
         f"arn:aws:arc-region-switch::{PROD_ACCOUNT}:plan/{plan['name']}:*")  # fmt: skip
