@@ -58,8 +58,10 @@ def _side(stack: str, region: str, account: str, partition: str) -> RegionSide:
 
 def health_check_id(plan: RegionSwitchPlan, region: str, provider: pulumi.ProviderResource) -> pulumi.Output[str]:
     """The health check the plan's Route 53 block created for `region` (ListRoute53HealthChecks, read once the plan
-    exists). Deploy-time behaviour not exercised here: that ARC has created the checks when CreatePlan returns (a
-    rerun of `pulumi up` reads them if not), and their status before a first execution."""
+    exists). The provider's create waits until the checks exist with their IDs (terraform-provider-aws
+    internal/service/arcregionswitch/plan.go, waitPlanCreated -> statusRoute53HealthChecks: pending until as many
+    checks as Route53HealthCheck steps, each with a HealthCheckId), so the same `pulumi up` reads them. Not
+    exercised here: their status before a first execution."""
     found = aws.arcregionswitch.get_route53_health_checks_output(
         plan_arn=plan.plan_arn, opts=pulumi.InvokeOutputOptions(provider=provider)
     )
@@ -68,7 +70,7 @@ def health_check_id(plan: RegionSwitchPlan, region: str, provider: pulumi.Provid
         ids = [check.health_check_id for check in checks if check.region == region]
         if len(ids) != 1:
             raise pulumi.RunError(f"the Region switch plan has {len(ids)} Route 53 health check(s) for {region} "
-                                  "(expected one); run `pulumi up` again once ARC has created them")  # fmt: skip
+                                  "(expected one: one per region of the plan)")  # fmt: skip
         return str(ids[0])
 
     return found.health_checks.apply(pick)
