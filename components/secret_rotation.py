@@ -219,9 +219,10 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
         # Create order: the function (and its invoke permission, in the same CloudFormation stack), its path to the
         # database and to Secrets Manager (the group's two egress rules: the provider removes the allow-all egress
         # rule AWS adds to a new VPC group - terraform-provider-aws docs r/security_group - so the group has none until
-        # they exist; the Secrets Manager endpoint comes with `depends_on`), the secret's value and the writer instance exist before rotation is configured, because
-        # rotate_immediately starts the first rotation right away (RotateSecret, asynchronous). Destroy runs in
-        # reverse: rotation is cancelled (CancelRotateSecret) before the function's stack is deleted.
+        # they exist; the Secrets Manager endpoint comes with `depends_on`), the secret's value and the writer
+        # instance exist before rotation is configured, because rotate_immediately starts the first rotation right
+        # away (RotateSecret, asynchronous). Destroy runs in reverse: rotation is cancelled (CancelRotateSecret) before
+        # the function's stack is deleted.
         aws.secretsmanager.SecretRotation(
             f"{name}-master",
             secret_id=args.secret_arn,
@@ -230,8 +231,9 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
                 automatically_after_days=args.rotation_days
             ),
             rotate_immediately=args.rotate_immediately,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[application, admitted, to_db, to_secrets_manager,
-                                                                  *args.depends_on]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[application, admitted, to_db, to_secrets_manager, *args.depends_on]
+            ),
         )
         if args.alarm_topic_arn is not None:
             rule = aws.cloudwatch.EventRule(

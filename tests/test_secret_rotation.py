@@ -127,7 +127,8 @@ def test_rotation_is_configured_last_on_the_schedule() -> None:
     waits_for = set(rotation.dependencies)
     for type_token, name in [(APPLICATION, "fintech-prod-rotation"), (INGRESS, "fintech-prod-db-from-rotation"),
                              # the function's group has no egress until its two rules exist
-                             (EGRESS, "fintech-prod-rotation-to-db"), (EGRESS, "fintech-prod-rotation-to-secretsmanager"),
+                             (EGRESS, "fintech-prod-rotation-to-db"),
+                             (EGRESS, "fintech-prod-rotation-to-secretsmanager"),
                              # https_cidr is the VPC: Secrets Manager is reachable only through its endpoint
                              ("aws:ec2/vpcEndpoint:VpcEndpoint", "fintech-prod-secretsmanager"),
                              (VERSION, "fintech-prod-aurora-master-first"),
