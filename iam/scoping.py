@@ -61,6 +61,17 @@ NARROW: Mapping[tuple[str, str], tuple[str, ...]] = MappingProxyType({
 })  # fmt: skip
 """(IAM service prefix, resource type as the service authorization reference names it) -> ARN patterns."""
 
+ACTION_RESOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    # Lambda reads a function's code from S3 with the caller's credentials ("Your access has been denied by S3, please
+    # make sure your request credentials have permission to GetObject for awsserverlessrepo-changesets-<id>/...",
+    # idealo/cloudwatch-alarm-to-ms-teams issue 221): CloudFormation creates the rotation application's function from
+    # the copy the Serverless Application Repository puts in its 'awsserverlessrepo-changesets-*' bucket.
+    "s3:GetObject": ("arn:aws:s3:::awsserverlessrepo-changesets-*/*",),
+})  # fmt: skip
+"""Per action, for every role: its whole Resource list, reviewed one by one. For actions whose resource types are
+optional (s3:GetObject may name an object or an access point object), which the rule above would leave at "*":
+reading every object of the account is not what the deploy roles need."""
+
 OPS_ACTION_NARROW: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType({
     # The DR drill restores '<cluster>-drill-<time>' and deletes only that (ops/dr_drill.py _restore): its operator
     # may delete no other cluster. The Data API runs against the stacks' own clusters.
@@ -174,6 +185,8 @@ def _single_resource(action: str, found: Mapping[str, Any]) -> bool:
 def resources(action: str, ops: bool = False) -> tuple[str, ...]:
     """The Resource list of an action (sorted), ("*",) when it cannot or should not be narrowed; `ops`: for an ops
     role (OPS_ACTION_NARROW applies). Default: False."""
+    if action in ACTION_RESOURCES:
+        return tuple(sorted(ACTION_RESOURCES[action]))
     found = details(action)
     types = found.get("resourceTypes") or []
     service = action.split(":")[0]

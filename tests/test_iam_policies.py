@@ -244,6 +244,11 @@ def test_the_rotation_applications_role_and_function_are_admitted() -> None:
         assert "arn:aws:iam::*:role/serverlessrepo-fintech-*" in resources(action), action
     assert "arn:aws:iam::*:role/serverlessrepo-fintech-*" in NARROW[("iam", "role")]
     assert resources("cloudformation:CreateChangeSet") == ("*",)  # the stack and the SAM transform
+    # Lambda reads the function's code from the repository's bucket with the caller's credentials; only that bucket
+    assert resources("s3:GetObject") == ("arn:aws:s3:::awsserverlessrepo-changesets-*/*",)
+    deploy = json.loads((Path(__file__).parent.parent / "iam" / "deploy-role.json").read_text())
+    assert any("s3:GetObject" in st["Action"] and st["Resource"] == ["arn:aws:s3:::awsserverlessrepo-changesets-*/*"]
+               for st in deploy["Statement"])  # fmt: skip
 
 
 def test_what_stays_star_and_why() -> None:
