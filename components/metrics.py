@@ -321,7 +321,10 @@ def workspace_alarms(workspace_id: pulumi.Input[str]) -> list[AlarmSpec]:
         AlarmSpec("notifications-failed", "AWS/Prometheus", "AlertManagerNotificationsFailed",
                   {"Workspace": workspace_id}, "GreaterThanThreshold", 0,
                   "Alertmanager cannot publish to the alarm topic (key or topic policy?): SLO pages are not delivered",
-                  statistic="Sum", period_seconds=300, evaluation_periods=1),
+                  statistic="Sum", period_seconds=300, evaluation_periods=1,
+                  # "A metric not existing or missing is the same as the value of that metric being 0" (AMP User
+                  # Guide, CloudWatch metrics): a healthy workspace publishes nothing, so missing is not breaching.
+                  treat_missing_data="notBreaching"),
     ]  # fmt: skip
 
 

@@ -6,10 +6,12 @@ default with an AWS-owned key; `PutEncryptionConfig` (type KMS, KeyId) makes it 
 Developer Guide, "Data protection in AWS X-Ray", https://docs.aws.amazon.com/xray/latest/devguide/
 xray-console-encryption.html; API Reference, PutEncryptionConfig).
 
-Why this resource and not the alternatives:
-- X-Ray Transaction Search would send spans to the CloudWatch Logs group `aws/spans` (encryptable with the logs key),
-  but it is also an account-and-region setting (UpdateTraceSegmentDestination), it changes how X-Ray is billed
-  (ingested span logs), and pulumi-aws has no resource for it: it would be hand-written API calls.
+Why X-Ray's own storage and not the alternative:
+- X-Ray Transaction Search sends spans to the CloudWatch Logs group `aws/spans` instead (encryptable with the logs
+  key), switched by another account-and-region setting (UpdateTraceSegmentDestination, in pulumi-aws as
+  `aws.xray.TraceSegmentDestination`); it changes how traces are billed (ingested span logs) and X-Ray's encryption
+  setting does not cover those spans. So the component also pins that setting to `XRay`: a person who turns
+  Transaction Search on in the console is put back by the next `pulumi up`, and `ops verify` names it meanwhile.
 - A key per stack with X-Ray's own setting is what the X-Ray guide documents, and pulumi-aws manages it
   (`aws.xray.EncryptionConfig`).
 
@@ -31,7 +33,9 @@ Life cycle (walked for `pulumi up` and `destroy`):
   (pulumi-aws xray.EncryptionConfig docs): after `pulumi destroy` X-Ray still names the key, which is then pending
   deletion, so traces sent afterwards cannot be encrypted with it (how X-Ray treats them is not documented).
   Whoever destroys a stack for good runs `aws xray put-encryption-config --type NONE` in that account and region
-  (docs/observability.md); re-creating the stack sets the new key again.
+  (docs/observability.md); re-creating the stack sets the new key again. The segment destination is left as it is
+  on delete too ("Removing this resource ... has no effect", pulumi-aws xray.TraceSegmentDestination docs): `XRay`,
+  X-Ray's default.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+TRACE_DESTINATION = "XRay"
+"""Where X-Ray stores trace segments: its own storage, which the encryption setting covers (not CloudWatchLogs)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,8 @@ class TraceEncryptionArgs:
 
 
 class TraceEncryption(pulumi.ComponentResource):
-    """AWS X-Ray's account-and-region encryption setting, pointing at the stack's key."""
+    """AWS X-Ray's account-and-region encryption setting, pointing at the stack's key, and its segment destination
+    pinned to X-Ray's own (encrypted) storage."""
 
     key_arn: pulumi.Output[str]
 
@@ -63,6 +71,9 @@ class TraceEncryption(pulumi.ComponentResource):
             type="KMS",
             key_id=args.kms_key_arn,
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.xray.TraceSegmentDestination(
+            f"{name}-xray-destination", destination=TRACE_DESTINATION, opts=pulumi.ResourceOptions(parent=self)
         )
         self.key_arn = config.key_id.apply(lambda key: key or "")
         self.register_outputs({"key_arn": self.key_arn})

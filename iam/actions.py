@@ -301,6 +301,8 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     # the caller needs kms:CreateGrant and kms:DescribeKey (X-Ray Developer Guide, "User permissions for encryption").
     "aws:xray/encryptionConfig:EncryptionConfig": ("xray:PutEncryptionConfig", "xray:GetEncryptionConfig",
         "kms:CreateGrant", "kms:DescribeKey"),
+    "aws:xray/traceSegmentDestination:TraceSegmentDestination": ("xray:UpdateTraceSegmentDestination",
+        "xray:GetTraceSegmentDestination"),
     # Amazon Managed Grafana (components/grafana.py, only with grafanaWorkspace): the workspace passes its role,
     # encrypts with the metrics key and, with AWS_SSO, registers an IAM Identity Center application (AMG User Guide,
     # "Required permissions for using IAM Identity Center"); the service account and its token are AMG API calls.

@@ -19,6 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
 from components.prometheus_config import SCRAPED_METRICS
+from components.traces import TRACE_DESTINATION
 from ops.common import Clients, Report
 from stacks.builders import RULES_DIR
 
@@ -98,6 +99,12 @@ def check_trace_encryption(report: Report, clients: Clients, prefix: str, owned:
 
 
 def _trace_encryption(report: Report, clients: Clients, prefix: str, owned: bool) -> None:
+    destination = clients("xray").get_trace_segment_destination().get("Destination")
+    if destination != TRACE_DESTINATION:
+        report.add("trace-encryption", False, f"X-Ray stores trace segments in {destination} (Transaction Search: "
+                   "the CloudWatch Logs group aws/spans), which X-Ray's encryption setting does not cover", "xray",
+                   remedy="pulumi up sets the destination back to XRay (components/traces.py)")  # fmt: skip
+        return
     setting = clients("xray").get_encryption_config().get("EncryptionConfig", {})
     kind, status, key = setting.get("Type"), setting.get("Status"), str(setting.get("KeyId") or "")
     if kind != "KMS" or not key:

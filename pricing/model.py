@@ -22,6 +22,7 @@ from offline.stackfile import read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent
 FREE_TYPES = {
+    "aws:xray/traceSegmentDestination:TraceSegmentDestination",
     "pulumi:providers:aws", "pulumi:providers:kubernetes", "random:index/randomPassword:RandomPassword",
     "random:index/randomId:RandomId", "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup",
     "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",

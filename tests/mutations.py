@@ -103,6 +103,7 @@ FAILOVER_SWAP = {"PRIMARY": "SECONDARY", "SECONDARY": "PRIMARY"}
 """A Route 53 failover record's role swapped: the pair would have two records of one role and none of the other."""
 REGION_SWITCH_PLAN = "aws:arcregionswitch/plan:Plan"
 XRAY_ENCRYPTION = "aws:xray/encryptionConfig:EncryptionConfig"
+XRAY_DESTINATION = "aws:xray/traceSegmentDestination:TraceSegmentDestination"
 EKS_COMPONENT = "eks:index:Cluster"
 EKS_CHILD = "aws:eks/cluster:Cluster"
 VPC_CONFIG_KEYS = ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
@@ -387,6 +388,9 @@ def weakenings(
             return "recovery-plan", [(f"workflow activating {value} removed", path[:2], REMOVE)]
         if key == "bucketPath":
             return "recovery-plan", [("execution reports removed", path[:1], REMOVE)]
+    if type_token == XRAY_DESTINATION and key == "destination" and value == "XRay":
+        # Transaction Search: spans in CloudWatch Logs (aws/spans), outside X-Ray's encryption setting.
+        return "encryption", [("segments to CloudWatch Logs", path, "CloudWatchLogs")]
     if type_token == XRAY_ENCRYPTION and key in ("type", "keyId"):
         # X-Ray's account-and-region encryption setting (issue 18): back to X-Ray's default key, or to the AWS managed
         # key aws/xray, or the key dropped.

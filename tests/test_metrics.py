@@ -204,6 +204,9 @@ def test_a_silent_alert_path_raises_a_cloudwatch_alarm(stack_run: OfflineRun) ->
     workspace = stack_run.outputs["prometheusWorkspaceId"]
     topic = stack_run.outputs["alarmTopicArn"]
     assert all(a["dimensions"] == {"Workspace": workspace} and a["alarmActions"] == [topic] for a in alarms.values())
+    # A healthy workspace publishes no AlertManagerNotificationsFailed at all (missing = 0, AMP User Guide): the alarm
+    # must read that as OK, or it would sit in INSUFFICIENT_DATA and never send its OK action after a failure.
+    assert all(a["treatMissingData"] == "notBreaching" for a in alarms.values())
 
 
 def test_rule_and_ingestion_failures_of_the_workspace_raise_cloudwatch_alarms(stack_run: OfflineRun) -> None:

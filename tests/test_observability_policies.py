@@ -88,6 +88,10 @@ def test_trace_encryption_refuses_the_aws_managed_key_and_may_be_owned_by_anothe
         "X-Ray's key 'alias/aws/xray' is not a customer-managed key of the platform"
     ]
     assert rule.evaluate_stack([TRACE_ADDON], {"required": False}) == []
+    search = _r("aws:xray/traceSegmentDestination:TraceSegmentDestination", "d", {"destination": "CloudWatchLogs"})
+    assert [
+        m for _, m in rule.evaluate_stack([TRACE_ADDON, _r(XRAY, "x", {"type": "KMS", "keyId": KEY}), search], {})
+    ] == ["X-Ray sends trace segments to 'CloudWatchLogs', which X-Ray's encryption setting does not cover"]
     assert rule.evaluate_stack([_r("aws:eks/addon:Addon", "cni", {"addonName": "vpc-cni"})], {}) == []
 
 

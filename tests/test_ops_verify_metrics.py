@@ -49,9 +49,15 @@ def _key(arn: str, manager: str = "CUSTOMER") -> dict[str, Any]:
 
 
 def stub_trace_encryption(clients: Clients, xray_key: str = TRACE_KEY, kind: str = "KMS", status: str = "ACTIVE",
-                          manager: str = "CUSTOMER", owned: bool = True) -> None:  # fmt: skip
-    """X-Ray's setting as GetEncryptionConfig answers it, and the key look-ups the check makes."""
+                          manager: str = "CUSTOMER", owned: bool = True,
+                          destination: str = "XRay") -> None:  # fmt: skip
+    """X-Ray's segment destination and encryption setting as X-Ray answers them, and the key look-ups the check
+    makes."""
     xray = Stubber(clients("xray"))
+    xray.add_response("get_trace_segment_destination", {"Destination": destination, "Status": "ACTIVE"}, {})
+    if destination != "XRay":
+        xray.activate()
+        return
     setting = {"Type": kind, "Status": status, **({"KeyId": xray_key} if kind == "KMS" else {})}
     xray.add_response("get_encryption_config", {"EncryptionConfig": setting}, {})
     xray.activate()
@@ -145,6 +151,7 @@ def test_a_working_workspace_passes_every_check() -> None:
         ({"xray_key": OTHER_KEY}, "", "", {"trace-encryption"}),
         ({"xray_key": OTHER_KEY, "manager": "AWS"}, "", "", {"trace-encryption"}),
         ({"status": "UPDATING"}, "", "", {"trace-encryption"}),
+        ({"destination": "CloudWatchLogs"}, "", "", {"trace-encryption"}),
     ],
 )
 def test_each_failure_is_named(faults: dict[str, Any], down: str, absent: str, failed: set[str]) -> None:

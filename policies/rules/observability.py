@@ -25,6 +25,7 @@ SCRAPER = "aws:amp/scraper:Scraper"
 ALERTMANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
 TOPIC = "aws:sns/topic:Topic"
 XRAY_ENCRYPTION = "aws:xray/encryptionConfig:EncryptionConfig"
+XRAY_DESTINATION = "aws:xray/traceSegmentDestination:TraceSegmentDestination"
 ADDON = "aws:eks/addon:Addon"
 TRACE_COLLECTOR_ADDONS = ("amazon-cloudwatch-observability", "adot")
 """Managed EKS add-ons whose collector exports the workloads' traces to AWS X-Ray (CloudWatch agent, ADOT)."""
@@ -94,6 +95,11 @@ def _alertmanager_required(resources: Sequence[ResourceView], _: Mapping[str, An
 def _trace_export_encrypted(resources: Sequence[ResourceView], config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     """X-Ray's setting, where the stack makes it, names a customer-managed key; a stack whose cluster exports traces
     makes it unless its policy config says another stack of the account and region owns it (`required` false)."""
+    for destination in of_type(resources, XRAY_DESTINATION):
+        # Transaction Search (CloudWatchLogs) stores spans in the log group aws/spans, outside X-Ray's encryption.
+        if str(destination.get("destination") or "XRay") != "XRay":
+            yield destination.urn, (f"X-Ray sends trace segments to '{destination.get('destination')}', which "
+                                    "X-Ray's encryption setting does not cover")  # fmt: skip
     settings = of_type(resources, XRAY_ENCRYPTION)
     for setting in settings:
         key = setting.get("keyId")
