@@ -153,20 +153,26 @@ METRICS_KEY_DOMAIN = KeyDomain(
 workspace, which must exist first."""
 
 
-def metrics_workspace(ctx: Context) -> MetricsWorkspace:
-    """The Prometheus workspace under its own key, before the platform keys (whose alerts key names it)."""
-    config = ctx.config
-    key = PlatformKeys(
-        f"{ctx.prefix}-amp",
+def single_domain_keys(ctx: Context, name: str, domain: KeyDomain) -> PlatformKeys:
+    """A PlatformKeys of one domain, in the stack's account and region, protected like the stack's stateful
+    resources (a key that a service's data depends on from before the platform keys exist)."""
+    return PlatformKeys(
+        name,
         PlatformKeysArgs(
             account_id=ctx.aws.account_id,
             region=ctx.aws.region,
             partition=ctx.aws.partition,
-            domains=(METRICS_KEY_DOMAIN,),
-            protect=config.protect_stateful,
+            domains=(domain,),
+            protect=ctx.config.protect_stateful,
         ),
         opts=ctx.options,
     )
+
+
+def metrics_workspace(ctx: Context) -> MetricsWorkspace:
+    """The Prometheus workspace under its own key, before the platform keys (whose alerts key names it)."""
+    config = ctx.config
+    key = single_domain_keys(ctx, f"{ctx.prefix}-amp", METRICS_KEY_DOMAIN)
     workspace = MetricsWorkspace(
         ctx.prefix,
         MetricsWorkspaceArgs(
@@ -187,20 +193,9 @@ setting is made and decrypts for readers; X-Ray Developer Guide, "User permissio
 def trace_encryption(ctx: Context) -> TraceEncryption | None:
     """X-Ray encrypting the stack's traces with a key of its own (`alias/<prefix>-traces-xray`); None when
     traceEncryption is false (another stack in the account and region owns X-Ray's one setting)."""
-    config = ctx.config
-    if not config.trace_encryption:
+    if not ctx.config.trace_encryption:
         return None
-    key = PlatformKeys(
-        f"{ctx.prefix}-traces",
-        PlatformKeysArgs(
-            account_id=ctx.aws.account_id,
-            region=ctx.aws.region,
-            partition=ctx.aws.partition,
-            domains=(TRACES_KEY_DOMAIN,),
-            protect=config.protect_stateful,
-        ),
-        opts=ctx.options,
-    )
+    key = single_domain_keys(ctx, f"{ctx.prefix}-traces", TRACES_KEY_DOMAIN)
     return TraceEncryption(ctx.prefix, TraceEncryptionArgs(kms_key_arn=key.arn("xray")), opts=ctx.options)
 
 
