@@ -90,6 +90,10 @@ class Network(pulumi.ComponentResource):
     zone_ids: list[str]
     subnet_ids_by_tier: dict[str, list[pulumi.Output[str]]]
     """Subnet IDs of each tier ('public', 'private', 'database') in zone order."""
+    interface_endpoints: dict[str, aws.ec2.VpcEndpoint]
+    """The interface endpoints by service ('sts', 'secretsmanager', ...); empty when there are none. A caller that
+    reaches a service only through its endpoint depends on it (the provider's create waits for the endpoint to be
+    'available': terraform-provider-aws internal/service/ec2/vpc_endpoint.go, waitVPCEndpointAvailable)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fintech:network:Network", name, None, opts)
@@ -154,8 +158,9 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"{name}-s3"},
             opts=self._child,
         )
-        if args.interface_endpoint_services:
-            self._interface_endpoints(vpc, subnets["private"], args)
+        self.interface_endpoints = (
+            self._interface_endpoints(vpc, subnets["private"], args) if args.interface_endpoint_services else {}
+        )
         log_group = self._flow_logs(vpc, args)
 
         self.subnet_ids_by_tier = {tier: [subnet.id for subnet in members] for tier, members in subnets.items()}
@@ -233,7 +238,9 @@ class Network(pulumi.ComponentResource):
             )
         return gateways
 
-    def _interface_endpoints(self, vpc: aws.ec2.Vpc, private: list[aws.ec2.Subnet], args: NetworkArgs) -> None:
+    def _interface_endpoints(
+        self, vpc: aws.ec2.Vpc, private: list[aws.ec2.Subnet], args: NetworkArgs
+    ) -> dict[str, aws.ec2.VpcEndpoint]:
         group = aws.ec2.SecurityGroup(
             f"{self._name}-endpoints",
             vpc_id=vpc.id,
@@ -251,8 +258,9 @@ class Network(pulumi.ComponentResource):
             cidr_ipv4=args.vpc_cidr,
             opts=self._child,
         )
+        endpoints = {}
         for service in args.interface_endpoint_services:
-            aws.ec2.VpcEndpoint(
+            endpoints[service] = aws.ec2.VpcEndpoint(
                 f"{self._name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
                 service_name=f"com.amazonaws.{args.region}.{service}",
@@ -266,6 +274,7 @@ class Network(pulumi.ComponentResource):
                 tags={"Name": f"{self._name}-{service}"},
                 opts=self._child,
             )
+        return endpoints
 
     def _flow_logs(self, vpc: aws.ec2.Vpc, args: NetworkArgs) -> aws.cloudwatch.LogGroup:
         log_group = encrypted_log_group(

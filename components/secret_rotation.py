@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,6 +46,17 @@ ROTATION_CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY")
 Secrets Manager (CAPABILITY_RESOURCE_POLICY); CreateCloudFormationChangeSet refuses it without them
 (pulumi-aws serverlessrepository.CloudFormationStack, `capabilities`)."""
 HTTPS_PORT = 443
+ROTATION_OUTPUT = "RotationLambdaARN"
+"""The application's output holding the function's ARN (aws-cdk-lib secret-rotation.ts reads the same output)."""
+PASSWORD_ALLOWED_PUNCTUATION = "-._"
+"""The only punctuation rotated passwords may hold: unreserved in URLs (RFC 3986 section 2.3) and plain in shells."""
+PASSWORD_EXCLUDED_CHARACTERS = "".join(c for c in string.punctuation if c not in PASSWORD_ALLOWED_PUNCTUATION)
+"""The application's `excludeCharacters` parameter: every other ASCII punctuation character. AWS's function generates
+32-character passwords with GetRandomPassword, by default excluding only the separators :/@"'\\ (the application's
+template; aws-cdk-lib secret-rotation.ts passes `excludeCharacters` the same way), so without it the rotated passwords
+would need quoting in connection strings and shells, unlike the first one (components/secrets.py: letters and
+digits). A few punctuation characters stay allowed: GetRandomPassword requires one character of each included type
+by default (RequireEachIncludedType), which an empty punctuation set could not satisfy."""
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -143,7 +155,7 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
         )
         # Standalone rules only, on both groups: the database group is built the same way (components/shared.py
         # service_security_group), so no inline rule list of either group claims these rules back.
-        aws.vpc.SecurityGroupEgressRule(
+        to_db = aws.vpc.SecurityGroupEgressRule(
             f"{name}-rotation-to-db",
             security_group_id=group.id,
             referenced_security_group_id=args.database_security_group_id,
@@ -153,7 +165,7 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
             description="PostgreSQL to the database (setSecret/testSecret)",
             opts=child,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        to_secrets_manager = aws.vpc.SecurityGroupEgressRule(
             f"{name}-rotation-to-secretsmanager",
             security_group_id=group.id,
             cidr_ipv4=args.https_cidr,
@@ -199,14 +211,18 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
                 ),
                 "vpcSecurityGroupIds": group.id,
                 "kmsKeyArn": args.secret_kms_key_arn,
+                "excludeCharacters": PASSWORD_EXCLUDED_CHARACTERS,
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group] if log_group else None),
         )
-        function_arn = application.outputs.apply(lambda outputs: str((outputs or {}).get("RotationLambdaARN", "")))
+        function_arn = application.outputs.apply(rotation_function_arn)
         # Create order: the function (and its invoke permission, in the same CloudFormation stack), its path to the
-        # database, the secret's value and the writer instance exist before rotation is configured, because
-        # rotate_immediately starts the first rotation right away (RotateSecret, asynchronous). Destroy runs in
-        # reverse: rotation is cancelled (CancelRotateSecret) before the function's stack is deleted.
+        # database and to Secrets Manager (the group's two egress rules: the provider removes the allow-all egress
+        # rule AWS adds to a new VPC group - terraform-provider-aws docs r/security_group - so the group has none until
+        # they exist; the Secrets Manager endpoint comes with `depends_on`), the secret's value and the writer
+        # instance exist before rotation is configured, because rotate_immediately starts the first rotation right
+        # away (RotateSecret, asynchronous). Destroy runs in reverse: rotation is cancelled (CancelRotateSecret) before
+        # the function's stack is deleted.
         aws.secretsmanager.SecretRotation(
             f"{name}-master",
             secret_id=args.secret_arn,
@@ -215,7 +231,9 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
                 automatically_after_days=args.rotation_days
             ),
             rotate_immediately=args.rotate_immediately,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[application, admitted, *args.depends_on]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[application, admitted, to_db, to_secrets_manager, *args.depends_on]
+            ),
         )
         if args.alarm_topic_arn is not None:
             rule = aws.cloudwatch.EventRule(
@@ -233,6 +251,19 @@ class DatabaseSecretRotation(pulumi.ComponentResource):
         self.function_name = args.function_name
         self.security_group_id = group.id
         self.register_outputs({"function_arn": self.function_arn, "security_group_id": self.security_group_id})
+
+
+def rotation_function_arn(outputs: object) -> str:
+    """The function's ARN from the application stack's outputs; a clear error when the output is missing or empty
+    (another application version, or a stack that did not finish), instead of configuring rotation with ''."""
+    found = outputs.get(ROTATION_OUTPUT) if isinstance(outputs, dict) else None
+    if not isinstance(found, str) or not found:
+        keys = sorted(outputs) if isinstance(outputs, dict) else []
+        raise InvalidArgumentError(
+            f"the rotation application's stack has no output '{ROTATION_OUTPUT}' (outputs: {keys}); the pinned "
+            f"version {ROTATION_APPLICATION_VERSION} of {ROTATION_APPLICATION} outputs it"
+        )
+    return found
 
 
 def _alarms(function_name: str) -> list[AlarmSpec]:

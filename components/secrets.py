@@ -186,7 +186,9 @@ class AppSecrets(pulumi.ComponentResource):
             self._store(name, secret_name, provided.description, pulumi.Output.secret(provided.value), args)
         for secret_name, credential in args.credentials.items():
             # No punctuation: RDS refuses '/', '"', '@' and space in a master password (CreateDBCluster), and a
-            # password that needs no quoting survives connection strings and shells.
+            # password that needs no quoting survives connection strings and shells. A rotated credential's later
+            # passwords come from AWS's rotation function, which allows letters, digits and '-._' only
+            # (components/secret_rotation.py PASSWORD_EXCLUDED_CHARACTERS): still nothing to quote.
             password = random.RandomPassword(
                 f"{name}-{secret_name}",
                 length=credential.length,

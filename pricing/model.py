@@ -11,9 +11,10 @@ import datetime
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from offline.cli import CommandError
@@ -91,7 +92,7 @@ REQUIRED_USAGE = (
     "trail_data_events_100k", "trail_log_gb", "trail_bucket_gb", "guardduty_million_events", "guardduty_flow_dns_gb",
     "guardduty_eks_audit_million", "guardduty_vcpus_per_node", "ci_build_minutes", "aurora_replicated_write_million_io",
     "aurora_replication_gb", "ecr_replication_gb", "region_switch_report_gb", "region_switch_invocations",
-    "master_rotation_invocations", "master_rotation_gb_seconds",
+    "master_rotation_invocations", "master_rotation_gb_seconds", "master_rotation_log_gb",
     "config_items", "config_rule_evaluations", "conformance_pack_evaluations", "securityhub_checks", "config_bucket_gb",
     "metrics_series_eks", "metrics_series_msk", "metrics_query_billion_samples", "grafana_users", "grafana_viewers",
     "traced_million_requests",
@@ -486,10 +487,22 @@ def _waf(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     yield f"requests ({c.usage['waf_million_requests']:g} M)", requests, requests
 
 
+OWN_LOG_USAGE: Mapping[str, str] = MappingProxyType({"secret_rotation": "master_rotation_log_gb"})
+"""Components whose log groups have their own usage figure instead of a share of log_ingestion_gb (which the others
+share): the master secret rotation function logs four invocations a month, kilobytes, not a busy group's share."""
+
+
 def _log_group(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
-    """An equal share of log_ingestion_gb; a group of the Infrequent Access class (logGroupClass) is ingested at
-    that class's price, and stored at logs_storage (prices.yaml says why)."""
-    share = c.share("log_ingestion_gb", r["type"])
+    """An equal share of log_ingestion_gb over the log groups outside OWN_LOG_USAGE, or the component's own figure;
+    a group of the Infrequent Access class (logGroupClass) is ingested at that class's price, and stored at
+    logs_storage (prices.yaml says why)."""
+    own = OWN_LOG_USAGE.get(str(r.get("component", "")).split(":")[0])
+    if own is not None:
+        share = c.usage[own]
+    else:
+        shared = [x for x in c.resources if x["type"] == r["type"]
+                  and str(x.get("component", "")).split(":")[0] not in OWN_LOG_USAGE]  # fmt: skip
+        share = c.usage.get("log_ingestion_gb", 0.0) / max(1, len(shared))
     months = min(12.0, float(r["inputs"].get("retentionInDays", 365)) / 30)
     infrequent = r["inputs"].get("logGroupClass") == "INFREQUENT_ACCESS"
     ingestion = share * c.table.get("logs_ingestion_infrequent_access" if infrequent else "logs_ingestion")

@@ -580,6 +580,8 @@ def master_rotation(
     config = ctx.config
     if not rotates_master_secret(config):
         return None
+    # network() adds the secretsmanager endpoint whenever the master secret rotates (endpoint_services).
+    endpoints = [net.interface_endpoints["secretsmanager"]] if config.interface_endpoints else []
     return DatabaseSecretRotation(
         ctx.prefix,
         DatabaseSecretRotationArgs(
@@ -599,7 +601,10 @@ def master_rotation(
             rotation_days=config.aurora_master_rotation_days,
             alarm_topic_arn=topic.topic_arn,
             partition=ctx.aws.partition,
-            depends_on=(db, *depends_on),
+            # With https_cidr the VPC CIDR the function reaches Secrets Manager only through the interface
+            # endpoint, and rotate_immediately starts the first rotation as soon as rotation is configured: the
+            # endpoint (its private DNS name) exists first.
+            depends_on=(db, *endpoints, *depends_on),
         ),
         opts=ctx.options,
     )

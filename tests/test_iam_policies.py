@@ -5,7 +5,9 @@ by resource (iam/scoping.py) without refusing any resource the program registers
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -215,6 +217,40 @@ def test_narrowed_resources_admit_every_resource_the_program_registers() -> None
         assert data.resources.resource_type_exists(service, resource_type), (service, resource_type)
 
 
+def test_the_rotation_applications_role_and_function_are_admitted() -> None:
+    """CloudFormation creates the rotation application's role and function with the deploy role's credentials: the
+    role is named after the 'serverlessrepo-<name>' stack, which role/fintech-* alone refused (review finding)."""
+    from iam.scoping import NARROW, check_names, cloudformation_generated_name, derived_names, resources
+
+    # the shape of real rotation roles (iam/scoping.py cloudformation_generated_name)
+    observed = cloudformation_generated_name("SecretsManagerRDSPostgreSQLRotationSingleUser",
+                                             "SecretsManagerRDSPostgreSQLRotationSingleUserRole")  # fmt: skip
+    assert re.fullmatch(r"SecretsManagerRDSPostgreS-SecretsManagerRDSPostgre-\w{13}", observed) and len(observed) == 64
+    application_type = "aws:serverlessrepository/cloudFormationStack:CloudFormationStack"
+    applications = [r for stack in known_stacks() for r in offline_run(stack).of_type(application_type)]
+    assert applications  # prod rotates its master secret
+    for r in applications:
+        derived = dict(derived_names(r.type, r.inputs))
+        role, function = derived[("iam", "role")], derived[("lambda", "function")]
+        assert role.split("/")[1].startswith("serverlessrepo-fintech-") and len(role.split("/")[1]) <= 64
+        assert not fnmatch.fnmatchcase(role, "arn:aws:iam::*:role/fintech-*")  # what the policy allowed before
+        assert function.endswith(f":function:{r.inputs['parameters']['functionName']}")
+        assert check_names([(r.type, r.inputs, r.outputs)]) == []
+        foreign = {**r.inputs, "name": "rotation"}
+        assert check_names([(r.type, foreign, {})]), "a stack name without the prefix makes a role it refuses"
+        foreign = {**r.inputs, "parameters": {**r.inputs["parameters"], "functionName": "rotation"}}
+        assert check_names([(r.type, foreign, {})]), "a function name without the prefix"
+    for action in ("iam:CreateRole", "iam:PassRole", "iam:PutRolePolicy", "iam:DeleteRole"):
+        assert "arn:aws:iam::*:role/serverlessrepo-fintech-*" in resources(action), action
+    assert "arn:aws:iam::*:role/serverlessrepo-fintech-*" in NARROW[("iam", "role")]
+    assert resources("cloudformation:CreateChangeSet") == ("*",)  # the stack and the SAM transform
+    # Lambda reads the function's code from the repository's bucket with the caller's credentials; only that bucket
+    assert resources("s3:GetObject") == ("arn:aws:s3:::awsserverlessrepo-changesets-*/*",)
+    deploy = json.loads((Path(__file__).parent.parent / "iam" / "deploy-role.json").read_text())
+    assert any("s3:GetObject" in st["Action"] and st["Resource"] == ["arn:aws:s3:::awsserverlessrepo-changesets-*/*"]
+               for st in deploy["Statement"])  # fmt: skip
+
+
 def test_what_stays_star_and_why() -> None:
     """No resource-level permission (KMS CreateKey), List level, optional/alternative types (EventBridge rules) and
     Describe* reads keep "*"; writes on named resources are narrowed; the deploy role may delete any stack cluster."""
@@ -225,7 +261,11 @@ def test_what_stays_star_and_why() -> None:
     assert resources("events:PutRule") == ("*",)
     assert resources("cloudwatch:DescribeAlarms") == ("*",)
     assert resources("ec2:CreateVpc") == ("*",)
-    assert resources("iam:PassRole") == ("arn:aws:iam::*:role/aws-service-role/*", "arn:aws:iam::*:role/fintech-*")
+    assert resources("iam:PassRole") == (
+        "arn:aws:iam::*:role/aws-service-role/*",
+        "arn:aws:iam::*:role/fintech-*",
+        "arn:aws:iam::*:role/serverlessrepo-fintech-*",
+    )
     assert resources("kms:CreateAlias") == ("arn:aws:kms:*:*:alias/fintech-*", "arn:aws:kms:*:*:key/*")
     assert resources("logs:CreateLogGroup") == ("arn:aws:logs:*:*:log-group:*fintech-*",)
     assert resources("rds:DeleteDBCluster") == ("*",)

@@ -109,3 +109,25 @@ def test_outside_a_pair_the_rds_managed_secret_is_checked_with_its_own_schedule(
 )  # fmt: skip
 def test_schedule_days(rules: dict[str, Any], days: float | None) -> None:
     assert schedule_days(rules) == days
+
+
+def test_a_replica_that_is_not_in_sync_fails_with_its_region_and_message() -> None:
+    replicas = [
+        {"Region": "us-west-2", "KmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/k", "Status": "Failed",
+         "StatusMessage": "Access to KMS is not allowed"},
+        {"Region": "eu-west-1", "Status": "InSync"},
+    ]  # fmt: skip
+    report = Report("verify", "prod")
+    clients = _clients("us-east-1", EAST, {**_rotating(3), "ReplicationStatus": replicas})
+    check_master_rotation(report, clients, "fintech-prod", PREFIX, 30, now=NOW)
+    by_check = {f.check: f for f in report.findings}
+    assert by_check["master-secret-rotation"].status == "pass"
+    replication = by_check["master-secret-replication"]
+    assert replication.status == "fail" and report.failed
+    assert replication.detail == "replica not in sync: us-west-2: Failed (Access to KMS is not allowed)"
+    # all in sync passes
+    report = Report("verify", "prod")
+    in_sync = [{"Region": "us-west-2", "Status": "InSync"}]
+    check_master_rotation(report, _clients("us-east-1", EAST, {**_rotating(3), "ReplicationStatus": in_sync}),
+                          "fintech-prod", PREFIX, 30, now=NOW)  # fmt: skip
+    assert not report.failed and {f.detail for f in report.findings} >= {"replicas in sync: us-west-2"}

@@ -331,3 +331,22 @@ def test_only_the_copy_vault_pays_cross_region_transfer_even_in_a_stack_named_dr
             _resource("aws:backup/vault:Vault", "fintech-prod-dr-dr-vault", {})]}]}  # fmt: skip
     copies = [line.resource for line in price_plan(plan, table).lines if line.item == "cross-region copy transfer"]
     assert copies == ["fintech-prod-dr-dr-vault"]
+
+
+def test_the_rotation_log_group_has_its_own_small_figure_and_the_others_share_the_rest() -> None:
+    """The rotation function's log group (four invocations a month) was priced at an equal share of prod's
+    log_ingestion_gb, 7.59 of the 7.69 USD shown for secret_rotation (review finding); it has its own figure now, and
+    every GB of both figures is still priced."""
+    from tests.conftest import offline_run
+
+    table = load_prices()
+    usage = table.usage["prod"]
+    report = price_plan(summarize(offline_run("prod")), table)
+    ingestion = [line for line in report.lines if line.item == "ingestion"]
+    rotation = [line for line in ingestion if line.component == "secret_rotation"]
+    assert len(rotation) == 1 and len(ingestion) > 10
+    assert rotation[0].baseline == pytest.approx(usage["master_rotation_log_gb"] * table.get("logs_ingestion"))
+    assert report.by_component()["secret_rotation"][0] < 0.5  # docs/day2.md: an alarm and fractions of a cent
+    # the others still carry all of log_ingestion_gb (none at the Infrequent Access price in prod)
+    others = sum(line.baseline for line in ingestion if line.component != "secret_rotation")
+    assert others == pytest.approx(usage["log_ingestion_gb"] * table.get("logs_ingestion"))
