@@ -488,8 +488,9 @@ def _waf(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
 
 
 OWN_LOG_USAGE: Mapping[str, str] = MappingProxyType({"secret_rotation": "master_rotation_log_gb"})
-"""Components whose log groups have their own usage figure instead of a share of log_ingestion_gb (which the others
-share): the master secret rotation function logs four invocations a month, kilobytes, not a busy group's share."""
+"""Component -> its own log usage figure, for components whose log groups do not take a share of log_ingestion_gb
+(which the others share): the master secret rotation function logs four invocations a month, kilobytes, not a busy
+group's share."""
 
 
 def _log_group(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
@@ -502,7 +503,7 @@ def _log_group(r: Resource, c: _Context) -> Iterable[tuple[str, float, float]]:
     else:
         shared = [x for x in c.resources if x["type"] == r["type"]
                   and str(x.get("component", "")).split(":")[0] not in OWN_LOG_USAGE]  # fmt: skip
-        share = c.usage.get("log_ingestion_gb", 0.0) / max(1, len(shared))
+        share = c.usage["log_ingestion_gb"] / max(1, len(shared))
     months = min(12.0, float(r["inputs"].get("retentionInDays", 365)) / 30)
     infrequent = r["inputs"].get("logGroupClass") == "INFREQUENT_ACCESS"
     ingestion = share * c.table.get("logs_ingestion_infrequent_access" if infrequent else "logs_ingestion")

@@ -12,6 +12,7 @@ import yaml
 
 from pricing.model import (
     DATA_DIR,
+    OWN_LOG_USAGE,
     REQUIRED_PRICES,
     REQUIRED_USAGE,
     Price,
@@ -79,7 +80,8 @@ def test_the_required_usage_is_exactly_what_the_model_reads() -> None:
         if isinstance(first, ast.Constant) and isinstance(second, ast.Constant) and isinstance(second.value, str)
     }  # fmt: skip
     declared = set(load_prices().usage["dev"])
-    assert set(REQUIRED_USAGE) == shares | usage_share | subscripts | (paired & declared)
+    own_logs = set(OWN_LOG_USAGE.values())  # read as c.usage[own] through this mapping
+    assert set(REQUIRED_USAGE) == shares | usage_share | subscripts | (paired & declared) | own_logs
 
 
 def test_the_project_table_loads_with_every_source_kept_whole() -> None:
