@@ -20,18 +20,17 @@ Checked through Secrets Manager DescribeSecret (RotationEnabled, RotationRules, 
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ops.common import Clients, Report
+from policies.rules.credential_rotation import rotation_period_days
 
 NOT_FOUND = {"ResourceNotFoundException", "DBClusterNotFoundFault"}
 GRACE = datetime.timedelta(days=1)
 """A scheduled rotation runs at some time within its day's rotation window, so an age of the schedule plus one day
 is still on time."""
-_RATE = re.compile(r"^rate\((?P<n>\d+) (?P<unit>days?|hours?)\)$")
 
 
 def _code(err: ClientError) -> str:
@@ -40,15 +39,8 @@ def _code(err: ClientError) -> str:
 
 def schedule_days(rules: dict[str, Any]) -> float | None:
     """Days between rotations from DescribeSecret's RotationRules (AutomaticallyAfterDays, or a rate expression);
-    None for a cron expression or no rules."""
-    days = rules.get("AutomaticallyAfterDays")
-    if isinstance(days, int) and days > 0:
-        return float(days)
-    match = _RATE.match(str(rules.get("ScheduleExpression") or "").strip())
-    if match is None:
-        return None
-    count = int(match["n"])
-    return float(count) if match["unit"].startswith("day") else count / 24
+    None for a cron expression or no rules. The same reading as the policy rule's (rotation_period_days)."""
+    return rotation_period_days(rules.get("AutomaticallyAfterDays"), rules.get("ScheduleExpression"))
 
 
 def master_secret_arn(clients: Clients, identifier: str, credential: str) -> str | None:

@@ -41,18 +41,23 @@ def _known(resource: ResourceView, key: str) -> Any:
         return True
 
 
-def schedule_days(rotation: ResourceView) -> float | None:
-    """Days between rotations of a SecretRotation: automaticallyAfterDays, or a `rate(N days|hours)` expression;
-    None when there is no schedule the rule can read (none, or a cron expression)."""
-    rules = rotation.get("rotationRules") or {}
-    days = rules.get("automaticallyAfterDays")
-    if isinstance(days, (int, float)) and days > 0:
+def rotation_period_days(days: object, expression: object) -> float | None:
+    """Days between rotations from a rotation schedule's two forms, as the SecretRotation's rotationRules or
+    DescribeSecret's RotationRules give them: a positive day count, or a `rate(N days|hours)` expression; None when
+    neither can be read (none, or a cron expression). Also used by `ops verify` (ops/verify_rotation.py)."""
+    if isinstance(days, (int, float)) and not isinstance(days, bool) and days > 0:
         return float(days)
-    match = RATE.match(str(rules.get("scheduleExpression") or "").strip())
+    match = RATE.match(str(expression or "").strip())
     if match is None:
         return None
     count = int(match["n"])
     return float(count) if match["unit"].startswith("day") else count / 24
+
+
+def schedule_days(rotation: ResourceView) -> float | None:
+    """Days between rotations of a SecretRotation (rotation_period_days of its rotationRules)."""
+    rules = rotation.get("rotationRules") or {}
+    return rotation_period_days(rules.get("automaticallyAfterDays"), rules.get("scheduleExpression"))
 
 
 def _rotation_problem(rotations: Sequence[ResourceView], max_days: int) -> str | None:
