@@ -174,7 +174,7 @@ LEVERS: dict[str, tuple[Lever, ...]] = {
               "4 GiB per node instead of 8: enough while the capacity model stays CPU-bound (stacks/capacity.py)"),
         Lever("Cache cache.r6g.large instead of cache.r7g.large", "cacheNodeType=cache.r6g.large", True,
               cache_type("cache.r7g.large"), "Graviton2 instead of Graviton3"),
-        Lever("No interface endpoints (ECR, STS and Logs through the NAT gateway of each zone)",
+        Lever("No interface endpoints (ECR, STS, Logs and Secrets Manager through the NAT gateway of each zone)",
               "interfaceEndpoints=false", False, no_interface_endpoints,
               "AWS API calls leave through the NAT gateways (still TLS and IAM-signed, from private subnets); adds "
               "NAT data processing for that traffic (not in this amount)"),
