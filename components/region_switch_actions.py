@@ -213,11 +213,11 @@ class RegionSwitchActions(pulumi.ComponentResource):
             "STANDBY_CACHE_REPLICAS": str(args.standby_cache_replicas),
         }
         function, logs = self._function(
-            name, "function", args.function_name, "handler.handler", environment, args,
+            name, args.function_name, "handler.handler", environment, args,
             lambda logs_arn, key: function_policy(args, logs_arn, key), args.peer_kms_key_arn,
         )  # fmt: skip
         readers, _ = self._function(
-            f"{name}-readers", "function", args.readers_function_name, "readers.handler",
+            f"{name}-readers", args.readers_function_name, "readers.handler",
             {"CLUSTER": args.db_cluster, "NAME_PREFIX": f"{args.db_cluster}{READER_SUFFIX}",
              "READERS": str(args.readers)},
             args,
@@ -249,7 +249,6 @@ class RegionSwitchActions(pulumi.ComponentResource):
     def _function(
         self,
         name: str,
-        suffix: str,
         function_name: str,
         entry: str,
         environment: dict[str, Any],
@@ -258,25 +257,26 @@ class RegionSwitchActions(pulumi.ComponentResource):
         key: pulumi.Input[str],
     ) -> tuple[aws.lambda_.Function, aws.cloudwatch.LogGroup]:
         """A function with its own role, its policy (`document(log group ARN, key ARN)`) and its encrypted log group,
-        created before the function."""
+        created before the function. The role, policy and function are all named '<name>-function' (their logical
+        names in the state: renaming them would replace them)."""
         child = pulumi.ResourceOptions(parent=self)
         logs = encrypted_log_group(
             f"{name}-logs", f"/aws/lambda/{function_name}", args.log_retention_days, args.logs_kms_key_arn, self
         )
         role = aws.iam.Role(
-            f"{name}-{suffix}",
+            f"{name}-function",
             assume_role_policy=service_trust_policy("lambda.amazonaws.com", args.account_id),
             description=f"{function_name}: the Region switch plan's custom action in {args.region}",
             opts=child,
         )
         policy = aws.iam.RolePolicy(
-            f"{name}-{suffix}",
+            f"{name}-function",
             role=role.id,
             policy=pulumi.Output.all(logs.arn, key).apply(lambda values: document(values[0], values[1])),
             opts=child,
         )
         function = aws.lambda_.Function(
-            f"{name}-{suffix}",
+            f"{name}-function",
             name=function_name,
             runtime=RUNTIME,
             handler=entry,

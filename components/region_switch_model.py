@@ -44,14 +44,15 @@ ACTION_RETRY_MINUTES = 1.0
 """Minutes between ARC's retries of a failed custom Lambda action."""
 TRAFFIC_TIMEOUT_MINUTES = 5
 """How long the Route 53 health check block waits."""
-READERS_TIMEOUT_MINUTES = 20
-"""How long ARC reruns the add-readers function until every reader is available (a new Aurora instance takes
-minutes; no published figure - the drill measures it)."""
-STEP_NAMES = ("scale-capacity", "add-readers", "decide", "promote-database", "region-actions", "move-traffic",
+READERS_TIMEOUT_MINUTES = 5
+"""How long ARC reruns the add-readers function while a create call fails: it only creates the readers (a few
+CreateDBInstance calls, seconds) and does not wait for them, so a few retries are all it needs; at this timeout the
+failover still fits the RTO (tests/test_region_switch_readers.py)."""
+STEP_NAMES = ("scale-capacity", "decide", "promote-database", "region-actions", "add-readers", "move-traffic",
               "peer-actions", "remove-readers")  # fmt: skip
-"""The steps of the activate workflows, in order; add-readers only in the failover, peer-actions and remove-readers
-only in the failback, after move-traffic (the failover ends with move-traffic; ops/recovery_budget.py maps them to
-the budget)."""
+"""The steps of the activate workflows, in order; add-readers only in the failover (after the database step, before
+move-traffic), peer-actions and remove-readers only in the failback, after move-traffic (the failover ends with
+move-traffic; ops/recovery_budget.py maps them to the budget)."""
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,15 @@ class PlanModel:
             "workflow_description": f"{verb}: make {target.stack} ({region}) the active region",
             "steps": [
                 self._scale(target, other),
-                # The standby's Aurora readers: added before the database moves (capacity, harmless to add early),
-                # removed once it has moved back; the primary's readers are its own (auroraInstances).
-                *([self._readers("add-readers", "activatingRegion")] if target is self.standby else []),
                 self._approve(target, other),
                 self._database(target),
                 self._actions("region-actions", "activatingRegion", target),
+                # The standby's Aurora readers: created AFTER the database step (an instance created in the
+                # secondary just before a switchover or failover may interfere with the global database's
+                # operation) and not waited for (the promoted Serverless v2 writer serves reads and writes; the
+                # readers add read capacity once available); removed once the database has moved back. The
+                # primary's readers are its own (auroraInstances).
+                *([self._readers("add-readers", "activatingRegion")] if target is self.standby else []),
                 self._traffic(target),
                 # Only the failback has work in the region handing over: the standby's cache back to its size and
                 # its added readers removed. Both come AFTER move-traffic: until the health checks move the
@@ -260,8 +264,8 @@ class PlanModel:
         # ARC has no block that adds Aurora reader instances (AuroraServerlessScaling sizes ACUs, AuroraProvisioned-
         # Scaling one mapped instance): the standby's readers function does it; the step name is its command.
         what = (
-            f"add the configured readers to {self.standby.stack}'s cluster (the writer's class, other zones) and "
-            "wait until they are available"
+            f"create the configured readers in {self.standby.stack}'s cluster (the writer's class, other zones; "
+            "not waited for: they add read capacity once available)"
             if name == "add-readers"
             else f"delete the readers add-readers created in {self.standby.stack}'s cluster"
         )

@@ -311,12 +311,12 @@ def test_dry_run_prints_the_failover_workflow_without_credentials(tmp_path: Path
     assert result.returncode == 0, result.stderr
     for number, (step, block) in enumerate(
         zip(
-            ("scale-capacity", "add-readers", *STEPS[1:]),
+            (*STEPS[:4], "add-readers", STEPS[4]),
             (
                 "EKSResourceScaling",
-                "CustomActionLambda",
                 "ManualApproval",
                 "AuroraGlobalDatabase",
+                "CustomActionLambda",
                 "CustomActionLambda",
                 "Route53HealthCheck",
             ),

@@ -22,8 +22,8 @@ from ops.recovery_budget import (
     rto_total,
 )
 
-RUNBOOK = ("detect", "decide", "checks", "promote-database", "promote-secret", "scale-standby", "move-traffic",
-           "verify-standby")  # fmt: skip
+RUNBOOK = ("detect", "decide", "checks", "promote-database", "promote-secret", "scale-standby", "add-readers",
+           "move-traffic", "verify-standby")  # fmt: skip
 SECTION = "### Loss of the region"
 URL = re.compile(r"https://[^\s)\]]+")
 

@@ -11,8 +11,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from components.region_switch_model import READERS_TIMEOUT_MINUTES
 from lambdas.region_switch import readers
 from offline.plan import summarize
+from ops import recovery_budget
 from ops.common import load_config
 from ops.failover import pair_stacks, plan_report
 from ops.recovery_budget import budget
@@ -77,28 +79,39 @@ def test_the_request_sets_nothing_aurora_ignores() -> None:
     assert "CopyTagsToSnapshot" not in readers.reader_request(WRITER, CLUSTER, f"{PREFIX}1", "us-west-2b")
 
 
-def test_add_readers_creates_them_like_the_writer_in_other_zones_and_waits() -> None:
+def test_add_readers_creates_them_like_the_writer_in_other_zones_and_does_not_wait() -> None:
     client, stubber = _rds()
     _cluster(stubber, [WRITER])
     _created(stubber, 1, "us-west-2b")
     _created(stubber, 2, "us-west-2c")
     stubber.activate()
-    with pytest.raises(readers.NotReadyError, match=r"0 of 2 reader\(s\) of fintech-prod-dr available"):
-        readers.run({"StepName": "add-readers", "PlanArn": "arn:aws:arc-region-switch::1:plan/x"}, ENV, client)
-    stubber.assert_no_pending_responses()
+    result = readers.run({"StepName": "add-readers", "PlanArn": "arn:aws:arc-region-switch::1:plan/x"}, ENV, client)
+    stubber.assert_no_pending_responses()  # no describe after the creates: nothing waits for `available`
+    assert result["done"] == [
+        f"{PREFIX}1 requested (db.serverless, us-west-2b)", f"{PREFIX}2 requested (db.serverless, us-west-2c)",
+        f"2 reader(s) exist, not waited for: {PREFIX}1 creating, {PREFIX}2 creating"]  # fmt: skip
 
 
-def test_a_retry_creates_only_what_is_missing_and_succeeds_once_all_are_available() -> None:
+def test_a_retry_creates_only_what_is_missing() -> None:
     client, stubber = _rds()
     _cluster(stubber, [WRITER, _reader(1, "creating")])  # ARC's retry after one create went through
     _created(stubber, 2, "us-west-2c")
-    _cluster(stubber, [WRITER, _reader(1, "available"), _reader(2, "available")])  # the next retry
+    _cluster(stubber, [WRITER, _reader(1, "available"), _reader(2, "creating")])  # a rerun: nothing to create
     stubber.activate()
-    with pytest.raises(readers.NotReadyError, match=r"waiting for \{'fintech-prod-dr-switch-reader-1': 'creating'"):
-        readers.run({"StepName": "add-readers"}, ENV, client)
+    assert readers.run({"StepName": "add-readers"}, ENV, client)["done"][0] == (
+        f"{PREFIX}2 requested (db.serverless, us-west-2c)")  # fmt: skip
     result = readers.run({"StepName": "add-readers"}, ENV, client)
     stubber.assert_no_pending_responses()  # no second create of either reader
-    assert result["done"] == [f"2 reader(s) available: {PREFIX}1, {PREFIX}2"]
+    assert result["done"] == [f"2 reader(s) exist, not waited for: {PREFIX}1 available, {PREFIX}2 creating"]
+
+
+def test_a_reader_still_being_deleted_fails_the_step_until_it_is_gone() -> None:
+    client, stubber = _rds()
+    _cluster(stubber, [WRITER, _reader(1, "deleting")])  # a failback's remove-readers just before
+    stubber.activate()
+    with pytest.raises(readers.NotReadyError, match=r"to be retried once gone: \{'fintech-prod-dr-switch-reader-1'"):
+        readers.run({"StepName": "add-readers"}, ENV, client)
+    stubber.assert_no_pending_responses()  # no create of a name still taken
 
 
 def test_the_promoted_writer_is_the_one_copied() -> None:
@@ -140,13 +153,35 @@ def test_nothing_configured_adds_nothing_and_an_unknown_step_is_refused() -> Non
     stubber.assert_no_pending_responses()
 
 
-def test_an_rds_error_fails_the_step_so_arc_retries_it() -> None:
+def _refused(stubber: Stubber, number: int, zone: str, code: str = "InsufficientDBInstanceCapacity") -> None:
+    expected = readers.reader_request(WRITER, CLUSTER, f"{PREFIX}{number}", zone)
+    stubber.add_client_error("create_db_instance", code, f"{code} in {zone}", expected_params=expected)
+
+
+def test_a_zone_without_capacity_is_skipped_for_the_next_one() -> None:
     client, stubber = _rds()
     _cluster(stubber, [WRITER])
-    stubber.add_client_error("create_db_instance", "InsufficientDBInstanceCapacity", "no capacity in us-west-2b")
+    _refused(stubber, 1, "us-west-2b")
+    _created(stubber, 1, "us-west-2c")  # the next zone other than the writer's (us-west-2a) takes it
     stubber.activate()
-    with pytest.raises(Exception, match="InsufficientDBInstanceCapacity"):
+    result = readers.run({"StepName": "add-readers"}, ENV | {"READERS": "1"}, client)
+    stubber.assert_no_pending_responses()
+    assert result["done"][0] == f"{PREFIX}1 requested (db.serverless, us-west-2c)"
+
+
+def test_every_zone_refusing_or_another_error_fails_the_step_so_arc_retries_it() -> None:
+    client, stubber = _rds()
+    _cluster(stubber, [WRITER, _reader(1, "creating")])
+    _refused(stubber, 2, "us-west-2c")  # reader 2 starts at the second zone, goes round to the first
+    _refused(stubber, 2, "us-west-2b")
+    _cluster(stubber, [WRITER])
+    _refused(stubber, 1, "us-west-2b", code="DBInstanceQuotaExceeded")  # not a capacity error: no other zone
+    stubber.activate()
+    with pytest.raises(client.exceptions.ClientError, match="InsufficientDBInstanceCapacity in us-west-2b"):
         readers.run({"StepName": "add-readers"}, ENV, client)
+    with pytest.raises(client.exceptions.ClientError, match="DBInstanceQuotaExceeded"):
+        readers.run({"StepName": "add-readers"}, ENV | {"READERS": "1"}, client)
+    stubber.assert_no_pending_responses()
 
 
 # --- the plan and the program -----------------------------------------------------------------------------------
@@ -156,20 +191,22 @@ def _steps(workflow: dict[str, Any]) -> list[str]:
     return [step["name"] for step in workflow["steps"]]
 
 
-def test_the_failover_adds_readers_before_the_database_and_the_failback_removes_them_after_the_traffic() -> None:
+def test_the_failover_adds_readers_after_the_database_and_the_failback_removes_them_after_the_traffic() -> None:
     plan = plain(one(offline_run("prod"), "aws:arcregionswitch/plan:Plan").inputs)
     failover, failback = plan["workflows"]
     # failover: DNS last; failback: the standby gives its capacity back only once the traffic has left it
+    # failover: the readers only once the database has moved (no instance created in the secondary just before the
+    # global operation), before the traffic
     assert _steps({"steps": failover["steps"]}) == [
-        "scale-capacity", "add-readers", "decide", "promote-database", "region-actions", "move-traffic"]  # fmt: skip
+        "scale-capacity", "decide", "promote-database", "region-actions", "add-readers", "move-traffic"]  # fmt: skip
     assert _steps({"steps": failback["steps"]}) == [
         "scale-capacity", "decide", "promote-database", "region-actions", "move-traffic", "peer-actions",
         "remove-readers"]  # fmt: skip
-    add = failover["steps"][1]["customActionLambdaConfigs"][0]
+    add = failover["steps"][4]["customActionLambdaConfigs"][0]
     lambdas = [f"arn:aws:lambda:{r}:{PROD_ACCOUNT}:function:fintech-{s}-region-switch-readers"
                for r, s in (("us-east-1", "prod"), ("us-west-2", "prod-dr"))]  # fmt: skip
     assert add["regionToRun"] == "activatingRegion" and add["lambdas"] == [{"arn": arn} for arn in lambdas]
-    assert add["timeoutMinutes"] == 20 and "ungracefuls" not in add  # a real failover needs the readers too
+    assert add["timeoutMinutes"] == READERS_TIMEOUT_MINUTES == 5 and "ungracefuls" not in add  # a failover too
     remove = failback["steps"][6]["customActionLambdaConfigs"][0]
     assert remove["regionToRun"] == "deactivatingRegion" and remove["ungracefuls"] == [{"behavior": "skip"}]
     policy = json.loads(plain(one(offline_run("prod"), "aws:iam/rolePolicy:RolePolicy",
@@ -213,7 +250,8 @@ def test_the_readers_role_may_create_and_delete_only_the_clusters_tagged_readers
 def test_the_dry_run_shows_the_readers_steps() -> None:
     pair = pair_stacks("prod", load_config("prod"), "prod-dr", load_config("prod-dr"))
     failover = plan_report(pair, "failover", "switchover", dry_run=True).text()
-    assert "2. add-readers" in failover and "prod-dr's readers function: add the configured readers" in failover
+    assert "4. region-actions" in failover and "5. add-readers" in failover and "6. move-traffic" in failover
+    assert "prod-dr's readers function: create the configured readers" in failover and "not waited for" in failover
     failback = plan_report(pair, "failback", "switchover", dry_run=True).text()
     assert "5. move-traffic" in failback and "7. remove-readers" in failback
     assert "add-readers" not in failback.split("remove-readers")[0]
@@ -228,9 +266,15 @@ def test_the_readers_cost_nothing_at_baseline_and_the_writers_peak_each_at_peak(
     assert not any("failover reader" in item for item in prod)  # the primary's readers are its own instances
 
 
-def test_the_recovery_budget_adds_the_measured_readers_to_the_standby_s_scaling() -> None:
-    lines = {line.key: line for line in budget({"scale-capacity": 300.0, "add-readers": 420.0})}
-    assert (lines["scale-standby"].seconds, lines["scale-standby"].origin) == (
-        720.0, "measured (scale-capacity + add-readers)")  # fmt: skip
-    alone = {line.key: line for line in budget({"add-readers": 420.0})}["scale-standby"]
-    assert alone.origin == "published"  # only together with the step it is measured into
+def test_the_recovery_budget_has_the_readers_step_of_its_own_and_its_timeout_fits_the_rto() -> None:
+    step = recovery_budget.step("add-readers")
+    keys = list(recovery_budget.RUNBOOK_KEYS)
+    assert keys.index("promote-database") < keys.index("add-readers") < keys.index("move-traffic")
+    assert step.expected_seconds == 30 and step.source.startswith(recovery_budget.NO_FIGURE)
+    # the worst case: every create refused until ARC's timeout, the rest of the budget as estimated
+    worst = recovery_budget.rto_total() - step.expected_seconds + READERS_TIMEOUT_MINUTES * 60
+    assert worst <= recovery_budget.RTO_TARGET_SECONDS
+    lines = {line.key: line for line in budget({"scale-capacity": 300.0, "add-readers": 12.0})}
+    assert (lines["scale-standby"].seconds, lines["scale-standby"].origin) == (300.0, "measured (scale-capacity)")
+    assert (lines["add-readers"].seconds, lines["add-readers"].origin) == (12.0, "measured (add-readers)")
+    assert budget({})[keys.index("add-readers")].seconds == 30.0

@@ -8,13 +8,20 @@ What ARC offers, and why it does not fit (arc-region-switch 2022-07-26 in botoco
   to the other region's instance class: one instance per block, for provisioned classes, and nothing removes it
   on the way back;
 - RdsCreateCrossRegionReplica creates an RDS (not Aurora) read replica in another region.
-So the plan's `add-readers` step (the failover workflow, before the database step) runs this function in the
-standby's region, and the failback's `remove-readers` step (its last, after move-traffic) removes what it added.
+So the plan's `add-readers` step (the failover workflow, AFTER promote-database and region-actions, before
+move-traffic) runs this function in the standby's region, and the failback's `remove-readers` step (its last, after
+move-traffic) removes what it added. Not before the database step: creating an instance in a global database's
+secondary just before a switchover or failover may get in the way of the global operation, and waiting for new
+instances there would spend the RTO; the promoted Serverless v2 writer serves reads and writes meanwhile.
 
     add-readers    create READERS instances `<cluster>-switch-reader-<n>` in the cluster, of the writer's class,
-                   spread over the cluster's zones other than the writer's, tagged region-switch-reader=<cluster>;
-                   succeed once every one is `available`, else raise: ARC reruns the step every
-                   retryIntervalMinutes until its timeout, so each run creates only what is missing (idempotent).
+                   spread over the cluster's zones other than the writer's, tagged region-switch-reader=<cluster>.
+                   It does not wait for them: it succeeds once every one exists and is on its way (creating,
+                   available or another live state); the readers add read capacity when they are ready. Where a
+                   zone has no capacity (InsufficientDBInstanceCapacity) it tries the cluster's next zone (never
+                   the writer's). It fails - so ARC reruns it every retryIntervalMinutes until its timeout - only
+                   when a create call fails, or a reader of a previous run is still being deleted; each run creates
+                   only what is missing (idempotent).
     remove-readers delete the instances this function created (name prefix AND tag); already deleting or gone
                    counts as done.
 
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 TAG_KEY = "region-switch-reader"
@@ -42,10 +50,15 @@ TAG_KEY = "region-switch-reader"
 PROMOTION_TIER = 15
 """Last in Aurora's failover order: the program's own instances are promoted first."""
 ADD, REMOVE = "add-readers", "remove-readers"
+NO_CAPACITY = "InsufficientDBInstanceCapacity"
+"""CreateDBInstance's error code when the zone has no capacity for the class (RDS API reference, Errors)."""
+GOING = frozenset({"deleting", "failed"})
+"""States in which an existing reader does not count: still being deleted (a failback's remove-readers) or failed.
+RDS DB instance statuses: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html"""
 
 
 class NotReadyError(RuntimeError):
-    """The readers exist but are not all available yet: ARC retries the step."""
+    """A reader cannot be (re)created yet: ARC retries the step."""
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -57,12 +70,15 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 def run(event: Mapping[str, Any], env: Mapping[str, str], rds: Any) -> dict[str, Any]:
     """Do the step named by the event; returns what was done (ARC logs the result)."""
-    actions: dict[str, Callable[[Any, str, str, int], list[str]]] = {ADD: add_readers, REMOVE: remove_readers}
+    cluster, prefix = env["CLUSTER"], env["NAME_PREFIX"]
+    actions: dict[str, Callable[[], list[str]]] = {
+        ADD: lambda: add_readers(rds, cluster, prefix, int(env["READERS"])),
+        REMOVE: lambda: remove_readers(rds, cluster, prefix),
+    }
     step = str(event.get("StepName", ""))
     if step not in actions:
         raise ValueError(f"StepName {step!r}: this function runs only the plan's steps {sorted(actions)}")
-    cluster, prefix, count = env["CLUSTER"], env["NAME_PREFIX"], int(env["READERS"])
-    return {"step": step, "cluster": cluster, "done": actions[step](rds, cluster, prefix, count)}
+    return {"step": step, "cluster": cluster, "done": actions[step]()}
 
 
 def instances(rds: Any, cluster: str) -> list[dict[str, Any]]:
@@ -87,7 +103,8 @@ def writer_of(cluster: dict[str, Any], members: list[dict[str, Any]], prefix: st
 
 
 def add_readers(rds: Any, cluster_id: str, prefix: str, count: int) -> list[str]:
-    """Create the missing readers; raise NotReadyError until all of them are available."""
+    """Create the missing readers and return without waiting for them; NotReadyError while a reader of a previous
+    run is still being deleted; a create call's error (other than a zone's lack of capacity) propagates."""
     if count == 0:
         return ["nothing to add (no failover readers configured for this region)"]
     (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
@@ -96,22 +113,36 @@ def add_readers(rds: Any, cluster_id: str, prefix: str, count: int) -> list[str]
     zones = [z for z in sorted(cluster.get("AvailabilityZones", [])) if z != writer.get("AvailabilityZone")]
     if not zones:
         raise RuntimeError(f"{cluster_id} has no zone other than its writer's ({writer.get('AvailabilityZone')})")
-    ours = {m["DBInstanceIdentifier"]: m for m in members if m["DBInstanceIdentifier"].startswith(prefix)}
+    ours = {m["DBInstanceIdentifier"]: m.get("DBInstanceStatus") for m in members
+            if m["DBInstanceIdentifier"].startswith(prefix)}  # fmt: skip
+    going = {name: state for name, state in sorted(ours.items()) if state in GOING}
+    if going:
+        raise NotReadyError(f"reader(s) of {cluster_id} not usable, to be retried once gone: {going}")
     done: list[str] = []
     for number in range(1, count + 1):
         name = f"{prefix}{number}"
-        if name in ours:
-            continue
-        zone = zones[(number - 1) % len(zones)]
-        rds.create_db_instance(**reader_request(writer, cluster_id, name, zone))
-        ours[name] = {"DBInstanceIdentifier": name, "DBInstanceStatus": "creating"}
-        done.append(f"{name} requested ({writer['DBInstanceClass']}, {zone})")
-    status = {name: m.get("DBInstanceStatus") for name, m in sorted(ours.items())}
-    waiting = {name: state for name, state in status.items() if state != "available"}
-    if waiting:
-        raise NotReadyError(f"{len(ours) - len(waiting)} of {len(ours)} reader(s) of {cluster_id} available; waiting "
-                            f"for {waiting}" + (f" ({'; '.join(done)})" if done else ""))  # fmt: skip
-    return [*done, f"{len(ours)} reader(s) available: {', '.join(sorted(ours))}"]
+        if name not in ours:
+            zone = create_in_some_zone(rds, partial(reader_request, writer, cluster_id, name), zones, number - 1)
+            ours[name] = "creating"
+            done.append(f"{name} requested ({writer['DBInstanceClass']}, {zone})")
+    states = ", ".join(f"{name} {state}" for name, state in sorted(ours.items()))
+    return [*done, f"{len(ours)} reader(s) exist, not waited for: {states}"]
+
+
+def create_in_some_zone(rds: Any, request: Callable[[str], dict[str, Any]], zones: list[str], first: int) -> str:
+    """CreateDBInstance (`request(zone)`'s arguments) in zones[first], then - while a zone has no capacity for the
+    class - in the next ones, round the list; returns the zone that took it. When every zone refuses, the last
+    refusal propagates and ARC's retry tries them again."""
+    order = [zones[(first + step) % len(zones)] for step in range(len(zones))]
+    for zone in order[:-1]:
+        try:
+            rds.create_db_instance(**request(zone))
+            return zone
+        except rds.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") != NO_CAPACITY:
+                raise
+    rds.create_db_instance(**request(order[-1]))
+    return order[-1]
 
 
 def reader_request(writer: dict[str, Any], cluster_id: str, name: str, zone: str) -> dict[str, Any]:
@@ -145,7 +176,7 @@ def reader_request(writer: dict[str, Any], cluster_id: str, name: str, zone: str
     return request
 
 
-def remove_readers(rds: Any, cluster_id: str, prefix: str, count: int) -> list[str]:
+def remove_readers(rds: Any, cluster_id: str, prefix: str) -> list[str]:
     """Delete every instance this function created in the cluster (name prefix and tag); idempotent."""
     done = []
     for member in instances(rds, cluster_id):
