@@ -20,8 +20,8 @@ instances there would spend the RTO; the promoted Serverless v2 writer serves re
                    available or another live state); the readers add read capacity when they are ready. Where a
                    zone has no capacity (InsufficientDBInstanceCapacity) it tries the cluster's next zone (never
                    the writer's). It fails - so ARC reruns it every retryIntervalMinutes until its timeout - only
-                   when a create call fails, or a reader of a previous run is still being deleted; each run creates
-                   only what is missing (idempotent).
+                   when a create call fails; each run creates only what is missing (idempotent). A reader of an
+                   earlier run still `deleting` (or `failed`) keeps its name: reported, not re-created.
     remove-readers delete the instances this function created (name prefix AND tag); already deleting or gone
                    counts as done.
 
@@ -53,12 +53,10 @@ ADD, REMOVE = "add-readers", "remove-readers"
 NO_CAPACITY = "InsufficientDBInstanceCapacity"
 """CreateDBInstance's error code when the zone has no capacity for the class (RDS API reference, Errors)."""
 GOING = frozenset({"deleting", "failed"})
-"""States in which an existing reader does not count: still being deleted (a failback's remove-readers) or failed.
-RDS DB instance statuses: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html"""
-
-
-class NotReadyError(RuntimeError):
-    """A reader cannot be (re)created yet: ARC retries the step."""
+"""States in which an existing reader adds no capacity: still being deleted (a failback's remove-readers just before)
+or failed. Its name is taken, so it is reported, not re-created, and the step does not fail for it: a failed step
+would hold back move-traffic, while the promoted writer serves alone. RDS DB instance statuses:
+https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html"""
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -103,8 +101,8 @@ def writer_of(cluster: dict[str, Any], members: list[dict[str, Any]], prefix: st
 
 
 def add_readers(rds: Any, cluster_id: str, prefix: str, count: int) -> list[str]:
-    """Create the missing readers and return without waiting for them; NotReadyError while a reader of a previous
-    run is still being deleted; a create call's error (other than a zone's lack of capacity) propagates."""
+    """Create the missing readers and return without waiting for them; a create call's error (other than a zone's
+    lack of capacity) propagates, so ARC retries the step."""
     if count == 0:
         return ["nothing to add (no failover readers configured for this region)"]
     (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
@@ -115,9 +113,6 @@ def add_readers(rds: Any, cluster_id: str, prefix: str, count: int) -> list[str]
         raise RuntimeError(f"{cluster_id} has no zone other than its writer's ({writer.get('AvailabilityZone')})")
     ours = {m["DBInstanceIdentifier"]: m.get("DBInstanceStatus") for m in members
             if m["DBInstanceIdentifier"].startswith(prefix)}  # fmt: skip
-    going = {name: state for name, state in sorted(ours.items()) if state in GOING}
-    if going:
-        raise NotReadyError(f"reader(s) of {cluster_id} not usable, to be retried once gone: {going}")
     done: list[str] = []
     for number in range(1, count + 1):
         name = f"{prefix}{number}"
@@ -126,7 +121,10 @@ def add_readers(rds: Any, cluster_id: str, prefix: str, count: int) -> list[str]
             ours[name] = "creating"
             done.append(f"{name} requested ({writer['DBInstanceClass']}, {zone})")
     states = ", ".join(f"{name} {state}" for name, state in sorted(ours.items()))
-    return [*done, f"{len(ours)} reader(s) exist, not waited for: {states}"]
+    going = sorted(name for name, state in ours.items() if state in GOING)
+    unusable = [f"NOT adding capacity (once gone, invoke this function with StepName add-readers; "
+                f"remove-readers deletes a failed one): {', '.join(going)}"] if going else []  # fmt: skip
+    return [*done, f"{len(ours)} reader(s) exist, not waited for: {states}", *unusable]
 
 
 def create_in_some_zone(rds: Any, request: Callable[[str], dict[str, Any]], zones: list[str], first: int) -> str:
