@@ -113,7 +113,7 @@ CASES = [
     Bad("auroraInstanceClass", "serverless", "known: db.serverless", stack="prod"),
     Bad("auroraMasterRotationDays", "91", "1 to 90 days (PCI DSS 8.3.9"),
     Bad("auroraMasterRotationDays", "0", "1 to 90 days"),
-    # read only where the stack rotates with Secrets Manager's function (a pair's primary): refused where it does nothing
+    # read only where the stack rotates with Secrets Manager's function (a pair's primary); refused elsewhere
     Bad("auroraMasterRotationDays", "5", "only a region pair's primary (drStack set) rotates"),
     Bad("auroraMasterRotationDays", "14", "a standby's replica follows its primary's rotations", stack="prod-dr"),
     Bad("auroraMinAcu", "0", "0.5 to 256 ACUs in steps of 0.5"),
