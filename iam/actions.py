@@ -107,7 +107,9 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "ecr:DeleteLifecyclePolicy"),
     "aws:ecr/replicationConfiguration:ReplicationConfiguration": ("ecr:PutReplicationConfiguration",
         "ecr:DescribeRegistry", "iam:CreateServiceLinkedRole"),
+    # force_delete (a repository of a stack without deletion protection) deletes its images first.
     "aws:ecr/repository:Repository": ("ecr:CreateRepository", "ecr:DescribeRepositories", "ecr:DeleteRepository",
+        "ecr:BatchDeleteImage",
         "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:ListTagsForResource",
         "ecr:TagResource", "ecr:UntagResource", "kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"),
     # ARC Region switch plan (issue 24): the plan's CRUD through the provider, and iam:PassRole of its execution role.
@@ -237,7 +239,10 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "s3:GetBucketWebsite", "s3:GetBucketVersioning", "s3:GetAccelerateConfiguration",
         "s3:GetBucketRequestPayment", "s3:GetBucketLogging", "s3:GetLifecycleConfiguration",
         "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration", "s3:GetBucketObjectLockConfiguration",
-        "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock"),
+        "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock",
+        # force_destroy (dev's log buckets, stacks/builders.py): emptying a versioned, GOVERNANCE-locked bucket lists
+        # and deletes every version, bypassing governance retention (components/log_bucket.py).
+        "s3:ListBucketVersions", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("s3:PutLifecycleConfiguration",
         "s3:GetLifecycleConfiguration"),
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ("s3:PutBucketObjectLockConfiguration",

@@ -56,7 +56,12 @@ NARROW: Mapping[tuple[str, str], tuple[str, ...]] = MappingProxyType({
     ("lambda", "function"): (f"arn:aws:lambda:*:*:function:{PROJECT}*",),
     ("ecr", "repository"): (f"arn:aws:ecr:*:*:repository/{PROJECT}*",),
     ("codebuild", "project"): (f"arn:aws:codebuild:*:*:project/{PROJECT}*",),
-    ("cloudwatch", "alarm"): (f"arn:aws:cloudwatch:*:*:alarm:{PROJECT}*",),
+    # Target tracking policies (the MSK storage policy, components/kafka.py) make Application Auto Scaling create
+    # and, when the policy is deleted, delete alarms 'TargetTracking-<resource ID>-AlarmHigh|Low-<uuid>' with the
+    # caller's rights (Application Auto Scaling User Guide, "Permissions required for actions on target services and
+    # CloudWatch": cloudwatch:DeleteAlarms; "Delete a target tracking scaling policy"): derived_names below.
+    ("cloudwatch", "alarm"): (f"arn:aws:cloudwatch:*:*:alarm:{PROJECT}*",
+                              f"arn:aws:cloudwatch:*:*:alarm:TargetTracking-*{PROJECT}*"),
     ("backup", "backupVault"): (f"arn:aws:backup:*:*:backup-vault:{PROJECT}*",),
 })  # fmt: skip
 """(IAM service prefix, resource type as the service authorization reference names it) -> ARN patterns."""
@@ -67,6 +72,10 @@ ACTION_RESOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     # idealo/cloudwatch-alarm-to-ms-teams issue 221): CloudFormation creates the rotation application's function from
     # the copy the Serverless Application Repository puts in its 'awsserverlessrepo-changesets-*' bucket.
     "s3:GetObject": ("arn:aws:s3:::awsserverlessrepo-changesets-*/*",),
+    # Emptying the stack's own versioned log buckets on destroy (force_destroy, iam/actions.py): their objects only.
+    "s3:DeleteObjectVersion": (f"arn:aws:s3:::{PROJECT}*/*",),
+    "s3:BypassGovernanceRetention": (f"arn:aws:s3:::{PROJECT}*/*",),
+    "s3:ListBucketVersions": (f"arn:aws:s3:::{PROJECT}*",),
 })  # fmt: skip
 """Per action, for every role: its whole Resource list, reviewed one by one. For actions whose resource types are
 optional (s3:GetObject may name an object or an access point object), which the rule above would leave at "*":
@@ -129,10 +138,14 @@ def cloudformation_generated_name(stack: str, logical_id: str, limit: int = 64) 
 
 
 def derived_names(type_: str, inputs: Mapping[str, Any]) -> list[tuple[tuple[str, str], str]]:
-    """(NARROW key, ARN) of the resources a registered resource makes AWS create under the caller's credentials: the
-    rotation application's CloudFormation stack creates its function (named by the functionName parameter) and its
-    role. The CloudFormation stack itself ('stack/serverlessrepo-<name>/*') is not narrowed: cloudformation is not in
-    NARROW (its change sets also act on the SAM transform, 'arn:aws:cloudformation:<region>:aws:transform/...')."""
+    """(NARROW key, ARN) of the resources a registered resource makes AWS create under the caller's credentials: a
+    target tracking scaling policy its alarms; the rotation application's CloudFormation stack its function
+    (named by the functionName parameter) and its role. The CloudFormation stack itself
+    ('stack/serverlessrepo-<name>/*') is not narrowed: cloudformation is not in NARROW (its change sets also act
+    on the SAM transform, 'arn:aws:cloudformation:<region>:aws:transform/...')."""
+    if type_ == "aws:appautoscaling/policy:Policy" and inputs.get("policyType") == "TargetTrackingScaling":
+        alarm = f"TargetTracking-{inputs.get('resourceId', '')}-AlarmHigh-00000000-0000-0000-0000-000000000000"
+        return [(("cloudwatch", "alarm"), f"arn:aws:cloudwatch:us-east-1:111122223333:alarm:{alarm}")]
     if type_ != "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
         return []
     stack = f"{SAR_STACK_PREFIX}{inputs.get('name', '')}"

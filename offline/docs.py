@@ -242,15 +242,16 @@ def cost_table(runs: Runs) -> str:
 def stacks_block(runs: Runs) -> str:
     """README block: what each stack plans - resources, components, cost against budget."""
     lines = [
-        "| stack | tier | region | resources | components | monthly baseline (USD) | budget (USD) |",
+        "| stack | tier | region | resources (as `./dev.sh plan` counts them) | of which components "
+        "| monthly baseline (USD) | budget (USD) |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
     for stack in STACKS:
         plan, report = _priced(runs, stack)
         counts = plan["counts"]
         budget = f"{report.budget:,.0f}" if report.budget else "-"
-        lines.append(f"| {stack} | {plan['tier']} | {plan['region']} | {counts['custom']} | {counts['components']} | "
-                     f"{_money(report.baseline)} | {budget} |")  # fmt: skip
+        lines.append(f"| {stack} | {plan['tier']} | {plan['region']} | {counts['resources']} | "
+                     f"{counts['components']} | {_money(report.baseline)} | {budget} |")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -5,12 +5,11 @@ one choice changed, so its amount comes from the same price table and rules as t
 
 A lever is either taken (the stack's config already makes the cheaper choice: its amount is what that choice saves
 against the alternative) or open (not taken: its amount is what taking it would save). A lever knows its state from
-the stack's config (`taken` may also read it from the plan). Every lever of a primary keeps the security baseline,
-zone-failure tolerance and production classes; a standby's are the sizes it runs below its tier until `ops failover`
-(allowed by config, warned by the program); what each gives up is said next to it. The plan copy changes the priced
-inputs only (instance classes, Serverless v2 minimum, Aurora storage type, a log group's class, interface endpoints);
-tests/test_tiers.py checks one lever against a real run of the program with the same config, so the copy and the
-program agree.
+the stack's config. Every lever of a primary keeps the security baseline, zone-failure tolerance and production
+classes; a standby's are the sizes it runs below its tier until `ops failover` (allowed by config, warned by the
+program); what each gives up is said next to it. The plan copy changes the priced inputs only (instance classes,
+Serverless v2 minimum, Aurora storage type, a log group's class, interface endpoints); tests/test_tiers.py checks one
+lever against a real run of the program with the same config, so the copy and the program agree.
 
 Below the levers: the open levers' sum against the stack's gap, and commitment pricing (reserved DB instances and
 cache nodes, Compute Savings Plans), a purchase decision rather than the tier: the on-demand spend it could cover
@@ -142,19 +141,12 @@ class Lever:
     name: str
     config: str
     """The config (KEY=VALUE ...) or the code that makes the choice."""
-    taken: bool | Callable[[Plan], bool]
-    """True: the stack makes this choice (alternative: what it would run otherwise); False: it could. A function
-    reads the state from the plan."""
-    change: Callable[[Plan], None] | None
-    """For a taken lever, the alternative; for an open one, the choice (None when `amount` prices the lever)."""
+    taken: bool
+    """True: the stack makes this choice (alternative: what it would run otherwise); False: it could."""
+    change: Callable[[Plan], None]
+    """For a taken lever, the alternative; for an open one, the choice."""
     gives_up: str
     """What the choice costs besides money (never the security baseline, zone tolerance or production classes)."""
-    amount: Callable[[Plan, PriceTable], float] | None = None
-    """The saving from the plan and the price table, for a lever no plan copy can show (default: None, a copy)."""
-
-    def is_taken(self, plan: Plan) -> bool:
-        """Whether the stack makes this choice."""
-        return self.taken(plan) if callable(self.taken) else self.taken
 
 
 LEVERS: dict[str, tuple[Lever, ...]] = {
@@ -215,20 +207,15 @@ class PricedLever:
 
 
 def price_levers(plan: Plan, table: PriceTable, levers: tuple[Lever, ...]) -> list[PricedLever]:
-    """Each lever's monthly saving at baseline, from copies of `plan` priced by `table` (or its `amount`)."""
+    """Each lever's monthly saving at baseline, from copies of `plan` priced by `table`."""
     baseline = price_plan(plan, table).baseline
     priced = []
     for lever in levers:
-        taken = lever.is_taken(plan)
-        if lever.amount is not None:
-            saving = lever.amount(plan, table)
-        else:
-            assert lever.change is not None, f"lever {lever.name!r} has neither a plan change nor an amount"
-            variant = copy.deepcopy(plan)
-            lever.change(variant)
-            other = price_plan(variant, table).baseline
-            saving = other - baseline if taken else baseline - other
-        priced.append(PricedLever(lever, round(saving, 2), taken))
+        variant = copy.deepcopy(plan)
+        lever.change(variant)
+        other = price_plan(variant, table).baseline
+        saving = other - baseline if lever.taken else baseline - other
+        priced.append(PricedLever(lever, round(saving, 2), lever.taken))
     return priced
 
 

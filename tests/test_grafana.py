@@ -63,7 +63,10 @@ def test_the_grafana_api_is_signed_in_with_a_secret_rotated_token(run: OfflineRu
     assert account.inputs["grafanaRole"] == "ADMIN" and account.inputs["workspaceId"] == workspace.id
     token = one(run, TOKEN)
     assert token.inputs["secondsToLive"] == TOKEN_SECONDS_TO_LIVE == MAX_TOKEN_SECONDS_TO_LIVE
-    assert token.inputs["name"].endswith(rotation_window(datetime.now(UTC)))
+    # The name ends with the window of the run (which may have started before a window boundary the test crosses).
+    window = datetime.fromisoformat(token.inputs["name"][-10:]).replace(tzinfo=UTC)
+    assert rotation_window(window) == window.date().isoformat()
+    assert timedelta(0) <= datetime.now(UTC) - window < timedelta(days=TOKEN_ROTATION_DAYS + 1)
     assert token.inputs["serviceAccountId"] == account.outputs["serviceAccountId"]
     provider = one(run, "pulumi:providers:grafana")
     assert provider.inputs["url"] == f"https://{workspace.outputs['endpoint']}"
@@ -104,14 +107,37 @@ def test_no_token_and_no_provider_without_the_switch(dev_run: OfflineRun) -> Non
     assert dev_run.of_type(TOKEN) == []
 
 
+def _expired_before_an_update(ups: list[datetime]) -> list[datetime]:
+    """Simulates `pulumi up` at `ups`: an up in a new rotation window makes a new token (living
+    TOKEN_SECONDS_TO_LIVE); returns the ups before which the held token had already expired (a `pulumi destroy` or
+    refresh in that gap would have used an expired token)."""
+    window, expires = rotation_window(ups[0]), ups[0] + timedelta(seconds=TOKEN_SECONDS_TO_LIVE)
+    expired = []
+    for now in ups[1:]:
+        if expires < now:
+            expired.append(now)
+        if rotation_window(now) != window:
+            window, expires = rotation_window(now), now + timedelta(seconds=TOKEN_SECONDS_TO_LIVE)
+    return expired
+
+
+def _worst_case(gap_days: float, count: int = 40) -> list[datetime]:
+    """Ups that keep a token as long as possible: the first up of a window on its first minute, the next just before
+    the window ends (no rotation), then every `gap_days`."""
+    start = datetime.fromisoformat(rotation_window(datetime(2026, 12, 5, tzinfo=UTC))).replace(tzinfo=UTC)
+    last_in_window = start + timedelta(days=TOKEN_ROTATION_DAYS) - timedelta(minutes=1)
+    return [start, last_in_window, *(last_in_window + n * timedelta(days=gap_days) for n in range(1, count))]
+
+
 def test_a_token_rotated_each_window_never_expires_for_a_stack_updated_every_16_days() -> None:
-    start = datetime(2026, 12, 5, 23, 59, tzinfo=UTC)
-    window = rotation_window(start)
-    assert window == rotation_window(datetime.fromisoformat(window).replace(tzinfo=UTC))
-    assert datetime.fromisoformat(window).replace(tzinfo=UTC) <= start
-    assert rotation_window(start + timedelta(days=TOKEN_ROTATION_DAYS)) != window
-    # Worst case: the token is made on the window's first day; the next window starts TOKEN_ROTATION_DAYS later.
-    assert TOKEN_SECONDS_TO_LIVE - TOKEN_ROTATION_DAYS * 86400 == 16 * 86400
+    """30-day tokens rotated on the first up of each 14-day window: with ups at most 16 days apart the held token is
+    never expired, even in the worst case; 17 days apart it can be (the documented limit is the real one)."""
+    assert TOKEN_SECONDS_TO_LIVE == 30 * 86400 and TOKEN_ROTATION_DAYS == 14
+    assert _expired_before_an_update(_worst_case(16)) == []
+    assert _expired_before_an_update(_worst_case(17)) != []
+    for offset_hours in (0, 1, 23, 24 * 6, 24 * 13 + 23):
+        first = datetime(2026, 12, 5, tzinfo=UTC) + timedelta(hours=offset_hours)
+        assert _expired_before_an_update([first + n * timedelta(days=16) for n in range(46)]) == []
 
 
 def test_a_dashboard_not_reading_the_variable_is_refused() -> None:

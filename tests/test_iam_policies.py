@@ -251,6 +251,40 @@ def test_the_rotation_applications_role_and_function_are_admitted() -> None:
                for st in deploy["Statement"])  # fmt: skip
 
 
+def test_alarms_a_target_tracking_policy_makes_aws_create_are_admitted() -> None:
+    """Application Auto Scaling creates and deletes a target tracking policy's alarms ('TargetTracking-<resource
+    ID>-AlarmHigh-<uuid>') with the caller's rights; alarm:fintech-* alone refused them (review finding)."""
+    from iam.scoping import NARROW, check_names, derived_names, resources
+
+    policy_type = "aws:appautoscaling/policy:Policy"
+    policies = [r for stack in known_stacks() for r in offline_run(stack).of_type(policy_type)
+                if r.inputs.get("policyType") == "TargetTrackingScaling"]  # fmt: skip
+    assert policies  # the MSK storage policy (components/kafka.py)
+    for r in policies:
+        ((key, alarm),) = derived_names(r.type, r.inputs)
+        assert key == ("cloudwatch", "alarm") and f"alarm:TargetTracking-{r.inputs['resourceId']}-" in alarm
+        assert not fnmatch.fnmatchcase(alarm, "arn:aws:cloudwatch:*:*:alarm:fintech-*")  # what the policy allowed
+        assert check_names([(r.type, r.inputs, r.outputs)]) == []
+        foreign = {**r.inputs, "resourceId": "arn:aws:kafka:us-east-1:1:cluster/other/x"}
+        assert check_names([(r.type, foreign, {})]), "another project's cluster"
+    assert "arn:aws:cloudwatch:*:*:alarm:TargetTracking-*fintech-*" in NARROW[("cloudwatch", "alarm")]
+    assert "arn:aws:cloudwatch:*:*:alarm:TargetTracking-*fintech-*" in resources("cloudwatch:DeleteAlarms")
+
+
+def test_destroying_a_stack_can_empty_its_own_locked_buckets_only() -> None:
+    """force_destroy of the Object Lock log buckets deletes every object version, bypassing governance retention:
+    allowed on the project's buckets' objects, not on every object of the account (review finding)."""
+    from iam.scoping import resources
+
+    for action in ("s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"):
+        assert resources(action) == ("arn:aws:s3:::fintech-*/*",), action
+    assert resources("s3:ListBucketVersions") == ("arn:aws:s3:::fintech-*",)
+    deploy = json.loads((Path(__file__).parent.parent / "iam" / "deploy-role.json").read_text())
+    granted = {a for st in deploy["Statement"] for a in st["Action"]}
+    assert {"s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:ListBucketVersions",
+            "ecr:BatchDeleteImage"} <= granted  # fmt: skip
+
+
 def test_what_stays_star_and_why() -> None:
     """No resource-level permission (KMS CreateKey), List level, optional/alternative types (EventBridge rules) and
     Describe* reads keep "*"; writes on named resources are narrowed; the deploy role may delete any stack cluster."""
