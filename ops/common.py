@@ -15,6 +15,7 @@ from typing import Any, Literal
 import boto3
 import yaml
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from offline.engine import PROJECT_DIR as PROJECT_DIR  # re-exported: the directory of the stack files
 from offline.engine import stack_config
@@ -198,3 +199,13 @@ def _line(finding: Finding) -> str:
     marks = {"pass": "PASS", "fail": "FAIL", "warn": "WARN"}
     suffix = f" [{finding.resource}]" if finding.resource else ""
     return f"  {marks[finding.status]} {finding.check}: {finding.detail}{suffix}"
+
+
+def describe_error(err: ClientError | BotoCoreError) -> str:
+    """An AWS error as a finding shows it: '<code>: <message>' for an API error (AccessDeniedException,
+    ThrottlingException after botocore's retries, ...), botocore's own text for a client-side one (no endpoint,
+    a read timeout)."""
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        return f"{error.get('Code', '')}: {error.get('Message', '')}"
+    return str(err)

@@ -30,7 +30,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 from botocore.signers import RequestSigner
@@ -62,13 +62,36 @@ class NodeStatus:
 NodeReader = Callable[[str, str, str], list[NodeStatus]]
 
 
+class MetricsCheck(Protocol):
+    """The metrics step: checks the Prometheus workspace, its collectors and X-Ray's encryption into `report`
+    (ops/verify_metrics.check_metrics)."""
+
+    def __call__(self, report: Report, clients: Clients, prefix: str, *, trace_encryption: bool) -> None: ...
+
+
+RDS_MANAGED_ROTATION_DAYS = 7
+"""RDS rotates the master secret it manages every 7 days by default ("Password management with Amazon RDS and AWS
+Secrets Manager", RDS User Guide); the stack does not change that schedule (stacks/builders.py master_rotation)."""
+
+
+def master_rotation_days(config: StackConfig) -> int:
+    """The longest rotation schedule verify accepts for the stack's master secret: auroraMasterRotationDays where
+    the stack rotates the secret with Secrets Manager's function (a region pair's primary,
+    StackConfig.rotates_master_secret) and on a standby (its replica follows the primary; a promoted copy is rotated
+    by hand on that schedule; the config refuses the key there, so this is its default); RDS's own 7 days for a
+    regional cluster's RDS-managed secret, where the key does nothing."""
+    if config.rotates_master_secret or config.region_pair_role == "standby":
+        return config.aurora_master_rotation_days
+    return RDS_MANAGED_ROTATION_DAYS
+
+
 def verify(
     stack: str,
     config: StackConfig,
     clients: Clients,
     progress: Progress = stderr_progress,
     read_nodes: NodeReader | None = None,
-    metrics: Callable[..., None] = check_metrics,
+    metrics: MetricsCheck = check_metrics,
 ) -> Report:
     """Every check; the report fails when any check fails. `read_nodes(endpoint, ca_pem, token)` lists
     the Kubernetes nodes (default: GET /api/v1/nodes over TLS, verified against the cluster's CA); `metrics(report,
@@ -91,7 +114,7 @@ def verify(
                 clients,
                 prefix,
                 credential_prefix(stack, config),
-                config.aurora_master_rotation_days,
+                master_rotation_days(config),
                 standby=bool(config.standby_for),
             ),
         ),

@@ -5,6 +5,10 @@ All through the AMG control-plane API (ListWorkspaces, ListWorkspaceServiceAccou
 ListWorkspaceServiceAccountTokens), reachable from anywhere with credentials; the Grafana API itself is not called.
 An expired token is a warning, not a failure: the next `pulumi up` replaces it (components/grafana.py, rotation
 window), but a `pulumi destroy` or `pulumi refresh` before that signs in with the expired key and fails.
+
+An API error (AccessDenied, throttling after botocore's retries, no endpoint) is a failed finding of the check that
+was reading ("could not read ...: <code>: <message>"): the findings already made, this check's and the others', stay
+reported.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from components.grafana import GRAFANA_VERSION
-from ops.common import Clients, Report
+from ops.common import Clients, Report, describe_error
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
@@ -22,7 +28,17 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
 
 def check_grafana(report: Report, clients: Clients, prefix: str, now: datetime | None = None) -> None:
     """The workspace `<prefix>-grafana` ACTIVE on GRAFANA_VERSION, and a token of the `<prefix>-pulumi` service
-    account that has not expired (checked at `now`, default: the clock)."""
+    account that has not expired (checked at `now`, default: the clock). An API error fails the check that was
+    reading, named."""
+    reading = ["grafana-workspace", f"the Grafana workspaces in {clients.region}"]
+    try:
+        _check_grafana(report, clients, prefix, now, reading)
+    except (ClientError, BotoCoreError) as err:
+        report.add(reading[0], False, f"could not read {reading[1]}: {describe_error(err)}", f"{prefix}-grafana")
+
+
+def _check_grafana(report: Report, clients: Clients, prefix: str, now: datetime | None, reading: list[str]) -> None:
+    """check_grafana's reads; `reading` is set to the check and the thing being read, for an API error's finding."""
     grafana = clients("grafana")
     name = f"{prefix}-grafana"
     found = [w for w in _pages(grafana, "list_workspaces", "workspaces") if w.get("name") == name]
@@ -38,6 +54,7 @@ def check_grafana(report: Report, clients: Clients, prefix: str, now: datetime |
     if status != "ACTIVE":
         return
     account_name = f"{prefix}-pulumi"
+    reading[:] = ["grafana-deploy-token", f"the service account {account_name} and its tokens"]
     accounts = [a for a in _pages(grafana, "list_workspace_service_accounts", "serviceAccounts",
                                   workspaceId=workspace["id"]) if a.get("name") == account_name]  # fmt: skip
     if not accounts:

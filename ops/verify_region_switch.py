@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops.common import Clients, Report
+from ops.common import Clients, Report, describe_error
 
 STALE_AFTER = datetime.timedelta(hours=2)
 """An evaluation older than this (ARC evaluates every 30 minutes) means ARC stopped evaluating the plan."""
@@ -43,7 +43,7 @@ def check_region_switch(report: Report, clients: Clients, plan_name: str, now: d
         status, warnings = _evaluation(arc, arn)
     except (ClientError, BotoCoreError) as err:
         report.add("region-switch-plan", False, f"could not read the plan's evaluation in {clients.region}: "
-                   f"{_describe(err)}", plan_name)  # fmt: skip
+                   f"{describe_error(err)}", plan_name)  # fmt: skip
         return
     state = str(status.get("evaluationState", "unknown"))
     evaluated = status.get("lastEvaluationTime")
@@ -98,10 +98,3 @@ def _warning(warning: dict[str, Any]) -> str:
         if part
     )
     return f"{warning.get('warningMessage', '')}" + (f" ({where})" if where else "")
-
-
-def _describe(err: ClientError | BotoCoreError) -> str:
-    if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return f"{error.get('Code', '')}: {error.get('Message', '')}"
-    return str(err)

@@ -15,6 +15,9 @@ Checked through Secrets Manager DescribeSecret (RotationEnabled, RotationRules, 
 - a standalone secret in the standby region is a replica the Region switch plan promoted during a failover
   (lambdas/region_switch/handler.py, StopReplicationToReplica): promotion does not turn rotation on, so it fails with
   what to do (fail back, which replicates the primary's secret over it).
+
+An API error other than "not found" (AccessDenied, throttling after botocore's retries, no endpoint) is this check's
+failed finding, "could not read the master secret ...: <code>: <message>": the other checks' findings stay reported.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ops.common import Clients, Report
+from ops.common import Clients, Report, describe_error
 from policies.rules.credential_rotation import rotation_period_days
 
 NOT_FOUND = {"ResourceNotFoundException", "DBClusterNotFoundFault"}
@@ -79,17 +82,23 @@ def check_master_rotation(
     time."""
     now = now or datetime.datetime.now(datetime.UTC)
     check = "master-secret-rotation"
-    arn = master_secret_arn(clients, identifier, credential)
+    try:
+        arn = master_secret_arn(clients, identifier, credential)
+    except (ClientError, BotoCoreError) as err:
+        what = f"secrets named {credential}*" if credential else f"the RDS master secret of {identifier}"
+        report.add(check, False, f"could not read the master secret ({what}) in {clients.region}: "
+                   f"{describe_error(err)}", identifier)  # fmt: skip
+        return
     if arn is None:
         what = f"no single secret named {credential}*" if credential else f"no RDS master secret on {identifier}"
         report.add(check, False, f"{what} in {clients.region}: nothing to rotate", identifier)
         return
     try:
         secret = clients("secretsmanager").describe_secret(SecretId=arn)
-    except ClientError as err:
-        if _code(err) not in NOT_FOUND:
-            raise
-        report.add(check, False, f"{arn} not found", identifier)
+    except (ClientError, BotoCoreError) as err:
+        found = not isinstance(err, ClientError) or _code(err) not in NOT_FOUND
+        report.add(check, False, f"could not read the master secret {arn}: {describe_error(err)}" if found
+                   else f"{arn} not found", identifier)  # fmt: skip
         return
     region = arn.split(":")[3]
     primary_region = str(secret.get("PrimaryRegion") or region)

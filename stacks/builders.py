@@ -312,8 +312,9 @@ def rotates_master_secret(config: StackConfig) -> bool:
     """Whether the stack rotates its Aurora master secret with Secrets Manager rotation: a region pair's primary,
     which generates the credential (RDS cannot manage a global member's password). A regional cluster's RDS-managed
     secret is rotated by RDS (every 7 days by default); a standby reads the primary's replica, which follows the
-    primary's rotations."""
-    return bool(config.dr_stack)
+    primary's rotations. (The config's own predicate, which also decides where auroraMasterRotationDays is
+    accepted.)"""
+    return config.rotates_master_secret
 
 
 def alarms(ctx: Context, platform_keys: PlatformKeys, metrics: MetricsWorkspace) -> AlarmTopic:

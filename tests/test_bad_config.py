@@ -113,6 +113,9 @@ CASES = [
     Bad("auroraInstanceClass", "serverless", "known: db.serverless", stack="prod"),
     Bad("auroraMasterRotationDays", "91", "1 to 90 days (PCI DSS 8.3.9"),
     Bad("auroraMasterRotationDays", "0", "1 to 90 days"),
+    # read only where the stack rotates with Secrets Manager's function (a pair's primary); refused elsewhere
+    Bad("auroraMasterRotationDays", "5", "only a region pair's primary (drStack set) rotates"),
+    Bad("auroraMasterRotationDays", "14", "a standby's replica follows its primary's rotations", stack="prod-dr"),
     Bad("auroraMinAcu", "0", "0.5 to 256 ACUs in steps of 0.5"),
     Bad("auroraMinAcu", "0.25", "0.5 to 256 ACUs in steps of 0.5"),
     Bad("auroraMinAcu", "257", "0.5 to 256 ACUs in steps of 0.5"),
@@ -294,6 +297,8 @@ CASES = [
     Bad("drRegion", "us-west-2", "stack's own region", stack="prod-dr"),
     Bad("failoverAuroraReaders", "4", "0 to 3 readers", stack="prod-dr"),
     Bad("failoverAuroraReaders", "-1", "0 to 3 readers", stack="prod-dr"),
+    Bad("failoverAuroraReaders", "2", "no effect on a region pair's primary: only a standby", stack="prod"),
+    Bad("failoverAuroraReaders", "0", "no effect on a stack outside a region pair: only a standby"),
     Bad("drStack", "prod", "names this stack itself", stack="prod"),
     # observability (stacks/observability_settings.py)
     Bad("sloAvailabilityTarget", "1", "must be between 0 and 1", shown="1"),

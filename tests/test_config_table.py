@@ -20,6 +20,10 @@ _TICKED = re.compile(r"`([^`]*)`")
 _PROD_REFUSES = re.compile(r"\bprod\b[^`]*?\brefuses\b")
 """Where a row's allowed column starts listing the values prod refuses ('prod refuses', 'prod, with ..., refuses')."""
 
+READ_BY_ONE_SIDE = {"auroraMasterRotationDays": "prod", "failoverAuroraReaders": "prod-dr"}
+"""Keys only one side of a region pair reads, refused where they do nothing (tests/test_bad_config.py): their
+documented values are tried on the stack of that side (prod the primary, prod-dr the standby)."""
+
 
 def _table() -> list[tuple[list[str], str, str, str]]:
     """Rows of the configuration table: keys, dev column, prod column, allowed values (the description after
@@ -49,13 +53,14 @@ def _cases() -> list[tuple[str, str, str, bool]]:
         for key in keys:
             if key == "tier":
                 continue
+            dev_stack, prod_stack = (READ_BY_ONE_SIDE[key],) * 2 if key in READ_BY_ONE_SIDE else ("dev", "prod")
             for token in _TICKED.findall(dev):
-                cases.append(("dev", key, _value(token), True))
+                cases.append((dev_stack, key, _value(token), True))
             for token in _TICKED.findall(prod):
-                cases.append(("prod", key, _value(token), True))
+                cases.append((prod_stack, key, _value(token), True))
             for token in _TICKED.findall(accepted) + _TICKED.findall(refused_text):
-                cases.append(("dev", key, _value(token), True))
-                cases.append(("prod", key, _value(token), _value(token) not in refused))
+                cases.append((dev_stack, key, _value(token), True))
+                cases.append((prod_stack, key, _value(token), _value(token) not in refused))
     return sorted(set(cases))
 
 

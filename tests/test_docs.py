@@ -5,6 +5,7 @@ their source, and links resolve. In-process, on the session's cached offline run
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import shlex
 from collections.abc import Callable, Iterator
@@ -382,3 +383,55 @@ def test_the_relaxation_tables_are_the_policy_configs(stack: str) -> None:
     assert listed == set(config), (
         f"listed but not relaxed: {listed - set(config)}; relaxed, not listed: {set(config) - listed}"
     )
+
+
+def _report_add_name(node: ast.AST) -> ast.expr | None:
+    """The first argument of a `report.add(...)` call, else None."""
+    if not (isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute)):
+        return None
+    receiver = node.func.value
+    is_report = isinstance(receiver, ast.Name) and receiver.id == "report"
+    return node.args[0] if node.func.attr == "add" and is_report else None
+
+
+def _verify_finding_names() -> set[str]:
+    """Every finding name `ops verify` can emit: the first argument of each `report.add(...)` in ops/verify*.py,
+    outside `preflight_*` functions (ops preflight's). A literal is the name; an f-string gives its constant start
+    (`alarm-` of f"alarm-{name}", documented as `alarm-<name>`); a variable is resolved to the string constants the
+    function assigns it (`check = "..."`, `reading = ["...", ...]`). Anything else fails: the test never skips one."""
+    names: set[str] = set()
+    for path in sorted((PROJECT_DIR / "ops").glob("verify*.py")):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef) or function.name.startswith("preflight_"):
+                continue
+            assigned: dict[str, list[str]] = {}
+            for node in ast.walk(function):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        base = target.value if isinstance(target, ast.Subscript) else target
+                        listed = isinstance(node.value, ast.List) and node.value.elts
+                        value = node.value.elts[0] if listed else node.value  # type: ignore[attr-defined]
+                        if isinstance(base, ast.Name) and isinstance(value, ast.Constant):
+                            assigned.setdefault(base.id, []).append(str(value.value))
+            for node in ast.walk(function):
+                first = _report_add_name(node)
+                if first is None:
+                    continue
+                if isinstance(first, ast.Constant):
+                    names.add(f"`{first.value!s}`")
+                elif isinstance(first, ast.JoinedStr) and isinstance(first.values[0], ast.Constant):
+                    names.add(f"`{first.values[0].value!s}")
+                else:
+                    base = first.value if isinstance(first, ast.Subscript) else first
+                    resolved = assigned.get(base.id, []) if isinstance(base, ast.Name) else []
+                    assert resolved, f"{path.name}:{first.lineno}: finding name {ast.unparse(first)} not resolved"
+                    names.update(f"`{name}`" for name in resolved)
+    return names
+
+
+def test_every_verify_finding_name_is_in_the_operations_page() -> None:
+    names = _verify_finding_names()
+    assert {"`master-secret-rotation`", "`grafana-deploy-token`", "`trace-encryption`", "`alarm-"} <= names
+    text = (PROJECT_DIR / "docs" / "operations.md").read_text()
+    assert sorted(name for name in names if name not in text) == []

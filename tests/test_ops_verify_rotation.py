@@ -131,3 +131,53 @@ def test_a_replica_that_is_not_in_sync_fails_with_its_region_and_message() -> No
     check_master_rotation(report, _clients("us-east-1", EAST, {**_rotating(3), "ReplicationStatus": in_sync}),
                           "fintech-prod", PREFIX, 30, now=NOW)  # fmt: skip
     assert not report.failed and {f.detail for f in report.findings} >= {"replicas in sync: us-west-2"}
+
+
+def _denied(service: str, operation: str, code: str, clients: Clients | None = None) -> Clients:
+    clients = clients or Clients("us-east-1")
+    stub = Stubber(clients(service))
+    stub.add_client_error(operation, code, f"{code} on {operation}", 400 if code == "ThrottlingException" else 403)
+    stub.activate()
+    return clients
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_an_api_error_listing_the_secret_is_a_failed_finding_not_an_exception(code: str) -> None:
+    report = _check(_denied("secretsmanager", "list_secrets", code))
+    (finding,) = report.findings
+    assert (finding.check, finding.status) == ("master-secret-rotation", "fail")
+    assert finding.detail == (f"could not read the master secret (secrets named {PREFIX}*) in us-east-1: "
+                              f"{code}: {code} on list_secrets")  # fmt: skip
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_an_api_error_describing_the_secret_is_a_failed_finding(code: str) -> None:
+    clients = Clients("us-east-1")
+    secrets = Stubber(clients("secretsmanager"))
+    secrets.add_response("list_secrets", {"SecretList": [{"ARN": EAST, "Name": PREFIX + "abc"}]},
+                         {"Filters": [{"Key": "name", "Values": [PREFIX]}]})  # fmt: skip
+    secrets.add_client_error("describe_secret", code, "no", 403, expected_params={"SecretId": EAST})
+    secrets.activate()
+    report = _check(clients)
+    (finding,) = report.findings
+    assert finding.status == "fail" and finding.detail == f"could not read the master secret {EAST}: {code}: no"
+
+
+def test_an_api_error_reading_the_rds_cluster_is_a_failed_finding() -> None:
+    report = _check(_denied("rds", "describe_db_clusters", "AccessDenied"), credential="")
+    (finding,) = report.findings
+    assert finding.status == "fail"
+    assert "could not read the master secret (the RDS master secret of fintech-prod) in us-east-1: AccessDenied" in (
+        finding.detail
+    )
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("prod", 30), ("prod-dr", 30)])
+def test_the_bound_is_the_key_only_where_the_stack_rotates_with_the_function(stack: str, days: int) -> None:
+    from ops.common import load_config
+    from ops.verify import master_rotation_days
+
+    config = load_config(stack)
+    assert master_rotation_days(config) == days
+    if stack == "prod":  # the primary's own value is the bound
+        assert master_rotation_days(config.model_copy(update={"aurora_master_rotation_days": 5})) == 5

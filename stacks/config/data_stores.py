@@ -29,6 +29,22 @@ class DataStoreConfig(ConfigBase):
             raise ValueError(f"must be 1 to {MASTER_ROTATION_MAX_DAYS} days (PCI DSS 8.3.9: at most every 90 days)")
         return value
 
+    def _check_master_rotation_read(self, rotates: bool) -> None:
+        """auroraMasterRotationDays applies where the stack rotates the master secret with Secrets Manager's function
+        (`rotates`: a region pair's primary, RegionPairConfig.rotates_master_secret). Elsewhere - RDS rotates its own
+        managed secret every 7 days, a standby's replica follows its primary - a value other than the default would
+        do nothing, so it is refused. (The default cannot be told apart from the same value set in the stack file:
+        Pulumi passes the declared default of a key like any value.)"""
+        default = type(self).model_fields["aurora_master_rotation_days"].default
+        if not rotates and self.aurora_master_rotation_days != default:
+            raise ValueError(
+                f"{ns_key('auroraMasterRotationDays')} = {self._v('auroraMasterRotationDays')} has no effect here: "
+                "only a region pair's primary (drStack set) rotates its generated master secret with Secrets "
+                "Manager's function; a regional cluster's RDS-managed secret rotates every 7 days on RDS's schedule "
+                "and a standby's replica follows its primary's rotations (allowed here: leave it unset, default "
+                f"{default}; set it in the primary's stack file)"
+            )
+
     @field_validator("aurora_min_acu")
     @classmethod
     def _acu_range(cls, value: float) -> float:

@@ -56,6 +56,8 @@ class StackConfig(
         self._check_trail_partition()
         self._check_data_stores(info)
         self._check_dr_region()
+        self._check_master_rotation_read(self.rotates_master_secret)
+        self._check_failover_readers_read(info)
         self._check_observability()
         self._check_tier_rules()
         return self

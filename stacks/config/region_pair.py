@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic.alias_generators import to_snake
 
 from stacks.aws_limits import DNS_NAME_MAX, DNS_NAME_PATTERN, HOSTED_ZONE_ID_PATTERN, partition_of
@@ -42,6 +42,26 @@ class RegionPairConfig(ConfigBase):
         if self.dr_stack:
             return "primary"
         return "standby" if self.standby_for else "none"
+
+    @property
+    def rotates_master_secret(self) -> bool:
+        """Whether the stack rotates its Aurora master secret with Secrets Manager rotation (auroraMasterRotationDays):
+        a region pair's primary, which generates the credential (RDS cannot manage a global member's password). A
+        regional cluster's RDS-managed secret is rotated by RDS (every 7 days by default); a standby reads the
+        primary's replica, which follows the primary's rotations."""
+        return self.region_pair_role == "primary"
+
+    def _check_failover_readers_read(self, info: ValidationInfo) -> None:
+        """failoverAuroraReaders is read by a standby only (stacks/region_switch.py gives a primary's plan no readers;
+        a stack outside a pair has no plan): set in another stack's file, it would do nothing, so it is refused."""
+        if self.region_pair_role != "standby" and "failoverAuroraReaders" in (info.context or {}).get("set_keys", ()):
+            where = "a region pair's primary" if self.region_pair_role == "primary" else "a stack outside a region pair"
+            raise ValueError(
+                f"{ns_key('failoverAuroraReaders')} = {self._v('failoverAuroraReaders')} has no effect on {where}: "
+                f"only a standby ({ns_key('standbyFor')} set) reads it, to size the readers its Region switch plan "
+                "adds when it activates the standby's region; set it in the standby's stack file (allowed here: "
+                "leave it unset)"
+            )
 
     @field_validator("failover_aurora_readers")
     @classmethod
