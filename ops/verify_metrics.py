@@ -16,11 +16,11 @@ from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from components.prometheus_config import SCRAPED_METRICS
 from components.traces import TRACE_DESTINATION
-from ops.common import Clients, Report
+from ops.common import Clients, Report, describe_error
 from stacks.builders import RULES_DIR
 
 QUERY_TIMEOUT_SECONDS = 10
@@ -94,8 +94,9 @@ def check_trace_encryption(report: Report, clients: Clients, prefix: str, owned:
     the stack's own key. Where another stack owns it, a customer-managed key is still required (not aws/xray)."""
     try:
         _trace_encryption(report, clients, prefix, owned)
-    except ClientError as err:  # AccessDenied, a key or alias that does not exist: this check's finding
-        report.add("trace-encryption", False, f"cannot read X-Ray's encryption or its key: {err}", "xray")
+    except (ClientError, BotoCoreError) as err:  # AccessDenied, throttling, a missing key or alias, no endpoint
+        report.add("trace-encryption", False, f"cannot read X-Ray's encryption or its key: {describe_error(err)}",
+                   "xray")  # fmt: skip
 
 
 def _trace_encryption(report: Report, clients: Clients, prefix: str, owned: bool) -> None:
@@ -153,9 +154,9 @@ def preflight_trace_encryption(report: Report, clients: Clients, prefix: str, ow
                 if err.response.get("Error", {}).get("Code") != "NotFoundException":
                     raise
             managed = current.get("KeyManager") == "CUSTOMER"
-    except ClientError as err:
-        report.add("trace-encryption-owner", False, f"cannot read X-Ray's encryption setting: {err}", "xray",
-                   warn_only=True)  # fmt: skip
+    except (ClientError, BotoCoreError) as err:
+        report.add("trace-encryption-owner", False, f"cannot read X-Ray's encryption setting: {describe_error(err)}",
+                   "xray", warn_only=True)  # fmt: skip
         return
     if owned and kind == "KMS" and key and current.get("KeyId") != ours:
         report.add("trace-encryption-owner", False, f"X-Ray already encrypts with {key}, not this stack's "

@@ -264,3 +264,21 @@ def test_preflight_refuses_to_take_x_ray_encryption_from_another_owner(
     report = Report("preflight", "prod")
     preflight_trace_encryption(report, _preflight_clients(**setting), "fintech-prod", owned)
     assert [(f.check, f.status) for f in report.findings] == [("trace-encryption-owner", status)], report.text()
+
+
+def test_a_client_side_error_is_a_named_finding_not_a_lost_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No endpoint, a read timeout: botocore's own errors are this check's failure, like an API error."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from ops.verify_metrics import check_trace_encryption
+
+    clients = Clients("us-east-1", session=boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b"))
+
+    def unreachable(**_: object) -> None:
+        raise EndpointConnectionError(endpoint_url="https://xray.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(clients("xray"), "get_trace_segment_destination", unreachable)
+    report = Report("verify", "prod")
+    check_trace_encryption(report, clients, "fintech-prod")
+    ((check, status),) = [(f.check, f.status) for f in report.findings]
+    assert (check, status) == ("trace-encryption", "fail") and "Could not connect to the endpoint URL" in report.text()
