@@ -176,7 +176,9 @@ def summarize(run: OfflineRun) -> dict[str, Any]:
             for urn, members in groups.items()
         ],
         "outputs": redact(run.outputs),
-        "warnings": run.warnings,
+        # Sorted: the program warns from apply() callbacks too, whose order varies from run to run; a plan (and the
+        # PR diff of two plans) must not.
+        "warnings": sorted(run.warnings),
     }
 
 
