@@ -10,6 +10,7 @@ import pytest
 
 from offline.engine import OfflineRun, Registration
 from offline.plan import redact
+from policies.rules.base import ResourceView
 
 PROD_ACCOUNT = "111122223333"
 REGION_PAIR = {"drStack": "prod-dr", "dnsZoneId": "Z0123456789ABCDEFGHIJ", "dnsName": "api.fintech.example.com"}
@@ -49,3 +50,16 @@ def isolate_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def view_urn(type_token: str, name: str) -> str:
+    """The URN a rule test gives a resource: stack 's' of project 'p'."""
+    return f"urn:pulumi:s::p::{type_token}::{name}"
+
+
+def view(type_token: str, name: str, props: dict[str, Any] | None = None, deps: dict[str, list[str]] | None = None,
+         protect: bool = False, provider: dict[str, Any] | None = None) -> ResourceView:  # fmt: skip
+    """A resource as a policy rule sees it (the rule tests' builder): `props` its inputs, `deps` the URNs each
+    property came from, `provider` its provider's properties. Defaults: none of them, not protected."""
+    return ResourceView(type_token, name, view_urn(type_token, name), props or {}, protect=protect,
+                        provider_props=provider or {}, property_dependencies=deps or {})  # fmt: skip

@@ -13,6 +13,7 @@ from offline.audit import evaluate
 from offline.engine import OfflineRun
 from policies.rules.audit_logging import RULES as AUDIT_RULES
 from policies.rules.base import ResourceView
+from tests.helpers import view as _r
 
 RULES = {rule.name: rule for rule in AUDIT_RULES}
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
@@ -41,15 +42,6 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
                          _acl([{"name": "HostingProviderIPList", "actionToUse": {"count": {}}}]),
                          _acl([{"name": "AnonymousIPList", "actionToUse": {"count": {}}}]), {}),
 }  # fmt: skip
-
-
-def _urn(type_token: str, name: str) -> str:
-    return f"urn:pulumi:s::p::{type_token}::{name}"
-
-
-def _r(type_token: str, name: str, props: dict[str, Any] | None = None,
-       deps: dict[str, list[str]] | None = None) -> ResourceView:  # fmt: skip
-    return ResourceView(type_token, name, _urn(type_token, name), props or {}, property_dependencies=deps or {})
 
 
 STACK = _r("pulumi:pulumi:Stack", "s")

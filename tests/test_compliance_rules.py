@@ -17,18 +17,10 @@ from policies.rules.base import ResourceView
 from policies.rules.compliance import CORE_MANAGED_RULES
 from policies.rules.compliance import RULES as COMPLIANCE_RULES
 from tests.conftest import offline_run
+from tests.helpers import view as _r
 
 RULES = {rule.name: rule for rule in COMPLIANCE_RULES}
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
-
-
-def _urn(type_token: str, name: str) -> str:
-    return f"urn:pulumi:s::p::{type_token}::{name}"
-
-
-def _r(type_token: str, name: str, props: dict[str, Any] | None = None,
-       deps: dict[str, list[str]] | None = None) -> ResourceView:  # fmt: skip
-    return ResourceView(type_token, name, _urn(type_token, name), props or {}, property_dependencies=deps or {})
 
 
 STACK = _r("pulumi:pulumi:Stack", "s")

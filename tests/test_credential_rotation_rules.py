@@ -13,16 +13,12 @@ from policies.rules.base import ResourceView
 from policies.rules.credential_rotation import SECRET, SECRET_ROTATION, SECRET_VERSION, schedule_days
 from policies.rules.region_pair import CLUSTER
 from tests.conftest import offline_run
+from tests.helpers import view as _r
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 RULE = RULES["db-master-secret-rotation"]
 PASSWORD = "random:index/randomPassword:RandomPassword"
 LAMBDA = "arn:aws:lambda:us-east-1:111122223333:function:fintech-prod-master-rotation"
-
-
-def _r(type_token: str, name: str, props: dict[str, Any], deps: dict[str, list[str]] | None = None) -> ResourceView:
-    return ResourceView(type_token, name, f"urn:pulumi:s::p::{type_token}::{name}", props,
-                        property_dependencies=deps or {})  # fmt: skip
 
 
 RANDOM = _r(PASSWORD, "master", {"length": 40})

@@ -13,6 +13,7 @@ from offline.audit import views
 from offline.engine import OfflineRun
 from policies.rules.base import ResourceView
 from policies.rules.observability import RULES
+from tests.helpers import view as _r
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
 WORKSPACE = "aws:amp/workspace:Workspace"
@@ -24,12 +25,6 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
     "amp-workspace-logging": (WORKSPACE, {"loggingConfiguration": LOGS},
                               {"loggingConfiguration": {"logGroupArn": LOGS["logGroupArn"][:-2]}}, {}),
 }  # fmt: skip
-
-
-def _r(type_token: str, name: str, props: dict[str, Any] | None = None,
-       deps: dict[str, list[str]] | None = None) -> ResourceView:  # fmt: skip
-    return ResourceView(type_token, name, f"urn:pulumi:s::p::{type_token}::{name}", props or {},
-                        property_dependencies=deps or {})  # fmt: skip
 
 
 CLUSTER = _r("eks:index:Cluster", "c", {"name": "fintech-prod"})

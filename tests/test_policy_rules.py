@@ -18,6 +18,7 @@ from tests import test_grafana as grafana_cases
 from tests import test_observability_policies as observability_cases
 from tests import test_region_pair_rules as region_pair_cases
 from tests import test_region_switch_rules as region_switch_cases
+from tests.helpers import view as _r
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234"
@@ -485,14 +486,6 @@ def test_resource_rule_fails_by_default(name: str) -> None:
 
 
 # Stack rules: (passing stack, failing stack, failing-by-default stack), each a list of views.
-def _urn(type_token: str, name: str) -> str:
-    return f"urn:pulumi:s::p::{type_token}::{name}"
-
-
-def _r(type_token: str, name: str, props: dict[str, Any] | None = None, deps: dict[str, list[str]] | None = None,
-       protect: bool = False) -> ResourceView:  # fmt: skip
-    return ResourceView(type_token, name, _urn(type_token, name), props or {}, protect=protect,
-                        property_dependencies=deps or {})  # fmt: skip
 
 
 VPC = _r("aws:ec2/vpc:Vpc", "vpc")

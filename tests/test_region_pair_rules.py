@@ -17,6 +17,7 @@ from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView
 from stacks.tiers import STANDBY_RELAXED
 from tests.conftest import offline_run
+from tests.helpers import view
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 ACCOUNT = "111122223333"
@@ -33,8 +34,8 @@ PASSWORD = "random:index/randomPassword:RandomPassword"
 
 def _r(type_token: str, name: str, props: dict[str, Any] | None = None, deps: dict[str, list[str]] | None = None,
        provider: dict[str, Any] | None = None) -> ResourceView:  # fmt: skip
-    return ResourceView(type_token, name, f"urn:pulumi:s::p::{type_token}::{name}", props or {},
-                        provider_props=provider or EAST, property_dependencies=deps or {})  # fmt: skip
+    """A view whose provider is in us-east-1 unless `provider` says otherwise."""
+    return view(type_token, name, props, deps, provider=provider or EAST)
 
 
 # rule: (type, passing props, failing props, unset props) - the resource provider is us-east-1 (a secondary's

@@ -9,6 +9,7 @@ from typing import Any
 from policies.rules import ALL_RULES
 from policies.rules.base import ResourceView
 from policies.rules.region_switch import BUCKET, LOCK, PLAN, SSE
+from tests.helpers import view as _r
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 ROLE = "arn:aws:iam::111122223333:role/fintech-prod-switch"
@@ -44,11 +45,6 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], dict[str, A
             {"Sid": "Delete", "Effect": "Allow", "Action": "rds:DeleteDBInstance", "Resource": READERS}]})},
     ),
 }  # fmt: skip
-
-
-def _r(type_token: str, name: str, props: dict[str, Any], deps: dict[str, list[str]] | None = None) -> ResourceView:
-    return ResourceView(type_token, name, f"urn:pulumi:s::p::{type_token}::{name}", props,
-                        property_dependencies=deps or {})  # fmt: skip
 
 
 REPORTS = {"reportConfigurations": [{"reportOutputs": [{"s3Configurations": [
