@@ -201,11 +201,15 @@ def _line(finding: Finding) -> str:
     return f"  {marks[finding.status]} {finding.check}: {finding.detail}{suffix}"
 
 
+def error_code(err: ClientError) -> str:
+    """The API error's code ('ResourceNotFoundException', ...; empty when the response has none)."""
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
 def describe_error(err: ClientError | BotoCoreError) -> str:
     """An AWS error as a finding shows it: '<code>: <message>' for an API error (AccessDeniedException,
     ThrottlingException after botocore's retries, ...), botocore's own text for a client-side one (no endpoint,
     a read timeout)."""
     if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return f"{error.get('Code', '')}: {error.get('Message', '')}"
+        return f"{error_code(err)}: {err.response.get('Error', {}).get('Message', '')}"
     return str(err)

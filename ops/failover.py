@@ -36,7 +36,15 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from components.region_switch_model import PlanModel, describe
-from ops.common import Clients, OpsError, Progress, Report, require_pinned_account, stderr_progress
+from ops.common import (
+    Clients,
+    OpsError,
+    Progress,
+    Report,
+    describe_error,
+    require_pinned_account,
+    stderr_progress,
+)
 from ops.recovery_budget import RPO_TARGET_SECONDS, RTO_TARGET_SECONDS
 from stacks.config import CONFIG_NAMESPACE, StackConfig
 from stacks.names import global_database_name, resource_prefix
@@ -311,9 +319,8 @@ def follow(
     except KeyboardInterrupt:
         raise FollowInterruptedError(report, running) from None
     except ClientError as err:
-        error = err.response.get("Error", {})
-        report.add("follow", False, f"AWS refused {err.operation_name} while following ({error.get('Code')}: "
-                   f"{error.get('Message')}); the steps above are what was known", report.execution_id)  # fmt: skip
+        report.add("follow", False, f"AWS refused {err.operation_name} while following ({describe_error(err)}); "
+                   "the steps above are what was known", report.execution_id)  # fmt: skip
 
 
 def _new_events(arc: Any, report: ExecutionReport, seen: set[str]) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from components.continuous_compliance import recorder_problems, securityhub_prob
 from components.eks import ADDON_VERSIONS
 from components.threat_detection import detector_problems
 from ops.charts import ChartPin, chart_pins, check_chart_versions
-from ops.common import Clients, OpsError, Report, require_pinned_account
+from ops.common import Clients, OpsError, Report, error_code, require_pinned_account
 from ops.images import check_images
 from ops.live_audit import thresholds
 from ops.verify_metrics import preflight_trace_encryption
@@ -269,7 +269,7 @@ def _hosted_zone(report: Report, config: StackConfig, clients: Clients) -> None:
     try:
         zone = clients("route53").get_hosted_zone(Id=config.dns_zone_id)["HostedZone"]
     except ClientError as err:
-        code = err.response.get("Error", {}).get("Code", "")
+        code = error_code(err)
         if code not in ("NoSuchHostedZone", "InvalidInput"):
             raise
         report.add("hosted-zone", False, f"{key}: no such hosted zone in this account ({code}); the failover "

@@ -35,7 +35,16 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from botocore.signers import RequestSigner
 
-from ops.common import Clients, OpsInterruptedError, Progress, Report, require_pinned_account, stderr_progress
+from ops.common import (
+    Clients,
+    OpsInterruptedError,
+    Progress,
+    Report,
+    describe_error,
+    error_code,
+    require_pinned_account,
+    stderr_progress,
+)
 from ops.verify_grafana import check_grafana
 from ops.verify_metrics import check_metrics
 from ops.verify_region_switch import check_region_switch
@@ -141,10 +150,6 @@ def verify(
     return report
 
 
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
     return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
 
@@ -163,7 +168,7 @@ def check_nodes(report: Report, config: StackConfig, clients: Clients, cluster: 
     try:
         info = eks.describe_cluster(name=cluster)["cluster"]
     except ClientError as err:
-        if _code(err) not in NOT_FOUND:
+        if error_code(err) not in NOT_FOUND:
             raise
         report.add("eks-cluster", False, f"cluster {cluster} not found", cluster)
         return
@@ -395,7 +400,7 @@ def _is_global_secondary(clients: Clients, global_database: str, cluster_arn: st
     try:
         found = clients("rds").describe_global_clusters(GlobalClusterIdentifier=global_database)["GlobalClusters"]
     except ClientError as err:
-        if _code(err) != "GlobalClusterNotFoundFault":
+        if error_code(err) != "GlobalClusterNotFoundFault":
             raise
         return False
     members = [m for g in found for m in g.get("GlobalClusterMembers", []) if m.get("DBClusterArn") == cluster_arn]
@@ -421,7 +426,7 @@ def check_database_users(
     try:
         (cluster,) = clients("rds").describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
     except ClientError as err:
-        if _code(err) not in NOT_FOUND:
+        if error_code(err) not in NOT_FOUND:
             raise
         report.add("database", False, f"Aurora cluster {identifier} not found", identifier)
         return
@@ -448,10 +453,9 @@ def check_database_users(
             sql=USERS_SQL.format(names=names), parameters=parameters,
         )  # fmt: skip
     except ClientError as err:
-        if _code(err) in ("AccessDeniedException", "UnrecognizedClientException"):
+        if error_code(err) in ("AccessDeniedException", "UnrecognizedClientException"):
             raise
-        message = err.response.get("Error", {}).get("Message", "")
-        report.add("database-users", False, f"the Data API refused the query: {_code(err)}: {message}", identifier)
+        report.add("database-users", False, f"the Data API refused the query: {describe_error(err)}", identifier)
         return
     roles = {}
     for record in result.get("records", []):

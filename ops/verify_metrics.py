@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components.prometheus_config import SCRAPED_METRICS
 from components.traces import TRACE_DESTINATION
-from ops.common import Clients, Report, describe_error
+from ops.common import Clients, Report, describe_error, error_code
 from stacks.builders import RULES_DIR
 
 QUERY_TIMEOUT_SECONDS = 10
@@ -151,7 +151,7 @@ def preflight_trace_encryption(report: Report, clients: Clients, prefix: str, ow
             try:
                 ours = kms.describe_key(KeyId=trace_key_alias(prefix))["KeyMetadata"].get("KeyId", "")
             except ClientError as err:
-                if err.response.get("Error", {}).get("Code") != "NotFoundException":
+                if error_code(err) != "NotFoundException":
                     raise
             managed = current.get("KeyManager") == "CUSTOMER"
     except (ClientError, BotoCoreError) as err:

@@ -27,17 +27,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops.common import Clients, Report, describe_error
+from ops.common import Clients, Report, describe_error, error_code
 from policies.rules.credential_rotation import rotation_period_days
 
 NOT_FOUND = {"ResourceNotFoundException", "DBClusterNotFoundFault"}
 GRACE = datetime.timedelta(days=1)
 """A scheduled rotation runs at some time within its day's rotation window, so an age of the schedule plus one day
 is still on time."""
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
 
 
 def schedule_days(rules: dict[str, Any]) -> float | None:
@@ -61,7 +57,7 @@ def master_secret_arn(clients: Clients, identifier: str, credential: str) -> str
     try:
         (cluster,) = clients("rds").describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
     except ClientError as err:
-        if _code(err) not in NOT_FOUND:
+        if error_code(err) not in NOT_FOUND:
             raise
         return None
     arn = cluster.get("MasterUserSecret", {}).get("SecretArn")
@@ -96,7 +92,7 @@ def check_master_rotation(
     try:
         secret = clients("secretsmanager").describe_secret(SecretId=arn)
     except (ClientError, BotoCoreError) as err:
-        found = not isinstance(err, ClientError) or _code(err) not in NOT_FOUND
+        found = not isinstance(err, ClientError) or error_code(err) not in NOT_FOUND
         report.add(check, False, f"could not read the master secret {arn}: {describe_error(err)}" if found
                    else f"{arn} not found", identifier)  # fmt: skip
         return
